@@ -1,0 +1,71 @@
+/**
+ * Lists the blob store: `blobs/<alg>/<xx>/<hex>`. Only folder listings, no
+ * stat of any `data` file: 256 listings per algorithm tell every digest.
+ * Names that are not the registry's own are warned about and left alone.
+ */
+import path from 'node:path';
+import { digestOf, isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
+import { errorCode } from './errors.js';
+import type { ScanContext } from './repositories.js';
+
+export interface BlobPrefix {
+  readonly algorithm: Algorithm;
+  readonly prefix: string;
+  /** Every entry in the prefix folder, valid or not (an emptied folder may be removed). */
+  readonly entries: number;
+  readonly digests: readonly Digest[];
+}
+
+export interface BlobListing {
+  readonly prefixes: readonly BlobPrefix[];
+  readonly count: number;
+}
+
+const PREFIX = /^[0-9a-f]{2}$/;
+
+function list(ctx: ScanContext, dir: string) {
+  try {
+    return ctx.fs.list(dir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    ctx.findings.fail('unreadable', dir, `cannot list: ${(error as Error).message}`);
+    return [];
+  }
+}
+
+export function listBlobs(ctx: ScanContext): BlobListing {
+  const prefixes: BlobPrefix[] = [];
+  let count = 0;
+  const symlink = (p: string) => ctx.findings.fail('symlink', p, 'symbolic link in the blob store; the collector does not follow links');
+  for (const alg of list(ctx, ctx.layout.blobsDir)) {
+    const algDir = path.join(ctx.layout.blobsDir, alg.name);
+    if (alg.type === 'symlink') symlink(algDir);
+    if (alg.type !== 'dir') continue;
+    if (!isAlgorithm(alg.name)) {
+      ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
+      continue;
+    }
+    const algorithm: Algorithm = alg.name;
+    for (const pre of list(ctx, algDir)) {
+      const preDir = path.join(algDir, pre.name);
+      if (pre.type === 'symlink') symlink(preDir);
+      if (pre.type !== 'dir') continue;
+      if (!PREFIX.test(pre.name)) {
+        ctx.findings.warn('bad_digest_name', preDir, 'not a blob prefix folder, left alone');
+        continue;
+      }
+      const entries = list(ctx, preDir);
+      const digests: Digest[] = [];
+      for (const entry of entries) {
+        const full = path.join(preDir, entry.name);
+        if (entry.type === 'symlink') symlink(full);
+        else if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
+          digests.push(digestOf(algorithm, entry.name));
+        } else ctx.findings.warn('bad_digest_name', full, `not a ${algorithm} blob folder, left alone`);
+      }
+      count += digests.length;
+      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, digests });
+    }
+  }
+  return { prefixes, count };
+}

@@ -1,0 +1,63 @@
+/**
+ * One error class with a stable `code`, so callers branch on codes rather
+ * than on message text. `details` carries the machine-readable specifics
+ * (for example every manifest that made marking uncertain).
+ */
+import type { Report } from './report.js';
+
+export type ErrorCode =
+  /** An option or argument is invalid. */
+  | 'E_INVALID_OPTION'
+  /** The root does not hold a `docker/registry/v2` tree. */
+  | 'E_NOT_A_REGISTRY'
+  /** Marking could not be sure; nothing was deleted. */
+  | 'E_MARK_INCOMPLETE'
+  /** A symbolic link was found where the collector would have to follow it. */
+  | 'E_SYMLINK'
+  /** A deletion target resolved outside `<root>/docker/registry/v2`. */
+  | 'E_OUTSIDE_ROOT'
+  /** The run was aborted through its AbortSignal. */
+  | 'E_ABORTED'
+  /** Reading or deleting failed with an unexpected file-system error. */
+  | 'E_IO';
+
+export interface Problem {
+  /** Stable code of this particular problem, e.g. `manifest_unparsable`. */
+  readonly code: string;
+  /** Path (relative to the registry root) the problem is about. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class RegistryGcError extends Error {
+  readonly code: ErrorCode;
+  readonly problems: readonly Problem[];
+  /** For E_ABORTED: what the run had done before it stopped. */
+  readonly report: Report | undefined;
+
+  constructor(code: ErrorCode, message: string, problems: readonly Problem[] = [], options?: { cause?: unknown; report?: Report }) {
+    super(message, options);
+    this.name = 'RegistryGcError';
+    this.code = code;
+    this.problems = problems;
+    this.report = options?.report;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; problems: readonly Problem[] } {
+    return { code: this.code, message: this.message, problems: this.problems };
+  }
+}
+
+/** Narrows an unknown thrown value to its Node `code`, if any. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** ENOENT only: "already gone". Every other error is a real failure. */
+export function isNotFound(error: unknown): boolean {
+  return errorCode(error) === 'ENOENT';
+}

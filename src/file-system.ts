@@ -1,0 +1,79 @@
+/**
+ * The few synchronous file-system operations the collector makes, behind a
+ * seam so tests can inject faults (EACCES, EIO) that root cannot produce with
+ * chmod. Synchronous on purpose: on the machines this runs on, the thread-pool
+ * hand-off of fs.promises costs several times more than the small reads and
+ * listings a collection is made of (spec §7).
+ */
+import fs from 'node:fs';
+
+export type EntryType = 'dir' | 'file' | 'symlink' | 'other';
+
+export interface DirEntry {
+  readonly name: string;
+  readonly type: EntryType;
+}
+
+export interface FileSystem {
+  /** Lists a directory without following symbolic links in it. */
+  list(dir: string): DirEntry[];
+  /** Reads a file, refusing a symbolic link as the last component; throws `EFBIG` past `maxBytes`. */
+  read(file: string, maxBytes: number): Buffer;
+  /** lstat: the type and size of the entry itself. */
+  entry(target: string): { type: EntryType; size: number };
+  /** Removes a file or a directory tree, not following symbolic links. */
+  remove(target: string): void;
+  /** Removes an empty directory; fails with ENOTEMPTY otherwise. */
+  removeEmptyDir(dir: string): void;
+}
+
+function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): EntryType {
+  if (entry.isSymbolicLink()) return 'symlink';
+  if (entry.isDirectory()) return 'dir';
+  if (entry.isFile()) return 'file';
+  return 'other';
+}
+
+const NO_FOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+export const nodeFileSystem: FileSystem = {
+  list(dir) {
+    return fs.readdirSync(dir, { withFileTypes: true }).map((dirent) => {
+      let type = typeOf(dirent);
+      // Some file systems report no type in readdir (DT_UNKNOWN): ask lstat.
+      if (type === 'other' && !dirent.isBlockDevice() && !dirent.isCharacterDevice() && !dirent.isFIFO() && !dirent.isSocket()) {
+        type = typeOf(fs.lstatSync(`${dir}/${dirent.name}`));
+      }
+      return { name: dirent.name, type };
+    });
+  },
+  read(file, maxBytes) {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | NO_FOLLOW);
+    try {
+      const { size } = fs.fstatSync(fd);
+      if (size > maxBytes) {
+        throw Object.assign(new Error(`${file} is ${size} bytes, over the limit of ${maxBytes}`), { code: 'EFBIG' });
+      }
+      const buffer = Buffer.allocUnsafe(size);
+      let offset = 0;
+      while (offset < size) {
+        const n = fs.readSync(fd, buffer, offset, size - offset, offset);
+        if (n === 0) break;
+        offset += n;
+      }
+      return offset === size ? buffer : buffer.subarray(0, offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  entry(target) {
+    const stats = fs.lstatSync(target);
+    return { type: typeOf(stats), size: stats.size };
+  },
+  remove(target) {
+    fs.rmSync(target, { recursive: true, force: false });
+  },
+  removeEmptyDir(dir) {
+    fs.rmdirSync(dir);
+  },
+};

@@ -1,0 +1,173 @@
+/**
+ * collectGarbage(): one run as a list of named phases, each timed.
+ *
+ *   scan             discover repositories; list revisions, tags, layer links, uploads
+ *   blobs            list the blob store
+ *   (check)          any problem so far (symbolic link, unreadable folder): fail, nothing deleted
+ *   mark             read each needed manifest once; build the global mark set
+ *   (check)          any uncertain manifest: fail, nothing deleted
+ *   sweep-manifests  untagged revisions (deleteUntagged only)
+ *   sweep-blobs      unmarked blobs
+ *
+ * Nothing is deleted before every read that could change a decision is done.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { listBlobs } from './blobs.js';
+import { errorCode, RegistryGcError, type Problem } from './errors.js';
+import { Findings } from './findings.js';
+import { RegistryLayout } from './layout.js';
+import { ManifestStore } from './manifest-store.js';
+import { mark } from './mark.js';
+import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
+import { byRepositoryThen, byWarning, compareStrings, type DeletedBlob, type DeletedManifest, type Phase, type Report } from './report.js';
+import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext } from './repositories.js';
+import { sweepBlobs, sweepManifests, type SweepContext } from './sweep.js';
+
+/** Repositories scanned between two yields to the event loop. */
+const SCAN_BATCH = 64;
+
+export async function collectGarbage(root: string, options?: CollectOptions): Promise<Report> {
+  const opts = normalizeOptions(options);
+  try {
+    return await run(root, opts);
+  } catch (error) {
+    if (opts.signal?.aborted && !(error instanceof RegistryGcError && error.code === 'E_ABORTED')) {
+      throw new RegistryGcError('E_ABORTED', 'the run was aborted before deleting anything', [], { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function run(root: string, opts: NormalizedOptions): Promise<Report> {
+  if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
+  const layout = new RegistryLayout(root);
+  const findings = new Findings(layout);
+  const errors = new Findings(layout);
+  const durations: Partial<Record<Phase, number>> = {};
+  const timed = async <T>(phase: Phase, work: () => T | Promise<T>): Promise<T> => {
+    opts.signal?.throwIfAborted();
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      durations[phase] = Math.round((performance.now() - start) * 10) / 10;
+    }
+  };
+
+  const ctx: ScanContext = { layout, fs: opts.fileSystem, findings };
+  checkRegistryRoot(ctx);
+
+  const scans = await timed('scan', () => scanAll(ctx, opts));
+  const blobs = await timed('blobs', () => listBlobs(ctx));
+  failOnProblems(findings, 'the registry tree could not be read safely');
+
+  const store = new ManifestStore(layout, opts.fileSystem, opts.maxManifestBytes);
+  const marking = await timed('mark', () => {
+    opts.onProgress({ phase: 'mark', done: 0, total: scans.length });
+    const result = mark(scans, store, findings, layout, opts.deleteUntagged);
+    opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
+    return result;
+  });
+  failOnProblems(findings, 'marking could not be sure which blobs are needed');
+
+  const deletedManifests: DeletedManifest[] = [];
+  const deletedBlobs: DeletedBlob[] = [];
+  const sweep: SweepContext = { layout, fs: opts.fileSystem, findings, errors, options: opts };
+  const report = (): Report => buildReport(layout, opts, scans, blobs.count, marking.marked.size, deletedManifests, deletedBlobs, findings, errors, durations);
+  try {
+    await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deletedManifests));
+    await timed('sweep-blobs', () => sweepBlobs(sweep, blobs.prefixes, marking.marked, deletedBlobs));
+  } catch (error) {
+    if (opts.signal?.aborted) {
+      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: report() });
+    }
+    throw error;
+  }
+  return report();
+}
+
+/** `<root>/docker/registry/v2` must exist, and nothing on the way to it may be a link. */
+function checkRegistryRoot(ctx: ScanContext): void {
+  for (const dir of ctx.layout.v2Ancestry()) {
+    let type: string;
+    try {
+      type = ctx.fs.entry(dir).type;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        throw new RegistryGcError('E_NOT_A_REGISTRY', `${ctx.layout.root} is not a registry root: ${dir} does not exist (point at the folder that holds docker/registry/v2)`);
+      }
+      throw new RegistryGcError('E_IO', `cannot read ${dir}: ${(error as Error).message}`, [], { cause: error });
+    }
+    if (type === 'symlink') {
+      throw new RegistryGcError('E_SYMLINK', `${dir} is a symbolic link; point the collector at the real registry root`, [
+        { code: 'symlink', path: ctx.layout.relative(dir), message: 'symbolic link on the way to docker/registry/v2' },
+      ]);
+    }
+    if (type !== 'dir') throw new RegistryGcError('E_NOT_A_REGISTRY', `${dir} is not a directory`);
+  }
+  // blobs/ and repositories/ are listed through; they must be real folders when present.
+  for (const entry of ctx.fs.list(ctx.layout.v2)) {
+    if (entry.type === 'symlink') ctx.findings.fail('symlink', `${ctx.layout.v2}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
+  }
+}
+
+async function scanAll(ctx: ScanContext, opts: NormalizedOptions): Promise<RepositoryScan[]> {
+  const names = discoverRepositories(ctx);
+  const scans: RepositoryScan[] = [];
+  for (const [i, name] of names.entries()) {
+    if (i % SCAN_BATCH === 0) {
+      opts.onProgress({ phase: 'scan', done: i, total: names.length });
+      await yieldToEventLoop();
+      opts.signal?.throwIfAborted();
+    }
+    scans.push(scanRepository(ctx, name));
+  }
+  opts.onProgress({ phase: 'scan', done: names.length, total: names.length });
+  return scans;
+}
+
+function failOnProblems(findings: Findings, summary: string): void {
+  if (findings.problems.length === 0) return;
+  const problems: Problem[] = [...findings.problems].sort(byWarning);
+  const code = problems.every((p) => p.code === 'symlink') ? 'E_SYMLINK' : 'E_MARK_INCOMPLETE';
+  const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.message}`).join('\n');
+  const more = problems.length > 5 ? `\n  … and ${problems.length - 5} more` : '';
+  throw new RegistryGcError(code, `${summary}; nothing was deleted:\n${shown}${more}`, problems);
+}
+
+function buildReport(
+  layout: RegistryLayout,
+  opts: NormalizedOptions,
+  scans: readonly RepositoryScan[],
+  blobCount: number,
+  markedCount: number,
+  deletedManifests: DeletedManifest[],
+  deletedBlobs: DeletedBlob[],
+  findings: Findings,
+  errors: Findings,
+  durations: Partial<Record<Phase, number>>,
+): Report {
+  return {
+    dryRun: opts.dryRun,
+    deleteUntagged: opts.deleteUntagged,
+    root: layout.root,
+    blobs: {
+      total: blobCount,
+      marked: markedCount,
+      deleted: [...deletedBlobs].sort((a, b) => compareStrings(a.digest, b.digest)),
+      deletedBytes: deletedBlobs.reduce((n, b) => n + b.size, 0),
+    },
+    manifests: {
+      total: scans.reduce((n, s) => n + s.revisions.length, 0),
+      deleted: [...deletedManifests].sort(byRepositoryThen((m) => m.digest)),
+    },
+    layerLinks: { deleted: [] },
+    uploads: { deleted: [] },
+    repositories: { total: scans.length },
+    tags: { total: scans.reduce((n, s) => n + s.tags.length, 0) },
+    warnings: [...findings.warnings].sort(byWarning),
+    errors: [...errors.problems].sort(byWarning),
+    durations: { ...durations },
+  };
+}

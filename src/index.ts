@@ -1,0 +1,12 @@
+/** Public API of registry-gc: the verb, and the model it is built from. */
+export { collectGarbage } from './gc.js';
+export type { CollectOptions, ProgressEvent } from './options.js';
+export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedUpload, Warning, Phase } from './report.js';
+export { RegistryGcError, type ErrorCode, type Problem } from './errors.js';
+export { RegistryLayout } from './layout.js';
+export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm } from './digest.js';
+export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences } from './manifest.js';
+export { isRepositoryName, isTagName } from './names.js';
+export { listRepositories, listTags, readRepository } from './model.js';
+export type { RepositoryScan, TagScan } from './repositories.js';
+export type { FileSystem, DirEntry, EntryType } from './file-system.js';

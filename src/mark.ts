@@ -1,0 +1,110 @@
+/**
+ * Marking (spec §3): which manifests each repository keeps, and which blobs
+ * the whole registry keeps.
+ *
+ * Per repository, the roots are every revision (default) or every tag's
+ * current target (`deleteUntagged`). From each kept manifest the walk keeps
+ * its config and layers and, for lists and indexes, every child manifest,
+ * recursively, wherever the child's blob exists. Under `deleteUntagged` a
+ * revision whose `subject` is a kept manifest of the same repository is kept
+ * too, repeated to a fixpoint (a signature of an SBOM of an image).
+ *
+ * The mark set is global: a blob kept by any repository stays. Anything
+ * uncertain about a manifest that is kept (or might be, for an unreadable
+ * revision that could be a referrer) is a problem: the run must then fail
+ * before deleting. A manifest whose blob is already gone is only a warning.
+ */
+import type { Digest } from './digest.js';
+import type { Findings } from './findings.js';
+import type { RegistryLayout } from './layout.js';
+import type { ManifestStore } from './manifest-store.js';
+import type { RepositoryScan } from './repositories.js';
+
+export type KeepReason = 'revision' | 'tag' | 'child' | 'referrer';
+
+export interface MarkResult {
+  /** Every digest reachable from a root: manifests, configs, layers. */
+  readonly marked: Set<Digest>;
+  /** Per repository, the revisions it no longer keeps (empty unless deleteUntagged). */
+  readonly untagged: ReadonlyMap<string, readonly Digest[]>;
+}
+
+const MISSING_CODE: Record<KeepReason, string> = {
+  revision: 'manifest_blob_missing',
+  tag: 'tag_target_missing',
+  child: 'child_manifest_missing',
+  referrer: 'manifest_blob_missing',
+};
+
+export function mark(
+  scans: readonly RepositoryScan[],
+  store: ManifestStore,
+  findings: Findings,
+  layout: RegistryLayout,
+  deleteUntagged: boolean,
+): MarkResult {
+  const marked = new Set<Digest>();
+  const untagged = new Map<string, Digest[]>();
+
+  for (const scan of scans) {
+    const kept = new Set<Digest>();
+    // Depth-first with an explicit stack: deep or cyclic indexes cannot blow the call stack.
+    const keep = (root: Digest, rootReason: KeepReason): void => {
+      const stack: Array<[Digest, KeepReason]> = [[root, rootReason]];
+      for (let item = stack.pop(); item; item = stack.pop()) {
+        const [digest, reason] = item;
+        if (kept.has(digest)) continue;
+        kept.add(digest);
+        marked.add(digest);
+        const read = store.get(digest);
+        if (read.state === 'missing') {
+          findings.warn(MISSING_CODE[reason], store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest} has no blob; skipped`);
+        } else if (read.state === 'bad') {
+          findings.fail(read.code, store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest}: ${read.message}`);
+        } else {
+          for (const blob of read.manifest.blobs) marked.add(blob);
+          for (const child of read.manifest.children) stack.push([child, 'child']);
+        }
+      }
+    };
+
+    const keepAllRevisions = !deleteUntagged || scan.tagTargetsUncertain;
+    if (deleteUntagged && scan.tagTargetsUncertain) {
+      findings.warn('repository_kept_whole', layout.repositoryDir(scan.name), `${scan.name}: a tag's target is unknown, so no revision of this repository is collected`);
+    }
+    for (const tag of scan.tags) if (tag.current) keep(tag.current, 'tag');
+    if (keepAllRevisions) for (const revision of scan.revisions) keep(revision, 'revision');
+    if (!deleteUntagged) continue;
+
+    // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
+    let candidates = scan.revisions.filter((d) => !kept.has(d));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const digest of candidates) {
+        const subject = subjectOf(store, digest);
+        if (subject !== undefined && subject !== 'unknown' && kept.has(subject)) {
+          keep(digest, 'referrer');
+          changed = true;
+        }
+      }
+      candidates = candidates.filter((d) => !kept.has(d));
+    }
+    for (const digest of candidates) {
+      if (subjectOf(store, digest) === 'unknown') {
+        const read = store.get(digest);
+        const why = read.state === 'bad' ? read.message : 'unknown subject';
+        findings.fail('referrer_uncertain', store.pathOf(digest), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
+      }
+    }
+    untagged.set(scan.name, candidates);
+  }
+  return { marked, untagged };
+}
+
+/** The subject of a revision as far as it can be known; 'unknown' when it cannot be read. */
+function subjectOf(store: ManifestStore, digest: Digest): Digest | 'unknown' | undefined {
+  const read = store.get(digest);
+  if (read.state === 'ok') return read.manifest.subject;
+  if (read.state === 'missing') return undefined;
+  return read.subject;
+}

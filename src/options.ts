@@ -1,0 +1,83 @@
+/**
+ * Options of `collectGarbage`, normalised once at the door. Bad input throws
+ * a RegistryGcError with code E_INVALID_OPTION before any work.
+ */
+import os from 'node:os';
+import { RegistryGcError } from './errors.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
+import type { Phase } from './report.js';
+
+export interface ProgressEvent {
+  readonly phase: Phase;
+  /** Items done in this phase so far. */
+  readonly done: number;
+  /** Items in this phase, when known. */
+  readonly total: number | undefined;
+}
+
+export interface CollectOptions {
+  /**
+   * Report what would be deleted, delete nothing. The same code path runs.
+   * @default false
+   */
+  dryRun?: boolean;
+  /**
+   * Collect manifests that no tag reaches (the reference's `-m`). Index
+   * children and referrers of kept manifests are always kept.
+   * @default false
+   */
+  deleteUntagged?: boolean;
+  /**
+   * How many repositories are scanned at once. Scanning is synchronous I/O,
+   * so this bounds how often the run yields to the event loop.
+   * @default the number of CPU cores
+   */
+  concurrency?: number;
+  /** Stops the run between two units of work. */
+  signal?: AbortSignal;
+  /** Called as each phase makes progress; also once at the start and end of each phase. */
+  onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Largest manifest read, in bytes; a larger one fails marking (the
+   * registry's own limit is 4 MiB).
+   * @default 4194304
+   */
+  maxManifestBytes?: number;
+  /** File-system seam, for fault injection in tests. @default node:fs */
+  fileSystem?: FileSystem;
+}
+
+export interface NormalizedOptions {
+  readonly dryRun: boolean;
+  readonly deleteUntagged: boolean;
+  readonly concurrency: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: (event: ProgressEvent) => void;
+  readonly maxManifestBytes: number;
+  readonly fileSystem: FileSystem;
+}
+
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+function invalid(message: string): RegistryGcError {
+  return new RegistryGcError('E_INVALID_OPTION', message);
+}
+
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw invalid(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+export function normalizeOptions(options: CollectOptions = {}): NormalizedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  return {
+    dryRun: options.dryRun ?? false,
+    deleteUntagged: options.deleteUntagged ?? false,
+    concurrency: positiveInteger(options.concurrency, 'concurrency', Math.max(1, os.availableParallelism())),
+    signal: options.signal,
+    onProgress: options.onProgress ?? (() => {}),
+    maxManifestBytes: positiveInteger(options.maxManifestBytes, 'maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES),
+    fileSystem: options.fileSystem ?? nodeFileSystem,
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Repository discovery and the per-repository scan.
+ *
+ * Discovery walks `repositories/` with plain directory listings (the layout is
+ * fixed, so no glob is needed): a folder is a repository when it holds
+ * `_manifests`, `_layers` or `_uploads`; folders starting with `_` are never
+ * name components. Repositories nest, so the walk goes on below a repository.
+ *
+ * The scan of one repository lists its revisions, tags (each tag's current
+ * link read once, and its history listed once), layer links and uploads. It
+ * reads no manifest: that is the mark phase's job. Symbolic links anywhere in
+ * the walk are problems (the run must not decide through them); unexpected
+ * names are warnings and are left alone.
+ */
+import path from 'node:path';
+import { digestOf, isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
+import { errorCode } from './errors.js';
+import type { DirEntry, FileSystem } from './file-system.js';
+import type { Findings } from './findings.js';
+import { REPOSITORY_MARKERS, type RegistryLayout } from './layout.js';
+import { readLink } from './links.js';
+import { isRepositoryComponent, isRepositoryName, isTagName, MAX_REPOSITORY_NAME_LENGTH } from './names.js';
+
+export interface TagScan {
+  readonly name: string;
+  /** The manifest the tag points at now; undefined when its link is missing or bad. */
+  readonly current: Digest | undefined;
+  /** Every digest in the tag's history (`index/<alg>/<hex>`). */
+  readonly history: readonly Digest[];
+}
+
+export interface RepositoryScan {
+  readonly name: string;
+  readonly revisions: readonly Digest[];
+  readonly tags: readonly TagScan[];
+  /** True when some tag's target is unknown (bad or unreadable link). */
+  readonly tagTargetsUncertain: boolean;
+  readonly layers: readonly Digest[];
+  readonly uploads: readonly string[];
+}
+
+export interface ScanContext {
+  readonly layout: RegistryLayout;
+  readonly fs: FileSystem;
+  readonly findings: Findings;
+}
+
+/** Lists a directory; a missing one is empty, any other error is a problem (and empty). */
+function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
+  try {
+    return ctx.fs.list(dir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') {
+      ctx.findings.fail('not_a_directory', dir, 'expected a directory, found a file');
+    } else {
+      ctx.findings.fail('unreadable', dir, `cannot list: ${(error as Error).message}`);
+    }
+    return [];
+  }
+}
+
+/** Keeps the entries that are real directories; reports links and strays. */
+function directories(ctx: ScanContext, dir: string, entries: DirEntry[]): DirEntry[] {
+  const result: DirEntry[] = [];
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.type === 'symlink') ctx.findings.fail('symlink', full, 'symbolic link in the registry tree; the collector does not follow links');
+    else if (entry.type === 'dir') result.push(entry);
+    else ctx.findings.warn('unexpected_entry', full, `unexpected ${entry.type}, left alone`);
+  }
+  return result;
+}
+
+/** Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history). */
+export function listDigestDirs(ctx: ScanContext, dir: string): Digest[] {
+  const digests: Digest[] = [];
+  for (const alg of directories(ctx, dir, listOrReport(ctx, dir))) {
+    const algDir = path.join(dir, alg.name);
+    if (!isAlgorithm(alg.name)) {
+      ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
+      continue;
+    }
+    const algorithm: Algorithm = alg.name;
+    for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir))) {
+      if (isValidHex(algorithm, entry.name)) digests.push(digestOf(algorithm, entry.name));
+      else ctx.findings.warn('bad_digest_name', path.join(algDir, entry.name), `not a ${algorithm} digest, left alone`);
+    }
+  }
+  return digests;
+}
+
+/** Finds every repository below `repositories/`, nested ones included. */
+export function discoverRepositories(ctx: ScanContext): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, components: string[]): void => {
+    const entries = listOrReport(ctx, dir);
+    if (components.length > 0 && entries.some((e) => (REPOSITORY_MARKERS as readonly string[]).includes(e.name))) {
+      const name = components.join('/');
+      if (isRepositoryName(name)) found.push(name);
+      else ctx.findings.warn('repository_name_invalid', dir, `"${name}" is not a valid repository name; left alone`);
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('_')) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.type === 'symlink') {
+        ctx.findings.fail('symlink', full, 'symbolic link in the registry tree; the collector does not follow links');
+      } else if (entry.type !== 'dir') {
+        ctx.findings.warn('unexpected_entry', full, `unexpected ${entry.type} among repositories, left alone`);
+      } else if (!isRepositoryComponent(entry.name)) {
+        ctx.findings.warn('repository_name_invalid', full, `"${entry.name}" is not a valid repository name component; left alone`);
+      } else if (components.join('/').length + entry.name.length + 1 <= MAX_REPOSITORY_NAME_LENGTH + 1) {
+        walk(full, [...components, entry.name]);
+      } else {
+        ctx.findings.warn('repository_name_invalid', full, 'repository name longer than 255 characters; left alone');
+      }
+    }
+  };
+  walk(ctx.layout.repositoriesDir, []);
+  return found.sort();
+}
+
+function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain: boolean } {
+  const tagsDir = ctx.layout.tagsDir(name);
+  const tags: TagScan[] = [];
+  let uncertain = false;
+  for (const entry of directories(ctx, tagsDir, listOrReport(ctx, tagsDir))) {
+    if (!isTagName(entry.name)) {
+      ctx.findings.warn('tag_name_invalid', path.join(tagsDir, entry.name), `"${entry.name}" is not a valid tag name`);
+    }
+    const tagDir = path.join(tagsDir, entry.name);
+    const parts = directories(ctx, tagDir, listOrReport(ctx, tagDir));
+    let current: Digest | undefined;
+    if (parts.some((p) => p.name === 'current')) {
+      const linkFile = path.join(tagDir, 'current', 'link');
+      const link = readLink(ctx.fs, linkFile);
+      if (link.state === 'ok') current = link.digest;
+      else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'tag link is a symbolic link');
+      else if (link.state === 'unreadable') ctx.findings.fail('unreadable', linkFile, `cannot read tag link: ${link.message}`);
+      else if (link.state === 'invalid') ctx.findings.warn('bad_link', linkFile, `tag link does not hold a digest: ${JSON.stringify(link.content.slice(0, 80))}`);
+      else ctx.findings.warn('tag_link_missing', linkFile, 'tag has no current link');
+      if (link.state !== 'ok' && link.state !== 'missing') uncertain = true;
+    } else {
+      ctx.findings.warn('tag_link_missing', path.join(tagDir, 'current'), 'tag has no current link');
+    }
+    const history = parts.some((p) => p.name === 'index') ? listDigestDirs(ctx, path.join(tagDir, 'index')) : [];
+    tags.push({ name: entry.name, current, history });
+  }
+  return { tags, uncertain };
+}
+
+function scanUploads(ctx: ScanContext, name: string): string[] {
+  const dir = ctx.layout.uploadsDir(name);
+  return directories(ctx, dir, listOrReport(ctx, dir)).map((e) => e.name);
+}
+
+/** Scans one repository: listings and tag links only, no manifest reads. */
+export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
+  const repoDir = ctx.layout.repositoryDir(name);
+  // The folders between the repository and the listings must be real folders
+  // too: listing through a link would follow it.
+  const markers = directories(ctx, repoDir, listOrReport(ctx, repoDir).filter((e) => (REPOSITORY_MARKERS as readonly string[]).includes(e.name)));
+  if (markers.some((e) => e.name === '_manifests')) {
+    const manifestsDir = path.dirname(ctx.layout.revisionsDir(name));
+    directories(ctx, manifestsDir, listOrReport(ctx, manifestsDir));
+  }
+  const revisions = listDigestDirs(ctx, ctx.layout.revisionsDir(name));
+  const { tags, uncertain } = scanTags(ctx, name);
+  const layers = listDigestDirs(ctx, ctx.layout.layersDir(name));
+  const uploads = scanUploads(ctx, name);
+  // Listings come in file-system order; sort so every run reports the same way.
+  return {
+    name,
+    revisions: revisions.sort(),
+    tags: tags.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    tagTargetsUncertain: uncertain,
+    layers: layers.sort(),
+    uploads: uploads.sort(),
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * Sweeping (spec §4 steps 1–2), in the safe order: untagged manifests first
+ * (their tag-history entries, then the revision folder), then unmarked blobs.
+ * A run killed between any two deletions leaves every kept image complete,
+ * and the next run finds what is left and finishes.
+ *
+ * Dry-run walks the same loop and skips only the deletion itself, so the
+ * lists it returns are the lists a real run returns. Right before each
+ * deletion the target is checked to lie inside `docker/registry/v2`. ENOENT
+ * means "already gone" (success); any other failure is recorded and the
+ * sweep goes on with the next item.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { BlobPrefix } from './blobs.js';
+import type { Digest } from './digest.js';
+import { errorCode, isNotFound } from './errors.js';
+import type { FileSystem } from './file-system.js';
+import type { Findings } from './findings.js';
+import type { RegistryLayout } from './layout.js';
+import type { NormalizedOptions } from './options.js';
+import type { DeletedBlob, DeletedManifest, Phase } from './report.js';
+import type { RepositoryScan } from './repositories.js';
+
+/** Deletions between two yields to the event loop (abort signals, progress). */
+const BATCH = 256;
+
+export interface SweepContext {
+  readonly layout: RegistryLayout;
+  readonly fs: FileSystem;
+  readonly findings: Findings;
+  readonly options: NormalizedOptions;
+  /** Failed deletions (not ENOENT): the run reports them and exits non-zero. */
+  readonly errors: Findings;
+}
+
+/** Removes one path unless dry-run. Returns false when the deletion failed. */
+function remove(ctx: SweepContext, target: string): boolean {
+  ctx.layout.assertDeletable(target);
+  if (ctx.options.dryRun) return true;
+  try {
+    ctx.fs.remove(target);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    ctx.errors.fail('delete_failed', target, `cannot delete: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+async function checkpoint(ctx: SweepContext, phase: Phase, done: number, total: number): Promise<void> {
+  if (done % BATCH === 0) {
+    ctx.options.onProgress({ phase, done, total });
+    await yieldToEventLoop();
+  }
+  ctx.options.signal?.throwIfAborted();
+}
+
+/** Deletes untagged revisions and their tag-history entries. */
+export async function sweepManifests(
+  ctx: SweepContext,
+  scans: readonly RepositoryScan[],
+  untagged: ReadonlyMap<string, readonly Digest[]>,
+  deleted: DeletedManifest[],
+): Promise<void> {
+  const total = [...untagged.values()].reduce((n, list) => n + list.length, 0);
+  let done = 0;
+  for (const scan of scans) {
+    const doomed = untagged.get(scan.name) ?? [];
+    if (doomed.length === 0) continue;
+    // Each tag's history was listed once during the scan: no per-manifest tag reads.
+    const historyByDigest = new Map<Digest, string[]>();
+    for (const tag of scan.tags) {
+      for (const digest of tag.history) {
+        const tags = historyByDigest.get(digest);
+        if (tags) tags.push(tag.name);
+        else historyByDigest.set(digest, [tag.name]);
+      }
+    }
+    for (const digest of doomed) {
+      await checkpoint(ctx, 'sweep-manifests', done++, total);
+      let ok = true;
+      for (const tag of historyByDigest.get(digest) ?? []) {
+        ok = remove(ctx, ctx.layout.tagIndexEntryDir(scan.name, tag, digest)) && ok;
+      }
+      // The revision goes last: while it exists, a rerun still sees the manifest as a candidate.
+      if (ok && remove(ctx, ctx.layout.revisionDir(scan.name, digest))) {
+        deleted.push({ repository: scan.name, digest });
+      }
+    }
+  }
+  ctx.options.onProgress({ phase: 'sweep-manifests', done, total });
+}
+
+function blobSize(ctx: SweepContext, digest: Digest): number {
+  try {
+    return ctx.fs.entry(ctx.layout.blobData(digest)).size;
+  } catch (error) {
+    // The size is only reported; not knowing it is no reason to keep an unreachable blob.
+    if (!isNotFound(error)) ctx.findings.warn('size_unknown', ctx.layout.blobData(digest), `cannot stat: ${(error as Error).message}`);
+    return 0;
+  }
+}
+
+/** Deletes every listed blob that is not marked; removes prefix folders it empties. */
+export async function sweepBlobs(
+  ctx: SweepContext,
+  prefixes: readonly BlobPrefix[],
+  marked: ReadonlySet<Digest>,
+  deleted: DeletedBlob[],
+): Promise<void> {
+  const doomedByPrefix = prefixes.map((p) => ({ prefix: p, doomed: p.digests.filter((d) => !marked.has(d)) }));
+  const total = doomedByPrefix.reduce((n, p) => n + p.doomed.length, 0);
+  let done = 0;
+  for (const { prefix, doomed } of doomedByPrefix) {
+    let removed = 0;
+    for (const digest of doomed) {
+      await checkpoint(ctx, 'sweep-blobs', done++, total);
+      const size = blobSize(ctx, digest);
+      if (remove(ctx, ctx.layout.blobDir(digest))) {
+        deleted.push({ digest, size });
+        removed++;
+      }
+    }
+    if (removed > 0 && removed === prefix.entries && !ctx.options.dryRun) removeEmptyPrefix(ctx, prefix);
+  }
+  ctx.options.onProgress({ phase: 'sweep-blobs', done, total });
+}
+
+/** The registry recreates prefix folders on demand; an empty one only costs an inode and a listing. */
+function removeEmptyPrefix(ctx: SweepContext, prefix: BlobPrefix): void {
+  const dir = ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix);
+  ctx.layout.assertDeletable(dir);
+  try {
+    ctx.fs.removeEmptyDir(dir);
+  } catch (error) {
+    // Something appeared meanwhile, or it is gone already: both fine.
+    const code = errorCode(error);
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') {
+      ctx.errors.fail('delete_failed', dir, `cannot remove empty folder: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Runs Debian's `docker-registry` (distribution 2.8.2, the reference
+ * implementation) on a throw-away filesystem root, so that tests can let the
+ * real registry write real trees instead of trusting hand-made fixtures.
+ *
+ * Invariants:
+ * - It only ever listens on 127.0.0.1 (spec §1): nothing a test pushes is
+ *   reachable from outside the machine.
+ * - Every process started here is killed when the test process exits, even
+ *   when a test forgets `stop()` or throws before reaching it: a stray
+ *   registry would keep a port and a temp directory alive across runs.
+ * - Start-up is bounded (~10 s): a registry that never answers fails the
+ *   test with its stderr, instead of hanging the suite.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REGISTRY_BINARY = 'docker-registry';
+
+export interface RunningRegistry {
+  /** Base URL without a trailing slash, e.g. "http://127.0.0.1:40123". */
+  readonly url: string;
+  /** `storage.filesystem.rootdirectory`; the tree is under `<root>/docker/registry/v2`. */
+  readonly root: string;
+  readonly configPath: string;
+  /** Kills the registry and waits until it has exited; safe to call twice. */
+  stop(): Promise<void>;
+  /** stop(), then removes the config and, if startRegistry created it, the root. */
+  destroy(): Promise<void>;
+}
+
+export interface StartRegistryOptions {
+  /** Use this root (e.g. to restart on an existing tree) instead of a fresh temp dir. */
+  root?: string;
+}
+
+const STARTUP_TIMEOUT_MS = 10_000;
+const POLL_INTERVAL_MS = 75;
+const STOP_GRACE_MS = 3_000;
+/** Picking a port and binding it later is racy; another process may take it in between. */
+const START_ATTEMPTS = 3;
+
+/** Locates the binary on PATH, so that the tests can skip visibly (not fail) where it is not installed. */
+export function hasDockerRegistry(): boolean {
+  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
+  return dirs.some((dir) => {
+    try {
+      accessSync(join(dir, REGISTRY_BINARY), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// A set rather than one hook per child: 'exit' listeners must be synchronous,
+// and adding one listener per registry would trip Node's leak warning.
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function trackForExit(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        // Already gone: nothing left to clean up.
+      }
+    }
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error(`unexpected listen address ${String(address)}`));
+        return;
+      }
+      const { port } = address;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function configYaml(root: string, port: number): string {
+  // uploadpurging is off so that abandoned uploads stay on disk for the
+  // collector under test to find; delete is on so manifests can be deleted.
+  // No blobdescriptor cache: with one, the registry would answer HEAD/GET for
+  // blobs that an offline collection has since removed (spec §6).
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${JSON.stringify(root)}`,
+    '  delete:',
+    '    enabled: true',
+    '  maintenance:',
+    '    uploadpurging:',
+    '      enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    // A fixed secret silences the "No HTTP secret provided" warning; upload
+    // state is HMAC-signed with it, which needs no secrecy on loopback.
+    '  secret: registry-gc-test-secret',
+    '',
+  ].join('\n');
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  if (await waitForExit(child, STOP_GRACE_MS)) return;
+  child.kill('SIGKILL');
+  await waitForExit(child, STOP_GRACE_MS);
+}
+
+/** Resolves once GET /v2/ answers 200; rejects if the process dies or time runs out. */
+async function waitUntilServing(child: ChildProcess, url: string, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}) before serving:\n${stderr()}`);
+    }
+    try {
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // Not listening yet: keep polling until the deadline.
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`docker-registry did not answer GET ${url}/v2/ within ${STARTUP_TIMEOUT_MS} ms:\n${stderr()}`);
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+}
+
+async function startOnce(root: string, configPath: string, owned: readonly string[]): Promise<RunningRegistry> {
+  const port = await freePort();
+  await writeFile(configPath, configYaml(root, port));
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  trackForExit(child);
+  // Keep only the tail: a chatty registry must not grow memory for the whole run.
+  let errText = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    errText = (errText + chunk).slice(-8_192);
+  });
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  // An 'error' after start-up (e.g. a failed kill) must not become an unhandled rejection.
+  spawnError.catch(() => undefined);
+  try {
+    await Promise.race([waitUntilServing(child, url, () => errText), spawnError]);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= stopChild(child));
+  return {
+    url,
+    root,
+    configPath,
+    stop,
+    destroy: async () => {
+      await stop();
+      await Promise.all(owned.map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
+}
+
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
+  const root = options.root ?? (await mkdtemp(join(tmpdir(), 'registry-gc-root-')));
+  // The config lives outside the root, so that the tree the collector sees
+  // holds nothing but what the registry wrote.
+  const configDir = await mkdtemp(join(tmpdir(), 'registry-gc-config-'));
+  const configPath = join(configDir, 'config.yml');
+  // A root the caller passed in is theirs: destroy() must never remove it.
+  const owned = options.root === undefined ? [configDir, root] : [configDir];
+  let lastError: unknown;
+  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    try {
+      return await startOnce(root, configPath, owned);
+    } catch (err) {
+      lastError = err;
+      // Only a lost port race is worth another try; anything else is a real failure.
+      if (!(err instanceof Error && /address already in use/.test(err.message))) throw err;
+    }
+  }
+  throw lastError;
+}
