@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MediaType } from '../src/manifest.js';
 import { TreeBuilder } from '../test/support/tree.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sample');

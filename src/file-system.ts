@@ -17,7 +17,11 @@ export interface DirEntry {
 export interface FileSystem {
   /** Lists a directory without following symbolic links in it. */
   list(dir: string): DirEntry[];
-  /** Reads a file, refusing a symbolic link as the last component; throws `EFBIG` past `maxBytes`. */
+  /**
+   * Reads a regular file, refusing a symbolic link as the last component
+   * (ELOOP), a directory (EISDIR) or any other kind of file (ENOTREG); throws
+   * EFBIG past `maxBytes`.
+   */
   read(file: string, maxBytes: number): Buffer;
   /** lstat: the type and size of the entry itself. */
   entry(target: string): { type: EntryType; size: number };
@@ -34,7 +38,8 @@ function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLi
   return 'other';
 }
 
-const NO_FOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+// O_NONBLOCK: opening a FIFO planted where a link or manifest should be must not hang the run.
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
 export const nodeFileSystem: FileSystem = {
   list(dir) {
@@ -48,9 +53,12 @@ export const nodeFileSystem: FileSystem = {
     });
   },
   read(file, maxBytes) {
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | NO_FOLLOW);
+    const fd = fs.openSync(file, OPEN_FLAGS);
     try {
-      const { size } = fs.fstatSync(fd);
+      const stats = fs.fstatSync(fd);
+      if (stats.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
+      if (!stats.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+      const { size } = stats;
       if (size > maxBytes) {
         throw Object.assign(new Error(`${file} is ${size} bytes, over the limit of ${maxBytes}`), { code: 'EFBIG' });
       }

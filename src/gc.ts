@@ -14,7 +14,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { listBlobs } from './blobs.js';
-import { errorCode, RegistryGcError, type Problem } from './errors.js';
+import { RegistryGcError, type Problem } from './errors.js';
 import { Findings } from './findings.js';
 import { RegistryLayout } from './layout.js';
 import { ManifestStore } from './manifest-store.js';
@@ -22,6 +22,7 @@ import { mark } from './mark.js';
 import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
 import { byRepositoryThen, byWarning, compareStrings, type DeletedBlob, type DeletedManifest, type Phase, type Report } from './report.js';
 import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext } from './repositories.js';
+import { checkRegistryRoot } from './root-check.js';
 import { sweepBlobs, sweepManifests, type SweepContext } from './sweep.js';
 
 /** Repositories scanned between two yields to the event loop. */
@@ -85,31 +86,6 @@ async function run(root: string, opts: NormalizedOptions): Promise<Report> {
     throw error;
   }
   return report();
-}
-
-/** `<root>/docker/registry/v2` must exist, and nothing on the way to it may be a link. */
-function checkRegistryRoot(ctx: ScanContext): void {
-  for (const dir of ctx.layout.v2Ancestry()) {
-    let type: string;
-    try {
-      type = ctx.fs.entry(dir).type;
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') {
-        throw new RegistryGcError('E_NOT_A_REGISTRY', `${ctx.layout.root} is not a registry root: ${dir} does not exist (point at the folder that holds docker/registry/v2)`);
-      }
-      throw new RegistryGcError('E_IO', `cannot read ${dir}: ${(error as Error).message}`, [], { cause: error });
-    }
-    if (type === 'symlink') {
-      throw new RegistryGcError('E_SYMLINK', `${dir} is a symbolic link; point the collector at the real registry root`, [
-        { code: 'symlink', path: ctx.layout.relative(dir), message: 'symbolic link on the way to docker/registry/v2' },
-      ]);
-    }
-    if (type !== 'dir') throw new RegistryGcError('E_NOT_A_REGISTRY', `${dir} is not a directory`);
-  }
-  // blobs/ and repositories/ are listed through; they must be real folders when present.
-  for (const entry of ctx.fs.list(ctx.layout.v2)) {
-    if (entry.type === 'symlink') ctx.findings.fail('symlink', `${ctx.layout.v2}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
-  }
 }
 
 async function scanAll(ctx: ScanContext, opts: NormalizedOptions): Promise<RepositoryScan[]> {

@@ -27,6 +27,7 @@ export function readLink(fs: FileSystem, file: string): LinkRead {
     if (code === 'ELOOP') return { state: 'symlink' };
     if (code === 'EFBIG') return { state: 'invalid', content: '(longer than any digest)' };
     if (code === 'EISDIR') return { state: 'invalid', content: '(a directory)' };
+    if (code === 'ENOTREG') return { state: 'invalid', content: '(not a regular file)' };
     return { state: 'unreadable', message: (error as Error).message };
   }
   const parsed = parseDigest(content);

@@ -137,7 +137,8 @@ function references(manifest: Json): ManifestReferences {
     kind = kindFromShape(manifest);
     if (!kind) throw new ManifestError('unknown_media_type', 'no mediaType and a shape that is no known manifest kind');
   } else {
-    kind = typeof declared === 'string' ? KIND_BY_MEDIA_TYPE[declared] : undefined;
+    // Own properties only: "toString" is no media type.
+    kind = typeof declared === 'string' && Object.hasOwn(KIND_BY_MEDIA_TYPE, declared) ? KIND_BY_MEDIA_TYPE[declared] : undefined;
     if (!kind) throw new ManifestError('unknown_media_type', `unknown media type ${JSON.stringify(declared)}`);
   }
   for (const field of REQUIRED_FIELDS[kind]) {

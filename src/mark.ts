@@ -73,6 +73,7 @@ export function mark(
       findings.warn('repository_kept_whole', layout.repositoryDir(scan.name), `${scan.name}: a tag's target is unknown, so no revision of this repository is collected`);
     }
     for (const tag of scan.tags) if (tag.current) keep(tag.current, 'tag');
+    for (const revision of scan.pinned) keep(revision, 'revision');
     if (keepAllRevisions) for (const revision of scan.revisions) keep(revision, 'revision');
     if (!deleteUntagged) continue;
 

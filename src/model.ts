@@ -9,11 +9,14 @@ import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { Findings } from './findings.js';
 import { RegistryLayout } from './layout.js';
 import { isRepositoryName } from './names.js';
+import { checkRegistryRoot, checkRepositoryPath } from './root-check.js';
 import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext, type TagScan } from './repositories.js';
 
 function context(root: string, fs: FileSystem): ScanContext {
   const layout = new RegistryLayout(root);
-  return { layout, fs, findings: new Findings(layout) };
+  const ctx = { layout, fs, findings: new Findings(layout) };
+  checkRegistryRoot(ctx);
+  return ctx;
 }
 
 function done<T>(ctx: ScanContext, value: T): { value: T; warnings: Problem[] } {
@@ -33,6 +36,9 @@ export function listRepositories(root: string, fs: FileSystem = nodeFileSystem):
 export function readRepository(root: string, name: string, fs: FileSystem = nodeFileSystem): { value: RepositoryScan; warnings: Problem[] } {
   if (!isRepositoryName(name)) throw new RegistryGcError('E_INVALID_OPTION', `not a repository name: ${JSON.stringify(name)}`);
   const ctx = context(root, fs);
+  checkRepositoryPath(ctx, name);
+  // Scanning through a linked repository folder would read outside the tree.
+  if (ctx.findings.problems.length > 0) return done(ctx, emptyScan(name));
   return done(ctx, scanRepository(ctx, name));
 }
 
@@ -40,4 +46,8 @@ export function readRepository(root: string, name: string, fs: FileSystem = node
 export function listTags(root: string, name: string, fs: FileSystem = nodeFileSystem): { value: TagScan[]; warnings: Problem[] } {
   const { value, warnings } = readRepository(root, name, fs);
   return { value: [...value.tags].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), warnings };
+}
+
+function emptyScan(name: string): RepositoryScan {
+  return { name, revisions: [], pinned: [], unlinkedRevisions: [], tags: [], tagTargetsUncertain: false, layers: [], uploads: [] };
 }

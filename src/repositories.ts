@@ -31,7 +31,16 @@ export interface TagScan {
 
 export interface RepositoryScan {
   readonly name: string;
+  /** Manifest revisions: folders under `_manifests/revisions` whose link exists. */
   readonly revisions: readonly Digest[];
+  /**
+   * Revisions whose link is bad (not a digest, or another digest than its
+   * folder): never collected, always roots, since what the registry would
+   * make of them is unknown.
+   */
+  readonly pinned: readonly Digest[];
+  /** Revision folders without a link: what the registry's DELETE leaves. Not revisions. */
+  readonly unlinkedRevisions: readonly Digest[];
   readonly tags: readonly TagScan[];
   /** True when some tag's target is unknown (bad or unreadable link). */
   readonly tagTargetsUncertain: boolean;
@@ -150,6 +159,33 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
   return { tags, uncertain };
 }
 
+/**
+ * Reads each revision's link once: the registry's DELETE removes only the
+ * link, so a folder without one is no revision, and a link that disagrees
+ * with its folder is bad input to keep and report, never to follow.
+ */
+function scanRevisions(ctx: ScanContext, name: string): { revisions: Digest[]; pinned: Digest[]; unlinked: Digest[] } {
+  const revisions: Digest[] = [];
+  const pinned: Digest[] = [];
+  const unlinked: Digest[] = [];
+  for (const digest of listDigestDirs(ctx, ctx.layout.revisionsDir(name))) {
+    const linkFile = ctx.layout.revisionLink(name, digest);
+    const link = readLink(ctx.fs, linkFile);
+    if (link.state === 'missing') {
+      unlinked.push(digest);
+      continue;
+    }
+    revisions.push(digest);
+    if (link.state === 'ok' && link.digest === digest) continue;
+    pinned.push(digest);
+    if (link.state === 'ok') ctx.findings.warn('link_mismatch', linkFile, `revision link names ${link.digest}, not its folder's digest; kept`);
+    else if (link.state === 'invalid') ctx.findings.warn('bad_link', linkFile, `revision link does not hold a digest: ${JSON.stringify(link.content.slice(0, 80))}; kept`);
+    else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'revision link is a symbolic link');
+    else ctx.findings.fail('unreadable', linkFile, `cannot read revision link: ${link.message}`);
+  }
+  return { revisions, pinned, unlinked };
+}
+
 function scanUploads(ctx: ScanContext, name: string): string[] {
   const dir = ctx.layout.uploadsDir(name);
   return directories(ctx, dir, listOrReport(ctx, dir)).map((e) => e.name);
@@ -165,7 +201,7 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
     const manifestsDir = path.dirname(ctx.layout.revisionsDir(name));
     directories(ctx, manifestsDir, listOrReport(ctx, manifestsDir));
   }
-  const revisions = listDigestDirs(ctx, ctx.layout.revisionsDir(name));
+  const { revisions, pinned, unlinked } = scanRevisions(ctx, name);
   const { tags, uncertain } = scanTags(ctx, name);
   const layers = listDigestDirs(ctx, ctx.layout.layersDir(name));
   const uploads = scanUploads(ctx, name);
@@ -173,6 +209,8 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
   return {
     name,
     revisions: revisions.sort(),
+    pinned: pinned.sort(),
+    unlinkedRevisions: unlinked.sort(),
     tags: tags.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     tagTargetsUncertain: uncertain,
     layers: layers.sort(),

@@ -219,8 +219,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     } catch (err) {
       lastError = err;
       // Only a lost port race is worth another try; anything else is a real failure.
-      if (!(err instanceof Error && /address already in use/.test(err.message))) throw err;
+      if (!(err instanceof Error && /address already in use/.test(err.message))) break;
     }
   }
+  await Promise.all(owned.map((dir) => rm(dir, { recursive: true, force: true })));
   throw lastError;
 }
