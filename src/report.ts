@@ -25,12 +25,34 @@ export interface DeletedLayerLink {
 export interface DeletedUpload {
   readonly repository: string;
   readonly id: string;
+  /** Bytes of every file in the upload folder. */
   readonly size: number;
+  /** The upload's `startedat`, as written by the registry. */
+  readonly startedAt: string;
+}
+
+export interface DeletedTagHistoryEntry {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: Digest;
+}
+
+export interface DeletedRepository {
+  readonly repository: string;
 }
 
 export type Warning = Problem;
 
-export type Phase = 'scan' | 'blobs' | 'mark' | 'sweep-manifests' | 'sweep-blobs';
+export type Phase =
+  | 'scan'
+  | 'blobs'
+  | 'mark'
+  | 'sweep-manifests'
+  | 'sweep-blobs'
+  | 'sweep-layer-links'
+  | 'sweep-tag-history'
+  | 'sweep-uploads'
+  | 'sweep-repositories';
 
 export interface Report {
   readonly dryRun: boolean;
@@ -50,8 +72,10 @@ export interface Report {
     readonly deleted: readonly DeletedManifest[];
   };
   readonly layerLinks: { readonly deleted: readonly DeletedLayerLink[] };
-  readonly uploads: { readonly deleted: readonly DeletedUpload[] };
-  readonly repositories: { readonly total: number };
+  readonly uploads: { readonly deleted: readonly DeletedUpload[]; readonly deletedBytes: number };
+  /** Tag-history entries (`tags/<tag>/index/<alg>/<hex>`) naming a manifest that is no revision any more. */
+  readonly tagHistory: { readonly deleted: readonly DeletedTagHistoryEntry[] };
+  readonly repositories: { readonly total: number; readonly deleted: readonly DeletedRepository[] };
   readonly tags: { readonly total: number };
   readonly warnings: readonly Warning[];
   /** Deletions that failed (other than "already gone"); a run with errors exits non-zero. */
