@@ -69,6 +69,18 @@ t.layerLink('legacy/old', legacyLayer.digest);
 const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: 'sha256:' + 'f'.repeat(64), size: 1024, urls: ['https://example.invalid/layer'] };
 const windows = t.image('legacy/old', { sharedLayers: [foreign as never], layers: ['windows app'], tag: 'windows' });
 
+// old/project: its only image is untagged; with -m and --remove-empty-repositories the repository goes.
+const abandoned = t.image('old/project', { layers: ['old project code'] });
+
+// library/app's `latest` history names a manifest deleted through the API long ago, whose
+// blob an earlier collection took: a dead history entry.
+const ghost = 'sha256:' + '0123456789abcdef'.repeat(4);
+t.history('library/app', 'latest', ghost as never);
+
+// Uploads: a fresh one (a push in progress), and one whose startedat is garbled (kept, warned).
+t.upload('library/app', '0b7c3d7e-1f0a-4b8e-9a51-5b0f1d6f2c90', '2026-11-28T23:28:51Z', 'fresh bytes');
+t.upload('legacy/old', '9d2e4f10-3c5b-4a7d-8e6f-2a1b0c9d8e7f', 'last tuesday', 'garbled');
+
 // Garbage: layers uploaded but never referenced by a manifest, and an abandoned upload.
 const orphanA = t.blob('orphan layer from a failed push');
 const orphanB = t.blob('orphan layer of a deleted image');
@@ -76,7 +88,7 @@ t.layerLink('team/service', orphanB.digest);
 t.upload('team/service', '6f1d0a3c-58a9-4c2c-9f0e-0d7c2b1e4a11', '2025-01-01T00:00:00Z', 'half a layer');
 
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
-const untagged = [v0, oldSignature, workerOld];
+const untagged = [v0, oldSignature, workerOld, abandoned];
 const expected = {
   comment: 'Written by scripts/make-sample.ts from what it built; the tests check collectGarbage against it.',
   default: { blobs: sorted([orphanA.digest, orphanB.digest]), manifests: [] as unknown[] },
@@ -88,10 +100,12 @@ const expected = {
       v0.layers[1]!.digest,
       oldSignature.layers[0]!.digest,
       workerOld.layers[1]!.digest,
+      abandoned.layers[0]!.digest,
     ]),
     manifests: [
       ...[v0, oldSignature].map((i) => ({ repository: 'library/app', digest: i.manifest.digest })),
       { repository: 'team/service/worker', digest: workerOld.manifest.digest },
+      { repository: 'old/project', digest: abandoned.manifest.digest },
     ].sort((a, b) => (a.repository + a.digest < b.repository + b.digest ? -1 : 1)),
   },
   tagged: {

@@ -8,6 +8,10 @@
  *   (check)          any uncertain manifest: fail, nothing deleted
  *   sweep-manifests  untagged revisions (deleteUntagged only)
  *   sweep-blobs      unmarked blobs
+ *   sweep-layer-links      links to blobs that are gone (or unreferenced, pruneLayerLinks)
+ *   sweep-tag-history      history entries naming no revision
+ *   sweep-uploads          uploads older than the upload age
+ *   sweep-repositories     emptied folders; empty repositories (removeEmptyRepositories)
  *
  * Nothing is deleted before every read that could change a decision is done.
  */
@@ -20,10 +24,26 @@ import { RegistryLayout } from './layout.js';
 import { ManifestStore } from './manifest-store.js';
 import { mark } from './mark.js';
 import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
-import { byRepositoryThen, byWarning, compareStrings, type DeletedBlob, type DeletedManifest, type Phase, type Report } from './report.js';
+import type { Digest } from './digest.js';
+import {
+  byRepositoryThen,
+  byWarning,
+  compareStrings,
+  type DeletedBlob,
+  type DeletedLayerLink,
+  type DeletedManifest,
+  type DeletedRepository,
+  type DeletedTagHistoryEntry,
+  type DeletedUpload,
+  type Phase,
+  type Report,
+} from './report.js';
 import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext } from './repositories.js';
 import { checkRegistryRoot } from './root-check.js';
 import { sweepBlobs, sweepManifests, type SweepContext } from './sweep.js';
+import { sweepLayerLinks, sweepTagHistory } from './sweep-links.js';
+import { sweepRepositories } from './sweep-repositories.js';
+import { sweepUploads } from './sweep-uploads.js';
 
 /** Repositories scanned between two yields to the event loop. */
 const SCAN_BATCH = 64;
@@ -72,13 +92,19 @@ async function run(root: string, opts: NormalizedOptions): Promise<Report> {
   });
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
 
-  const deletedManifests: DeletedManifest[] = [];
-  const deletedBlobs: DeletedBlob[] = [];
+  const deleted: Deletions = { manifests: [], blobs: [], layerLinks: [], tagHistory: [], uploads: [], repositories: [] };
   const sweep: SweepContext = { layout, fs: opts.fileSystem, findings, errors, options: opts };
-  const report = (): Report => buildReport(layout, opts, scans, blobs.count, marking.marked.size, deletedManifests, deletedBlobs, findings, errors, durations);
+  const report = (): Report => buildReport({ layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, findings, errors, durations });
   try {
-    await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deletedManifests));
-    await timed('sweep-blobs', () => sweepBlobs(sweep, blobs.prefixes, marking.marked, deletedBlobs));
+    await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deleted.manifests));
+    await timed('sweep-blobs', () => sweepBlobs(sweep, blobs.prefixes, marking.marked, deleted.blobs));
+    const listed = new Set(blobs.prefixes.flatMap((p) => p.digests));
+    const gone = new Set(deleted.blobs.map((b) => b.digest));
+    const blobsLeft = (digest: Digest) => listed.has(digest) && !gone.has(digest);
+    await timed('sweep-layer-links', () => sweepLayerLinks(sweep, scans, blobsLeft, marking.referencedBy, deleted.layerLinks));
+    await timed('sweep-tag-history', () => sweepTagHistory(sweep, scans, deleted.manifests, deleted.tagHistory));
+    await timed('sweep-uploads', () => sweepUploads(sweep, scans, deleted.uploads));
+    await timed('sweep-repositories', () => sweepRepositories(sweep, scans, deleted.manifests, deleted.uploads, deleted.repositories));
   } catch (error) {
     if (opts.signal?.aborted) {
       throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: report() });
@@ -112,18 +138,30 @@ function failOnProblems(findings: Findings, summary: string): void {
   throw new RegistryGcError(code, `${summary}; nothing was deleted:\n${shown}${more}`, problems);
 }
 
-function buildReport(
-  layout: RegistryLayout,
-  opts: NormalizedOptions,
-  scans: readonly RepositoryScan[],
-  blobCount: number,
-  markedCount: number,
-  deletedManifests: DeletedManifest[],
-  deletedBlobs: DeletedBlob[],
-  findings: Findings,
-  errors: Findings,
-  durations: Partial<Record<Phase, number>>,
-): Report {
+interface Deletions {
+  manifests: DeletedManifest[];
+  blobs: DeletedBlob[];
+  layerLinks: DeletedLayerLink[];
+  tagHistory: DeletedTagHistoryEntry[];
+  uploads: DeletedUpload[];
+  repositories: DeletedRepository[];
+}
+
+interface RunState {
+  layout: RegistryLayout;
+  opts: NormalizedOptions;
+  scans: readonly RepositoryScan[];
+  blobCount: number;
+  markedCount: number;
+  deleted: Deletions;
+  findings: Findings;
+  errors: Findings;
+  durations: Partial<Record<Phase, number>>;
+}
+
+/** Every array sorted (spec §5): repository, then digest, tag or id. */
+function buildReport({ layout, opts, scans, blobCount, markedCount, deleted, findings, errors, durations }: RunState): Report {
+  const sum = (items: readonly { size: number }[]) => items.reduce((n, item) => n + item.size, 0);
   return {
     dryRun: opts.dryRun,
     deleteUntagged: opts.deleteUntagged,
@@ -131,17 +169,17 @@ function buildReport(
     blobs: {
       total: blobCount,
       marked: markedCount,
-      deleted: [...deletedBlobs].sort((a, b) => compareStrings(a.digest, b.digest)),
-      deletedBytes: deletedBlobs.reduce((n, b) => n + b.size, 0),
+      deleted: [...deleted.blobs].sort((a, b) => compareStrings(a.digest, b.digest)),
+      deletedBytes: sum(deleted.blobs),
     },
     manifests: {
       total: scans.reduce((n, s) => n + s.revisions.length, 0),
-      deleted: [...deletedManifests].sort(byRepositoryThen((m) => m.digest)),
+      deleted: [...deleted.manifests].sort(byRepositoryThen((m) => m.digest)),
     },
-    layerLinks: { deleted: [] },
-    uploads: { deleted: [], deletedBytes: 0 },
-    tagHistory: { deleted: [] },
-    repositories: { total: scans.length, deleted: [] },
+    layerLinks: { deleted: [...deleted.layerLinks].sort(byRepositoryThen((l) => l.digest)) },
+    uploads: { deleted: [...deleted.uploads].sort(byRepositoryThen((u) => u.id)), deletedBytes: sum(deleted.uploads) },
+    tagHistory: { deleted: [...deleted.tagHistory].sort(byRepositoryThen((t) => `${t.tag}\0${t.digest}`)) },
+    repositories: { total: scans.length, deleted: [...deleted.repositories].sort(byRepositoryThen(() => '')) },
     tags: { total: scans.reduce((n, s) => n + s.tags.length, 0) },
     warnings: [...findings.warnings].sort(byWarning),
     errors: [...errors.problems].sort(byWarning),

@@ -27,6 +27,8 @@ export interface MarkResult {
   readonly marked: Set<Digest>;
   /** Per repository, the revisions it no longer keeps (empty unless deleteUntagged). */
   readonly untagged: ReadonlyMap<string, readonly Digest[]>;
+  /** Per repository, what its kept manifests reference, themselves included (for pruning layer links). */
+  readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>>;
 }
 
 const MISSING_CODE: Record<KeepReason, string> = {
@@ -45,9 +47,12 @@ export function mark(
 ): MarkResult {
   const marked = new Set<Digest>();
   const untagged = new Map<string, Digest[]>();
+  const referencedBy = new Map<string, Set<Digest>>();
 
   for (const scan of scans) {
     const kept = new Set<Digest>();
+    const referenced = new Set<Digest>();
+    referencedBy.set(scan.name, referenced);
     // Depth-first with an explicit stack: deep or cyclic indexes cannot blow the call stack.
     const keep = (root: Digest, rootReason: KeepReason): void => {
       const stack: Array<[Digest, KeepReason]> = [[root, rootReason]];
@@ -56,13 +61,17 @@ export function mark(
         if (kept.has(digest)) continue;
         kept.add(digest);
         marked.add(digest);
+        referenced.add(digest);
         const read = store.get(digest);
         if (read.state === 'missing') {
           findings.warn(MISSING_CODE[reason], store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest} has no blob; skipped`);
         } else if (read.state === 'bad') {
           findings.fail(read.code, store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest}: ${read.message}`);
         } else {
-          for (const blob of read.manifest.blobs) marked.add(blob);
+          for (const blob of read.manifest.blobs) {
+            marked.add(blob);
+            referenced.add(blob);
+          }
           for (const child of read.manifest.children) stack.push([child, 'child']);
         }
       }
@@ -72,7 +81,14 @@ export function mark(
     if (deleteUntagged && scan.tagTargetsUncertain) {
       findings.warn('repository_kept_whole', layout.repositoryDir(scan.name), `${scan.name}: a tag's target is unknown, so no revision of this repository is collected`);
     }
-    for (const tag of scan.tags) if (tag.current) keep(tag.current, 'tag');
+    const revisions = new Set(scan.revisions);
+    for (const tag of scan.tags) {
+      if (!tag.current) continue;
+      if (!revisions.has(tag.current)) {
+        findings.warn('tag_target_missing', layout.tagCurrentLink(scan.name, tag.name), `${scan.name}:${tag.name} names ${tag.current}, which is no revision of this repository: the tag cannot be pulled`);
+      }
+      keep(tag.current, 'tag');
+    }
     for (const revision of scan.pinned) keep(revision, 'revision');
     if (keepAllRevisions) for (const revision of scan.revisions) keep(revision, 'revision');
     if (!deleteUntagged) continue;
@@ -99,7 +115,7 @@ export function mark(
     }
     untagged.set(scan.name, candidates);
   }
-  return { marked, untagged };
+  return { marked, untagged, referencedBy };
 }
 
 /** The subject of a revision as far as it can be known; 'unknown' when it cannot be read. */

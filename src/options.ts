@@ -3,6 +3,7 @@
  * a RegistryGcError with code E_INVALID_OPTION before any work.
  */
 import os from 'node:os';
+import { parseDuration } from './duration.js';
 import { RegistryGcError } from './errors.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import type { Phase } from './report.js';
@@ -43,6 +44,29 @@ export interface CollectOptions {
    * @default 4194304
    */
   maxManifestBytes?: number;
+  /**
+   * Also remove, per repository, layer links that no kept manifest of that
+   * repository references, so a deleted image's layers can no longer be
+   * fetched through it even when another repository still keeps them.
+   * @default false
+   */
+  pruneLayerLinks?: boolean;
+  /**
+   * Uploads whose `startedat` is older than this are removed: a Go-style
+   * duration ("168h", "30m", "7d") or milliseconds.
+   * @default "168h", the registry's own uploadpurging age
+   */
+  uploadAge?: string | number;
+  /** Leave every upload alone. @default false */
+  keepUploads?: boolean;
+  /**
+   * Remove a repository that, after the run, has no tag, no revision and no
+   * upload left (with parent folders it empties).
+   * @default false
+   */
+  removeEmptyRepositories?: boolean;
+  /** The time uploads are aged against. @default the current time */
+  now?: Date;
   /** File-system seam, for fault injection in tests. @default node:fs */
   fileSystem?: FileSystem;
 }
@@ -54,13 +78,37 @@ export interface NormalizedOptions {
   readonly signal: AbortSignal | undefined;
   readonly onProgress: (event: ProgressEvent) => void;
   readonly maxManifestBytes: number;
+  readonly pruneLayerLinks: boolean;
+  /** Milliseconds. */
+  readonly uploadAge: number;
+  readonly keepUploads: boolean;
+  readonly removeEmptyRepositories: boolean;
+  readonly now: Date;
   readonly fileSystem: FileSystem;
 }
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_UPLOAD_AGE = '168h';
+
+function uploadAgeMs(value: string | number | undefined): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw invalid(`uploadAge must be a non-negative number of milliseconds, got ${value}`);
+    return value;
+  }
+  const text = value ?? DEFAULT_UPLOAD_AGE;
+  const ms = typeof text === 'string' ? parseDuration(text) : undefined;
+  if (ms === undefined) throw invalid(`uploadAge must be a duration like "168h", "30m" or "7d", got ${JSON.stringify(text)}`);
+  return ms;
+}
 
 function invalid(message: string): RegistryGcError {
   return new RegistryGcError('E_INVALID_OPTION', message);
+}
+
+function validDate(value: Date | undefined): Date {
+  if (value === undefined) return new Date();
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw invalid('now must be a valid Date');
+  return value;
 }
 
 function positiveInteger(value: number | undefined, name: string, fallback: number): number {
@@ -78,6 +126,11 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     signal: options.signal,
     onProgress: options.onProgress ?? (() => {}),
     maxManifestBytes: positiveInteger(options.maxManifestBytes, 'maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES),
+    pruneLayerLinks: options.pruneLayerLinks ?? false,
+    uploadAge: uploadAgeMs(options.uploadAge),
+    keepUploads: options.keepUploads ?? false,
+    removeEmptyRepositories: options.removeEmptyRepositories ?? false,
+    now: validDate(options.now),
     fileSystem: options.fileSystem ?? nodeFileSystem,
   };
 }

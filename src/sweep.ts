@@ -34,7 +34,7 @@ export interface SweepContext {
 }
 
 /** Removes one path unless dry-run. Returns false when the deletion failed. */
-function remove(ctx: SweepContext, target: string): boolean {
+export function remove(ctx: SweepContext, target: string): boolean {
   ctx.layout.assertDeletable(target);
   if (ctx.options.dryRun) return true;
   try {
@@ -47,7 +47,8 @@ function remove(ctx: SweepContext, target: string): boolean {
   }
 }
 
-async function checkpoint(ctx: SweepContext, phase: Phase, done: number, total: number): Promise<void> {
+/** Between two deletions: report progress and yield now and then, and honour an abort. */
+export async function checkpoint(ctx: SweepContext, phase: Phase, done: number, total: number): Promise<void> {
   if (done % BATCH === 0) {
     ctx.options.onProgress({ phase, done, total });
     await yieldToEventLoop();
@@ -128,15 +129,26 @@ export async function sweepBlobs(
 
 /** The registry recreates prefix folders on demand; an empty one only costs an inode and a listing. */
 function removeEmptyPrefix(ctx: SweepContext, prefix: BlobPrefix): void {
-  const dir = ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix);
+  removeIfEmpty(ctx, ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
+}
+
+/**
+ * Removes a folder if it is empty (never in dry-run). Returns true when it is
+ * gone; a folder that is not empty is simply left.
+ */
+export function removeIfEmpty(ctx: SweepContext, dir: string): boolean {
   ctx.layout.assertDeletable(dir);
+  if (ctx.options.dryRun) return false;
   try {
     ctx.fs.removeEmptyDir(dir);
+    return true;
   } catch (error) {
-    // Something appeared meanwhile, or it is gone already: both fine.
+    // Not empty (something is still there, or appeared meanwhile), or gone already: both fine.
     const code = errorCode(error);
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') {
+    if (code === 'ENOENT') return true;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') {
       ctx.errors.fail('delete_failed', dir, `cannot remove empty folder: ${(error as Error).message}`);
     }
+    return false;
   }
 }

@@ -6,8 +6,8 @@
  * what collectGarbage does on disk:
  *   - exactly the unreachable blobs (and untagged manifests) are deleted,
  *     so every reachable blob survives and every deleted one was unreachable;
- *   - dry-run lists exactly what the real run deletes;
- *   - a second run deletes nothing;
+ *   - dry-run lists exactly what the real run deletes, in every category;
+ *   - a second run deletes nothing, in any category (every cleanup option on);
  *   - nothing outside docker/registry/v2 changes.
  */
 import fs from 'node:fs';
@@ -80,7 +80,12 @@ function build(s: { pushes: Push[]; orphans: number }): Built {
       record(repoName, referrer.manifest, { blobs: [referrer.config.digest, ...referrer.layers.map((l) => l.digest)], children: [], subject: subject.digest }, null);
     }
   });
-  for (let i = 0; i < s.orphans; i++) built.blobs.add(t.blob(`orphan ${i}`).digest);
+  for (let i = 0; i < s.orphans; i++) {
+    const orphan = t.blob(`orphan ${i}`);
+    built.blobs.add(orphan.digest);
+    t.layerLink(REPOSITORIES[i % REPOSITORIES.length]!, orphan.digest);
+    t.upload(REPOSITORIES[i % REPOSITORIES.length]!, `upload-${i}`, i % 2 === 0 ? '2020-01-01T00:00:00Z' : '2026-11-29T11:00:00Z');
+  }
   // Files outside v2 that must never change.
   fs.writeFileSync(path.join(t.root, 'outside-v2.txt'), 'sentinel');
   fs.writeFileSync(path.join(t.root, 'docker', 'registry', 'beside-v2.txt'), 'sentinel');
@@ -127,17 +132,17 @@ describe('properties over generated registries', () => {
           const want = expected(b, deleteUntagged);
           const outside = [...snapshot(b.root)].filter(([f]) => !f.startsWith(path.join('docker', 'registry', 'v2')));
 
-          const dry = await collectGarbage(b.root, { dryRun: true, deleteUntagged });
-          const real = await collectGarbage(b.root, { deleteUntagged });
-          const again = await collectGarbage(b.root, { deleteUntagged });
+          const options = { deleteUntagged, pruneLayerLinks: true, removeEmptyRepositories: true, now: new Date('2026-11-29T12:00:00Z') };
+          const dry = await collectGarbage(b.root, { ...options, dryRun: true });
+          const real = await collectGarbage(b.root, options);
+          const again = await collectGarbage(b.root, options);
+          const categories = (r: typeof real) => [r.blobs, r.manifests, r.layerLinks, r.uploads, r.tagHistory, r.repositories].map((c) => c.deleted);
 
           expect(real.blobs.deleted.map((d) => d.digest)).toEqual(want.blobs);
           expect(real.manifests.deleted.map((m) => `${m.repository}@${m.digest}`).sort()).toEqual(want.manifests);
           for (const d of b.blobs) expect(blobExists(b.root, d)).toBe(!want.blobs.includes(d));
-          expect(dry.blobs.deleted).toEqual(real.blobs.deleted);
-          expect(dry.manifests.deleted).toEqual(real.manifests.deleted);
-          expect(again.blobs.deleted).toEqual([]);
-          expect(again.manifests.deleted).toEqual([]);
+          expect(categories(dry)).toEqual(categories(real));
+          expect(categories(again)).toEqual([[], [], [], [], [], []]);
           expect([...snapshot(b.root)].filter(([f]) => !f.startsWith(path.join('docker', 'registry', 'v2')))).toEqual(outside);
           fs.rmSync(b.root, { recursive: true, force: true });
         }),

@@ -1,0 +1,45 @@
+/**
+ * Durations as the registry's config writes them (Go's time.ParseDuration:
+ * "168h", "1h30m", "1.5h", "300ms", "-1.5h" is refused), plus "d" for days,
+ * which operators reach for and Go lacks. A bare number is refused: the
+ * registry itself reads a bare number as nanoseconds, and a silent
+ * misreading of an age is how uploads in progress get deleted.
+ */
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)/y;
+
+/** Parses a duration into milliseconds; returns undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const input = text.trim();
+  if (input === '0') return 0;
+  if (input === '' || input.startsWith('-')) return undefined;
+  const body = input.startsWith('+') ? input.slice(1) : input;
+  let total = 0;
+  PART.lastIndex = 0;
+  let consumed = 0;
+  for (let match = PART.exec(body); match; match = PART.exec(body)) {
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
+    consumed = PART.lastIndex;
+  }
+  return consumed === body.length && consumed > 0 ? total : undefined;
+}
+
+/** Formats milliseconds the way an operator writes them back: "7d", "168h", "30m". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
