@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'E_SYMLINK'
   /** A deletion target resolved outside `<root>/docker/registry/v2`. */
   | 'E_OUTSIDE_ROOT'
+  /** Another collector holds the lock on this registry. */
+  | 'E_LOCKED'
+  /** The registry seems to be running (strict mode refuses to collect). */
+  | 'E_REGISTRY_ACTIVE'
   /** The run was aborted through its AbortSignal. */
   | 'E_ABORTED'
   /** Reading or deleting failed with an unexpected file-system error. */

@@ -23,8 +23,8 @@ export interface FileSystem {
    * EFBIG past `maxBytes`.
    */
   read(file: string, maxBytes: number): Buffer;
-  /** lstat: the type and size of the entry itself. */
-  entry(target: string): { type: EntryType; size: number };
+  /** lstat: the type, size and modification time of the entry itself. */
+  entry(target: string): { type: EntryType; size: number; mtimeMs: number };
   /** Removes a file or a directory tree, not following symbolic links. */
   remove(target: string): void;
   /** Removes an empty directory; fails with ENOTEMPTY otherwise. */
@@ -76,7 +76,7 @@ export const nodeFileSystem: FileSystem = {
   },
   entry(target) {
     const stats = fs.lstatSync(target);
-    return { type: typeOf(stats), size: stats.size };
+    return { type: typeOf(stats), size: stats.size, mtimeMs: stats.mtimeMs };
   },
   remove(target) {
     fs.rmSync(target, { recursive: true, force: false });

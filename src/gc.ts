@@ -24,20 +24,12 @@ import { RegistryLayout } from './layout.js';
 import { ManifestStore } from './manifest-store.js';
 import { mark } from './mark.js';
 import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
+import { ActivityWatch, recentUploads, type ActivitySign } from './activity.js';
+import { AgeGuard } from './age-guard.js';
 import type { Digest } from './digest.js';
-import {
-  byRepositoryThen,
-  byWarning,
-  compareStrings,
-  type DeletedBlob,
-  type DeletedLayerLink,
-  type DeletedManifest,
-  type DeletedRepository,
-  type DeletedTagHistoryEntry,
-  type DeletedUpload,
-  type Phase,
-  type Report,
-} from './report.js';
+import { acquireLock } from './lock.js';
+import { byWarning, type Phase, type Report } from './report.js';
+import { buildReport, type Deletions, type KeptForAge } from './report-builder.js';
 import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext } from './repositories.js';
 import { checkRegistryRoot } from './root-check.js';
 import { sweepBlobs, sweepManifests, type SweepContext } from './sweep.js';
@@ -64,7 +56,21 @@ async function run(root: string, opts: NormalizedOptions): Promise<Report> {
   if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
   const layout = new RegistryLayout(root);
   const findings = new Findings(layout);
+  const ctx: ScanContext = { layout, fs: opts.fileSystem, findings };
+  checkRegistryRoot(ctx);
+  // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
+  const lock = opts.dryRun ? undefined : acquireLock(layout, findings);
+  try {
+    return await collect(ctx, opts);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Report> {
+  const { layout, findings } = ctx;
   const errors = new Findings(layout);
+  const age = new AgeGuard(opts.fileSystem, opts.now, opts.minAge);
   const durations: Partial<Record<Phase, number>> = {};
   const timed = async <T>(phase: Phase, work: () => T | Promise<T>): Promise<T> => {
     opts.signal?.throwIfAborted();
@@ -76,42 +82,53 @@ async function run(root: string, opts: NormalizedOptions): Promise<Report> {
     }
   };
 
-  const ctx: ScanContext = { layout, fs: opts.fileSystem, findings };
-  checkRegistryRoot(ctx);
-
   const scans = await timed('scan', () => scanAll(ctx, opts));
   const blobs = await timed('blobs', () => listBlobs(ctx));
   failOnProblems(findings, 'the registry tree could not be read safely');
+  const watch = new ActivityWatch(opts.fileSystem, layout, scans, blobs);
 
   const store = new ManifestStore(layout, opts.fileSystem, opts.maxManifestBytes);
   const marking = await timed('mark', () => {
     opts.onProgress({ phase: 'mark', done: 0, total: scans.length });
-    const result = mark(scans, store, findings, layout, opts.deleteUntagged);
+    const isYoungRevision = (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest));
+    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     return result;
   });
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
+  checkActivity(ctx, opts, [...recentUploads(opts.fileSystem, layout, scans, opts.now), ...watch.changes()]);
 
   const deleted: Deletions = { manifests: [], blobs: [], layerLinks: [], tagHistory: [], uploads: [], repositories: [] };
-  const sweep: SweepContext = { layout, fs: opts.fileSystem, findings, errors, options: opts };
-  const report = (): Report => buildReport({ layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, findings, errors, durations });
+  const keptForAge: KeptForAge = { manifests: [...marking.keptForAge], blobs: [], uploads: [] };
+  const sweep: SweepContext = { layout, age, fs: opts.fileSystem, findings, errors, options: opts };
+  const state = { layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, keptForAge, findings, errors, durations };
   try {
     await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deleted.manifests));
-    await timed('sweep-blobs', () => sweepBlobs(sweep, blobs.prefixes, marking.marked, deleted.blobs));
+    await timed('sweep-blobs', () => sweepBlobs(sweep, blobs.prefixes, marking.marked, deleted.blobs, keptForAge.blobs));
     const listed = new Set(blobs.prefixes.flatMap((p) => p.digests));
     const gone = new Set(deleted.blobs.map((b) => b.digest));
     const blobsLeft = (digest: Digest) => listed.has(digest) && !gone.has(digest);
     await timed('sweep-layer-links', () => sweepLayerLinks(sweep, scans, blobsLeft, marking.referencedBy, deleted.layerLinks));
     await timed('sweep-tag-history', () => sweepTagHistory(sweep, scans, deleted.manifests, deleted.tagHistory));
-    await timed('sweep-uploads', () => sweepUploads(sweep, scans, deleted.uploads));
+    await timed('sweep-uploads', () => sweepUploads(sweep, scans, deleted.uploads, keptForAge.uploads));
     await timed('sweep-repositories', () => sweepRepositories(sweep, scans, deleted.manifests, deleted.uploads, deleted.repositories));
   } catch (error) {
     if (opts.signal?.aborted) {
-      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: report() });
+      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: buildReport(state) });
     }
     throw error;
   }
-  return report();
+  return buildReport(state);
+}
+
+/** Signs of a running registry: warnings, or with `strict` a refusal before any deletion. */
+function checkActivity(ctx: ScanContext, opts: NormalizedOptions, signs: readonly ActivitySign[]): void {
+  if (signs.length === 0) return;
+  if (opts.strict) {
+    const problems = signs.map((s) => ({ code: 'registry_active', path: ctx.layout.relative(s.path), message: s.message }));
+    throw new RegistryGcError('E_REGISTRY_ACTIVE', `the registry looks like it is running; stop it first (strict mode); nothing was deleted`, problems);
+  }
+  for (const sign of signs) ctx.findings.warn('registry_active', sign.path, sign.message);
 }
 
 async function scanAll(ctx: ScanContext, opts: NormalizedOptions): Promise<RepositoryScan[]> {
@@ -136,53 +153,4 @@ function failOnProblems(findings: Findings, summary: string): void {
   const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.message}`).join('\n');
   const more = problems.length > 5 ? `\n  … and ${problems.length - 5} more` : '';
   throw new RegistryGcError(code, `${summary}; nothing was deleted:\n${shown}${more}`, problems);
-}
-
-interface Deletions {
-  manifests: DeletedManifest[];
-  blobs: DeletedBlob[];
-  layerLinks: DeletedLayerLink[];
-  tagHistory: DeletedTagHistoryEntry[];
-  uploads: DeletedUpload[];
-  repositories: DeletedRepository[];
-}
-
-interface RunState {
-  layout: RegistryLayout;
-  opts: NormalizedOptions;
-  scans: readonly RepositoryScan[];
-  blobCount: number;
-  markedCount: number;
-  deleted: Deletions;
-  findings: Findings;
-  errors: Findings;
-  durations: Partial<Record<Phase, number>>;
-}
-
-/** Every array sorted (spec §5): repository, then digest, tag or id. */
-function buildReport({ layout, opts, scans, blobCount, markedCount, deleted, findings, errors, durations }: RunState): Report {
-  const sum = (items: readonly { size: number }[]) => items.reduce((n, item) => n + item.size, 0);
-  return {
-    dryRun: opts.dryRun,
-    deleteUntagged: opts.deleteUntagged,
-    root: layout.root,
-    blobs: {
-      total: blobCount,
-      marked: markedCount,
-      deleted: [...deleted.blobs].sort((a, b) => compareStrings(a.digest, b.digest)),
-      deletedBytes: sum(deleted.blobs),
-    },
-    manifests: {
-      total: scans.reduce((n, s) => n + s.revisions.length, 0),
-      deleted: [...deleted.manifests].sort(byRepositoryThen((m) => m.digest)),
-    },
-    layerLinks: { deleted: [...deleted.layerLinks].sort(byRepositoryThen((l) => l.digest)) },
-    uploads: { deleted: [...deleted.uploads].sort(byRepositoryThen((u) => u.id)), deletedBytes: sum(deleted.uploads) },
-    tagHistory: { deleted: [...deleted.tagHistory].sort(byRepositoryThen((t) => `${t.tag}\0${t.digest}`)) },
-    repositories: { total: scans.length, deleted: [...deleted.repositories].sort(byRepositoryThen(() => '')) },
-    tags: { total: scans.reduce((n, s) => n + s.tags.length, 0) },
-    warnings: [...findings.warnings].sort(byWarning),
-    errors: [...errors.problems].sort(byWarning),
-    durations: { ...durations },
-  };
 }

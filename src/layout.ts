@@ -34,6 +34,11 @@ export class RegistryLayout {
     this.repositoriesDir = path.join(this.v2, 'repositories');
   }
 
+  /** The collector's lock file: one run at a time per registry. */
+  get lockFile(): string {
+    return path.join(this.v2, 'registry-gc.lock');
+  }
+
   /** The folders between the root and `v2`, which must be real folders. */
   v2Ancestry(): string[] {
     return [path.join(this.root, 'docker'), path.join(this.root, 'docker', 'registry'), this.v2];

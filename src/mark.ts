@@ -20,7 +20,7 @@ import type { RegistryLayout } from './layout.js';
 import type { ManifestStore } from './manifest-store.js';
 import type { RepositoryScan } from './repositories.js';
 
-export type KeepReason = 'revision' | 'tag' | 'child' | 'referrer';
+export type KeepReason = 'revision' | 'tag' | 'child' | 'referrer' | 'young';
 
 export interface MarkResult {
   /** Every digest reachable from a root: manifests, configs, layers. */
@@ -29,6 +29,14 @@ export interface MarkResult {
   readonly untagged: ReadonlyMap<string, readonly Digest[]>;
   /** Per repository, what its kept manifests reference, themselves included (for pruning layer links). */
   readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>>;
+  /** Untagged revisions kept only because they are younger than minAge. */
+  readonly keptForAge: readonly { repository: string; digest: Digest }[];
+}
+
+export interface MarkOptions {
+  readonly deleteUntagged: boolean;
+  /** True for a revision written less than minAge ago (its link's mtime). */
+  readonly isYoungRevision: (repository: string, digest: Digest) => boolean;
 }
 
 const MISSING_CODE: Record<KeepReason, string> = {
@@ -36,6 +44,7 @@ const MISSING_CODE: Record<KeepReason, string> = {
   tag: 'tag_target_missing',
   child: 'child_manifest_missing',
   referrer: 'manifest_blob_missing',
+  young: 'manifest_blob_missing',
 };
 
 export function mark(
@@ -43,11 +52,12 @@ export function mark(
   store: ManifestStore,
   findings: Findings,
   layout: RegistryLayout,
-  deleteUntagged: boolean,
+  { deleteUntagged, isYoungRevision }: MarkOptions,
 ): MarkResult {
   const marked = new Set<Digest>();
   const untagged = new Map<string, Digest[]>();
   const referencedBy = new Map<string, Set<Digest>>();
+  const keptForAge: { repository: string; digest: Digest }[] = [];
 
   for (const scan of scans) {
     const kept = new Set<Digest>();
@@ -93,6 +103,13 @@ export function mark(
     if (keepAllRevisions) for (const revision of scan.revisions) keep(revision, 'revision');
     if (!deleteUntagged) continue;
 
+    // Young revisions may be a push in progress: roots, like tags (a no-op unless minAge is set).
+    for (const digest of scan.revisions) {
+      if (!kept.has(digest) && isYoungRevision(scan.name, digest)) {
+        keptForAge.push({ repository: scan.name, digest });
+        keep(digest, 'young');
+      }
+    }
     // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
     let candidates = scan.revisions.filter((d) => !kept.has(d));
     for (let changed = true; changed; ) {
@@ -115,7 +132,7 @@ export function mark(
     }
     untagged.set(scan.name, candidates);
   }
-  return { marked, untagged, referencedBy };
+  return { marked, untagged, referencedBy, keptForAge };
 }
 
 /** The subject of a revision as far as it can be known; 'unknown' when it cannot be read. */

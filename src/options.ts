@@ -65,6 +65,20 @@ export interface CollectOptions {
    * @default false
    */
   removeEmptyRepositories?: boolean;
+  /**
+   * Keep blobs, untagged manifests and uploads written less than this long
+   * ago, whatever else holds: a Go-style duration or milliseconds. They are
+   * reported as kept for age.
+   * @default 0 (off)
+   */
+  minAge?: string | number;
+  /**
+   * Refuse to delete anything when the registry looks like it is running
+   * (uploads started minutes ago, or the tree changing during the run).
+   * Without it, those signs are warnings.
+   * @default false
+   */
+  strict?: boolean;
   /** The time uploads are aged against. @default the current time */
   now?: Date;
   /** File-system seam, for fault injection in tests. @default node:fs */
@@ -83,6 +97,9 @@ export interface NormalizedOptions {
   readonly uploadAge: number;
   readonly keepUploads: boolean;
   readonly removeEmptyRepositories: boolean;
+  /** Milliseconds. */
+  readonly minAge: number;
+  readonly strict: boolean;
   readonly now: Date;
   readonly fileSystem: FileSystem;
 }
@@ -90,14 +107,14 @@ export interface NormalizedOptions {
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_UPLOAD_AGE = '168h';
 
-function uploadAgeMs(value: string | number | undefined): number {
+function durationMs(value: string | number | undefined, name: string, fallback: string): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw invalid(`uploadAge must be a non-negative number of milliseconds, got ${value}`);
+    if (!Number.isFinite(value) || value < 0) throw invalid(`${name} must be a non-negative number of milliseconds, got ${value}`);
     return value;
   }
-  const text = value ?? DEFAULT_UPLOAD_AGE;
+  const text = value ?? fallback;
   const ms = typeof text === 'string' ? parseDuration(text) : undefined;
-  if (ms === undefined) throw invalid(`uploadAge must be a duration like "168h", "30m" or "7d", got ${JSON.stringify(text)}`);
+  if (ms === undefined) throw invalid(`${name} must be a duration like "168h", "30m" or "7d", got ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -127,7 +144,9 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     onProgress: options.onProgress ?? (() => {}),
     maxManifestBytes: positiveInteger(options.maxManifestBytes, 'maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES),
     pruneLayerLinks: options.pruneLayerLinks ?? false,
-    uploadAge: uploadAgeMs(options.uploadAge),
+    uploadAge: durationMs(options.uploadAge, 'uploadAge', DEFAULT_UPLOAD_AGE),
+    minAge: durationMs(options.minAge, 'minAge', '0'),
+    strict: options.strict ?? false,
     keepUploads: options.keepUploads ?? false,
     removeEmptyRepositories: options.removeEmptyRepositories ?? false,
     now: validDate(options.now),

@@ -65,14 +65,18 @@ export interface Report {
     readonly marked: number;
     readonly deleted: readonly DeletedBlob[];
     readonly deletedBytes: number;
+    /** Unreferenced, but younger than minAge: kept. */
+    readonly keptForAge: readonly DeletedBlob[];
   };
   readonly manifests: {
     /** Manifest revisions found, over all repositories. */
     readonly total: number;
     readonly deleted: readonly DeletedManifest[];
+    /** Untagged, but younger than minAge: kept, with everything they reference. */
+    readonly keptForAge: readonly DeletedManifest[];
   };
   readonly layerLinks: { readonly deleted: readonly DeletedLayerLink[] };
-  readonly uploads: { readonly deleted: readonly DeletedUpload[]; readonly deletedBytes: number };
+  readonly uploads: { readonly deleted: readonly DeletedUpload[]; readonly deletedBytes: number; readonly keptForAge: readonly DeletedUpload[] };
   /** Tag-history entries (`tags/<tag>/index/<alg>/<hex>`) naming a manifest that is no revision any more. */
   readonly tagHistory: { readonly deleted: readonly DeletedTagHistoryEntry[] };
   readonly repositories: { readonly total: number; readonly deleted: readonly DeletedRepository[] };

@@ -42,7 +42,12 @@ export function directorySize(fs: FileSystem, dir: string): number {
   return total;
 }
 
-export async function sweepUploads(ctx: SweepContext, scans: readonly RepositoryScan[], deleted: DeletedUpload[]): Promise<void> {
+export async function sweepUploads(
+  ctx: SweepContext,
+  scans: readonly RepositoryScan[],
+  deleted: DeletedUpload[],
+  keptForAge: DeletedUpload[],
+): Promise<void> {
   if (ctx.options.keepUploads) return;
   const cutoff = ctx.options.now.getTime() - ctx.options.uploadAge;
   const all = scans.flatMap((scan) => scan.uploads.map((id) => ({ repository: scan.name, id })));
@@ -62,7 +67,9 @@ export async function sweepUploads(ctx: SweepContext, scans: readonly Repository
     } catch (error) {
       ctx.findings.warn('size_unknown', dir, `cannot measure: ${(error as Error).message}`);
     }
-    if (remove(ctx, dir)) deleted.push({ repository, id, size, startedAt: started.text });
+    const upload = { repository, id, size, startedAt: started.text };
+    if (ctx.age.isYoungTime(started.time)) keptForAge.push(upload);
+    else if (remove(ctx, dir)) deleted.push(upload);
   }
   ctx.options.onProgress({ phase: 'sweep-uploads', done, total: all.length });
 }

@@ -11,6 +11,7 @@
  * sweep goes on with the next item.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { AgeGuard } from './age-guard.js';
 import type { BlobPrefix } from './blobs.js';
 import type { Digest } from './digest.js';
 import { errorCode, isNotFound } from './errors.js';
@@ -26,6 +27,8 @@ const BATCH = 256;
 
 export interface SweepContext {
   readonly layout: RegistryLayout;
+  /** minAge: young candidates are kept and reported. */
+  readonly age: AgeGuard;
   readonly fs: FileSystem;
   readonly findings: Findings;
   readonly options: NormalizedOptions;
@@ -108,6 +111,7 @@ export async function sweepBlobs(
   prefixes: readonly BlobPrefix[],
   marked: ReadonlySet<Digest>,
   deleted: DeletedBlob[],
+  keptForAge: DeletedBlob[],
 ): Promise<void> {
   const doomedByPrefix = prefixes.map((p) => ({ prefix: p, doomed: p.digests.filter((d) => !marked.has(d)) }));
   const total = doomedByPrefix.reduce((n, p) => n + p.doomed.length, 0);
@@ -117,6 +121,10 @@ export async function sweepBlobs(
     for (const digest of doomed) {
       await checkpoint(ctx, 'sweep-blobs', done++, total);
       const size = blobSize(ctx, digest);
+      if (ctx.age.isYoung(ctx.layout.blobData(digest))) {
+        keptForAge.push({ digest, size });
+        continue;
+      }
       if (remove(ctx, ctx.layout.blobDir(digest))) {
         deleted.push({ digest, size });
         removed++;

@@ -105,9 +105,11 @@ describe('fixtures/sample, the whole report', () => {
           { digest: 'sha256:cfb8f9a3ce2b6d28ff02f826d91f08b26757e40365988e01b0cf2e79fcab7a5d', size: 143 }
         ],
         deletedBytes: 3601,
+        keptForAge: [],
       },
       manifests: {
         total: 18,
+        keptForAge: [],
         deleted: [
           { repository: 'library/app', digest: 'sha256:0296f59d2ce8298fac7f5e6c9f15558b4b3705c85261a32b0ecbafb85c30039a' },
           { repository: 'library/app', digest: 'sha256:5252c1b03b9c6c7424c8a768f48b56a60f597e3d83e074853bfcf54b7fe67ba5' },
@@ -131,6 +133,7 @@ describe('fixtures/sample, the whole report', () => {
       uploads: {
         deleted: [{ repository: 'team/service', id: '6f1d0a3c-58a9-4c2c-9f0e-0d7c2b1e4a11', size: 12 + 5 + 20, startedAt: '2025-01-01T00:00:00Z' }],
         deletedBytes: 37,
+        keptForAge: [],
       },
       tagHistory: {
         deleted: [{ repository: 'library/app', tag: 'latest', digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' }],

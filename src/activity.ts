@@ -1,0 +1,87 @@
+/**
+ * Signs that the registry is still running. Offline collection means a
+ * stopped registry, but people forget, and a push racing the sweep can lose
+ * a layer. Two signs, both cheap:
+ *
+ *  - an upload whose `startedat` is only minutes old;
+ *  - a folder the registry writes into (a repository's tags, revisions, layer
+ *    links and uploads folders, and the blob prefix folders) whose mtime
+ *    changed between the scan and the sweep: creating or removing an entry
+ *    changes its folder's mtime.
+ *
+ * The caller turns them into warnings, or with `strict` into a refusal.
+ */
+import path from 'node:path';
+import type { BlobListing } from './blobs.js';
+import type { FileSystem } from './file-system.js';
+import type { RegistryLayout } from './layout.js';
+import type { RepositoryScan } from './repositories.js';
+
+/** An upload this fresh is most likely a push in progress. */
+export const RECENT_UPLOAD_MS = 10 * 60_000;
+
+export interface ActivitySign {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ActivityWatch {
+  private readonly mtimes = new Map<string, number>();
+
+  constructor(
+    private readonly fs: FileSystem,
+    layout: RegistryLayout,
+    scans: readonly RepositoryScan[],
+    blobs: BlobListing,
+  ) {
+    for (const scan of scans) {
+      for (const dir of [layout.tagsDir(scan.name), layout.uploadsDir(scan.name)]) this.remember(dir);
+      for (const alg of ['sha256', 'sha384', 'sha512']) {
+        this.remember(path.join(layout.revisionsDir(scan.name), alg));
+        this.remember(path.join(layout.layersDir(scan.name), alg));
+      }
+    }
+    for (const prefix of blobs.prefixes) this.remember(layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
+    this.remember(layout.repositoriesDir);
+  }
+
+  private mtime(dir: string): number {
+    try {
+      return this.fs.entry(dir).mtimeMs;
+    } catch {
+      return -1; // absent (or unreadable): a folder that appears later is a change too
+    }
+  }
+
+  private remember(dir: string): void {
+    this.mtimes.set(dir, this.mtime(dir));
+  }
+
+  /** Folders whose mtime changed since the watch began. */
+  changes(): ActivitySign[] {
+    const signs: ActivitySign[] = [];
+    for (const [dir, before] of this.mtimes) {
+      if (this.mtime(dir) !== before) signs.push({ path: dir, message: 'changed during the run: is the registry still running?' });
+    }
+    return signs;
+  }
+}
+
+/** Uploads started less than RECENT_UPLOAD_MS before `now`. */
+export function recentUploads(fs: FileSystem, layout: RegistryLayout, scans: readonly RepositoryScan[], now: Date): ActivitySign[] {
+  const signs: ActivitySign[] = [];
+  for (const scan of scans) {
+    for (const id of scan.uploads) {
+      let started: number;
+      try {
+        started = Date.parse(fs.read(layout.uploadStartedAt(scan.name, id), 64).toString('utf8').trim());
+      } catch {
+        continue; // the upload sweep reports unreadable startedat
+      }
+      if (now.getTime() - started < RECENT_UPLOAD_MS) {
+        signs.push({ path: layout.uploadDir(scan.name, id), message: `upload started ${new Date(started).toISOString()}, minutes ago: is the registry still running?` });
+      }
+    }
+  }
+  return signs;
+}
