@@ -1,57 +1,69 @@
 #!/usr/bin/env node
 /**
  * The command line: argument parsing and printing only, over the public API.
+ * ROOT may be the registry's config file (config.ts). The report goes to
+ * stdout (human, or one JSON object with --json), optionally also as JSON to
+ * --output FILE; the progress line and failures go to stderr.
  * Exit codes: 0 success, 1 the run failed (nothing deleted when marking
- * failed) or some deletion failed, 2 usage error, 130/143 interrupted.
+ * failed) or some deletion failed, 2 usage or config error, 130/143 interrupted.
  */
-import { realpathSync } from 'node:fs';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { collectGarbage } from './gc.js';
+import { resolveTarget, type Target } from './config.js';
 import { RegistryGcError } from './errors.js';
 import { formatProblems, formatReport } from './format.js';
-
-const USAGE = `usage: registry-gc [options] ROOT
-
-Offline garbage collection of a stopped Docker registry's filesystem storage.
-ROOT is the registry's rootdirectory (the folder that holds docker/registry/v2).
-
-options:
-  -d, --dry-run           report what would be deleted, delete nothing
-  -m, --delete-untagged   also delete manifests that no tag reaches
-                          (index children and referrers of kept images stay)
-      --json              print the report as one JSON object on stdout
-      --concurrency N     repositories scanned between event-loop yields
-  -h, --help              show this help
-
-examples:
-  registry-gc --dry-run /var/lib/registry
-  registry-gc -m /var/lib/registry`;
+import { collectGarbage } from './gc.js';
+import { nextSteps } from './next-steps.js';
+import type { CollectOptions } from './options.js';
+import { createProgressLine, noProgress, type ProgressLine } from './progress.js';
+import type { Report } from './report.js';
+import { packageVersion, USAGE } from './usage.js';
 
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal: draw the progress line there. @default false */
+  stderrIsTTY?: boolean;
+  /** Width of that terminal. */
+  stderrColumns?: () => number | undefined;
+  /** For the registry's REGISTRY_* overrides when ROOT is a config. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Against which a relative rootdirectory resolves. @default process.cwd() */
+  cwd?: string;
 }
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stderrIsTTY: process.stderr.isTTY === true,
+  stderrColumns: () => process.stderr.columns,
 };
+
+const OPTIONS = {
+  'dry-run': { type: 'boolean', short: 'd' },
+  'delete-untagged': { type: 'boolean', short: 'm' },
+  'upload-age': { type: 'string' },
+  'keep-uploads': { type: 'boolean' },
+  'prune-layer-links': { type: 'boolean' },
+  'remove-empty-repositories': { type: 'boolean' },
+  'min-age': { type: 'string' },
+  strict: { type: 'boolean' },
+  json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  quiet: { type: 'boolean', short: 'q' },
+  concurrency: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+const toJson = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export async function main(argv: string[], io: Io = processIo, signal?: AbortSignal): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'dry-run': { type: 'boolean', short: 'd' },
-        'delete-untagged': { type: 'boolean', short: 'm' },
-        json: { type: 'boolean' },
-        concurrency: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
     io.stderr(`registry-gc: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -61,8 +73,12 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
     io.stdout(`${USAGE}\n`);
     return 0;
   }
+  if (values.version) {
+    io.stdout(`registry-gc ${packageVersion()}\n`);
+    return 0;
+  }
   if (positionals.length !== 1) {
-    io.stderr(`registry-gc: expected exactly one ROOT, got ${positionals.length}\n\n${USAGE}\n`);
+    io.stderr(`registry-gc: expected exactly one ROOT or CONFIG, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;
   }
   let concurrency: number | undefined;
@@ -73,30 +89,106 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
       return 2;
     }
   }
-
+  // Opened before anything else, so a bad path fails before anything is deleted, not after.
+  let output: number | undefined;
+  if (values.output !== undefined) {
+    try {
+      output = fs.openSync(values.output, 'w');
+    } catch (error) {
+      io.stderr(`registry-gc: cannot write --output ${values.output}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
   try {
-    const report = await collectGarbage(positionals[0]!, {
-      dryRun: values['dry-run'] ?? false,
-      deleteUntagged: values['delete-untagged'] ?? false,
-      concurrency,
-      signal,
-    });
-    io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-    return report.errors.length > 0 ? 1 : 0;
-  } catch (error) {
-    return reportFailure(error, values.json ?? false, io);
+    return await collect(positionals[0]!, values, concurrency, io, output, signal);
+  } finally {
+    if (output !== undefined) fs.closeSync(output);
   }
 }
 
-function reportFailure(error: unknown, json: boolean, io: Io): number {
+type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
+
+async function collect(argument: string, values: Values, concurrency: number | undefined, io: Io, output: number | undefined, signal?: AbortSignal): Promise<number> {
+  const json = values.json ?? false;
+  let target: Target;
+  try {
+    target = resolveTarget(argument, { env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() });
+  } catch (error) {
+    return reportFailure(error, json, io, output, undefined);
+  }
+
+  const progress: ProgressLine =
+    io.stderrIsTTY && !values.quiet ? createProgressLine({ write: io.stderr, get columns() { return io.stderrColumns?.(); } }) : noProgress;
+  const options: CollectOptions = {
+    dryRun: values['dry-run'] ?? false,
+    deleteUntagged: values['delete-untagged'] ?? false,
+    // The flag wins over the config's uploadpurging age; with neither, the library's default (168h).
+    uploadAge: values['upload-age'] ?? target.config?.uploadAge,
+    keepUploads: values['keep-uploads'],
+    pruneLayerLinks: values['prune-layer-links'],
+    removeEmptyRepositories: values['remove-empty-repositories'],
+    minAge: values['min-age'],
+    strict: values.strict,
+    concurrency,
+    signal,
+    onProgress: (event) => progress.update(event),
+  };
+
+  let report: Report;
+  try {
+    report = await collectGarbage(target.root, options);
+  } catch (error) {
+    progress.clear();
+    return reportFailure(error, json, io, output, target);
+  }
+  progress.clear();
+  // The terminal first: if writing the file fails after a real run, the operator still sees what was deleted.
+  const steps = nextSteps(report, target.config);
+  if (json) {
+    io.stdout(toJson(report));
+    // stdout stays exactly one JSON object; the advice still reaches the operator.
+    if (steps.length > 0) io.stderr(`${steps.join('\n')}\n`);
+  } else {
+    const source = target.config ? describeSource(target) : undefined;
+    io.stdout([formatReport(report, { source }), ...steps].join('\n') + '\n');
+  }
+  if (output !== undefined && !writeOutput(output, report, io)) return 1;
+  return report.errors.length > 0 ? 1 : 0;
+}
+
+function writeOutput(output: number, value: unknown, io: Io): boolean {
+  try {
+    fs.writeSync(output, toJson(value));
+    return true;
+  } catch (error) {
+    io.stderr(`registry-gc: cannot write the --output file: ${(error as Error).message}\n`);
+    return false;
+  }
+}
+
+function describeSource(target: Target): string {
+  const config = target.config!;
+  const relative = path.isAbsolute(config.rootDirectory) ? '' : ` "${config.rootDirectory}", relative to the current directory`;
+  const from = config.rootSource === 'default' ? 'the default' : config.rootSource;
+  return `${config.file} (${from}${relative})`;
+}
+
+function reportFailure(error: unknown, json: boolean, io: Io, output: number | undefined, target: Target | undefined): number {
+  const emit = (value: unknown) => {
+    if (json) io.stdout(toJson(value));
+    if (output !== undefined) writeOutput(output, value, io);
+  };
   if (!(error instanceof RegistryGcError)) {
     io.stderr(`registry-gc: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    if (json) io.stdout(`${JSON.stringify({ error: { code: 'E_UNEXPECTED', message: String(error), problems: [] } })}\n`);
+    emit({ error: { code: 'E_UNEXPECTED', message: String(error), problems: [] } });
     return 1;
   }
-  if (json) io.stdout(`${JSON.stringify({ error: error.toJSON(), report: error.report }, null, 2)}\n`);
+  const report: Report | undefined = error.report;
+  emit({ error: error.toJSON(), report });
   const headline = error.message.split('\n')[0];
-  io.stderr([`registry-gc: ${headline}`, ...formatProblems('problems', error.problems, 20)].join('\n') + '\n');
+  // An interrupted real run may have deleted some things already: the advice applies then too.
+  const steps = report ? nextSteps(report, target?.config) : [];
+  io.stderr([`registry-gc: ${headline}`, ...formatProblems('problems', error.problems, 20), ...steps].join('\n') + '\n');
   if (error.code === 'E_INVALID_OPTION') return 2;
   return 1;
 }
@@ -104,7 +196,7 @@ function reportFailure(error: unknown, json: boolean, io: Io): number {
 /** Runs when executed as a program (not when imported by tests). */
 function isEntryPoint(): boolean {
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+    return process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
   } catch {
     return false;
   }

@@ -10,3 +10,6 @@ export { isRepositoryName, isTagName } from './names.js';
 export { listRepositories, listTags, readRepository } from './model.js';
 export type { RepositoryScan, TagScan } from './repositories.js';
 export type { FileSystem, DirEntry, EntryType } from './file-system.js';
+export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target } from './config.js';
+export { formatReport } from './format.js';
+export { parseDuration } from './duration.js';
