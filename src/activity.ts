@@ -12,7 +12,6 @@
  * The caller turns them into warnings, or with `strict` into a refusal.
  */
 import path from 'node:path';
-import type { BlobListing } from './blobs.js';
 import type { FileSystem } from './file-system.js';
 import type { RegistryLayout } from './layout.js';
 import type { RepositoryScan } from './repositories.js';
@@ -28,20 +27,21 @@ export interface ActivitySign {
 export class ActivityWatch {
   private readonly mtimes = new Map<string, number>();
 
+  /** Begins watching before the scan, from the repository names alone, so a change during the scan counts. */
   constructor(
     private readonly fs: FileSystem,
     layout: RegistryLayout,
-    scans: readonly RepositoryScan[],
-    blobs: BlobListing,
+    repositories: readonly string[],
   ) {
-    for (const scan of scans) {
-      for (const dir of [layout.tagsDir(scan.name), layout.uploadsDir(scan.name)]) this.remember(dir);
-      for (const alg of ['sha256', 'sha384', 'sha512']) {
-        this.remember(path.join(layout.revisionsDir(scan.name), alg));
-        this.remember(path.join(layout.layersDir(scan.name), alg));
-      }
+    for (const name of repositories) {
+      this.remember(layout.tagsDir(name));
+      this.remember(layout.uploadsDir(name));
+      this.remember(path.join(layout.revisionsDir(name), 'sha256'));
+      this.remember(path.join(layout.layersDir(name), 'sha256'));
     }
-    for (const prefix of blobs.prefixes) this.remember(layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
+    // Nearly every blob is sha256: its 256 prefix folders see every push.
+    for (let i = 0; i < 256; i++) this.remember(layout.blobPrefixDir('sha256', i.toString(16).padStart(2, '0')));
+    this.remember(layout.blobAlgorithmDir('sha256'));
     this.remember(layout.repositoriesDir);
   }
 

@@ -1,8 +1,10 @@
 /**
  * collectGarbage(): one run as a list of named phases, each timed.
  *
- *   scan             discover repositories; list revisions, tags, layer links, uploads
- *   blobs            list the blob store
+ *   discover         find the repositories
+ *   scan             per repository: list revisions, tags, layer links, uploads; read
+ *                    the manifests they name (on worker threads when that pays)
+ *   blobs            list the blob store (on this thread, during the scan)
  *   (check)          any problem so far (symbolic link, unreadable folder): fail, nothing deleted
  *   mark             read each needed manifest once; build the global mark set
  *   (check)          any uncertain manifest: fail, nothing deleted
@@ -15,7 +17,6 @@
  *
  * Nothing is deleted before every read that could change a decision is done.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { listBlobs } from './blobs.js';
 import { RegistryGcError, type Problem } from './errors.js';
@@ -30,15 +31,13 @@ import type { Digest } from './digest.js';
 import { acquireLock } from './lock.js';
 import { byWarning, type Phase, type Report } from './report.js';
 import { buildReport, type Deletions, type KeptForAge } from './report-builder.js';
-import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext } from './repositories.js';
+import { discoverRepositories, type ScanContext } from './repositories.js';
+import { scanRepositories } from './scan-pool.js';
 import { checkRegistryRoot } from './root-check.js';
 import { sweepBlobs, sweepManifests, type SweepContext } from './sweep.js';
 import { sweepLayerLinks, sweepTagHistory } from './sweep-links.js';
 import { sweepRepositories } from './sweep-repositories.js';
 import { sweepUploads } from './sweep-uploads.js';
-
-/** Repositories scanned between two yields to the event loop. */
-const SCAN_BATCH = 64;
 
 export async function collectGarbage(root: string, options?: CollectOptions): Promise<Report> {
   const opts = normalizeOptions(options);
@@ -72,6 +71,14 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   const errors = new Findings(layout);
   const age = new AgeGuard(opts.fileSystem, opts.now, opts.minAge);
   const durations: Partial<Record<Phase, number>> = {};
+  const timedSync = <T>(phase: Phase, work: () => T): T => {
+    const start = performance.now();
+    try {
+      return work();
+    } finally {
+      durations[phase] = Math.round((performance.now() - start) * 10) / 10;
+    }
+  };
   const timed = async <T>(phase: Phase, work: () => T | Promise<T>): Promise<T> => {
     opts.signal?.throwIfAborted();
     const start = performance.now();
@@ -82,12 +89,15 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
     }
   };
 
-  const scans = await timed('scan', () => scanAll(ctx, opts));
-  const blobs = await timed('blobs', () => listBlobs(ctx));
-  failOnProblems(findings, 'the registry tree could not be read safely');
-  const watch = new ActivityWatch(opts.fileSystem, layout, scans, blobs);
-
+  // Repositories are scanned (on worker threads when that pays) while this thread lists the blobs.
   const store = new ManifestStore(layout, opts.fileSystem, opts.maxManifestBytes);
+  const names = await timed('discover', () => discoverRepositories(ctx));
+  const watch = new ActivityWatch(opts.fileSystem, layout, names);
+  const { scans, alongside: blobs } = await timed('scan', () =>
+    scanRepositories(layout.root, names, opts, store, findings, () => timedSync('blobs', () => listBlobs(ctx))),
+  );
+  failOnProblems(findings, 'the registry tree could not be read safely');
+
   const marking = await timed('mark', () => {
     opts.onProgress({ phase: 'mark', done: 0, total: scans.length });
     const isYoungRevision = (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest));
@@ -129,21 +139,6 @@ function checkActivity(ctx: ScanContext, opts: NormalizedOptions, signs: readonl
     throw new RegistryGcError('E_REGISTRY_ACTIVE', `the registry looks like it is running; stop it first (strict mode); nothing was deleted`, problems);
   }
   for (const sign of signs) ctx.findings.warn('registry_active', sign.path, sign.message);
-}
-
-async function scanAll(ctx: ScanContext, opts: NormalizedOptions): Promise<RepositoryScan[]> {
-  const names = discoverRepositories(ctx);
-  const scans: RepositoryScan[] = [];
-  for (const [i, name] of names.entries()) {
-    if (i % SCAN_BATCH === 0) {
-      opts.onProgress({ phase: 'scan', done: i, total: names.length });
-      await yieldToEventLoop();
-      opts.signal?.throwIfAborted();
-    }
-    scans.push(scanRepository(ctx, name));
-  }
-  opts.onProgress({ phase: 'scan', done: names.length, total: names.length });
-  return scans;
 }
 
 function failOnProblems(findings: Findings, summary: string): void {

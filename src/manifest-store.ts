@@ -34,6 +34,16 @@ export class ManifestStore {
     return result;
   }
 
+  /** Everything read so far, to hand to another store. */
+  entries(): Array<[Digest, ManifestRead]> {
+    return [...this.cache];
+  }
+
+  /** Takes reads made elsewhere (a scan worker) as if made here. */
+  add(entries: Iterable<[Digest, ManifestRead]>): void {
+    for (const [digest, read] of entries) if (!this.cache.has(digest)) this.cache.set(digest, read);
+  }
+
   /** Path of the manifest's blob, for messages. */
   pathOf(digest: Digest): string {
     return this.layout.blobData(digest);

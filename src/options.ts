@@ -29,8 +29,9 @@ export interface CollectOptions {
    */
   deleteUntagged?: boolean;
   /**
-   * How many repositories are scanned at once. Scanning is synchronous I/O,
-   * so this bounds how often the run yields to the event loop.
+   * Worker threads that scan repositories and read their manifests (1: all
+   * on the calling thread). Each does synchronous I/O, the fast kind on
+   * small files; the calling thread lists the blob store meanwhile.
    * @default the number of CPU cores
    */
   concurrency?: number;

@@ -44,6 +44,7 @@ export interface DeletedRepository {
 export type Warning = Problem;
 
 export type Phase =
+  | 'discover'
   | 'scan'
   | 'blobs'
   | 'mark'

@@ -1,0 +1,44 @@
+/**
+ * The unit of work that can run on another thread: scan some repositories
+ * and read the manifests their revisions and tags name. Everything it returns
+ * is plain data (structured-cloneable), so a worker can post it as it is and
+ * the main thread can merge chunks in any order.
+ */
+import type { Digest } from './digest.js';
+import type { Problem } from './errors.js';
+import type { FileSystem } from './file-system.js';
+import { Findings } from './findings.js';
+import { RegistryLayout } from './layout.js';
+import { ManifestStore, type ManifestRead } from './manifest-store.js';
+import { scanRepository, type RepositoryScan } from './repositories.js';
+
+export interface ChunkRequest {
+  readonly root: string;
+  readonly names: readonly string[];
+  readonly maxManifestBytes: number;
+}
+
+export interface ChunkResult {
+  readonly scans: RepositoryScan[];
+  /** Every manifest a revision or tag of these repositories names, read and parsed. */
+  readonly manifests: Array<[Digest, ManifestRead]>;
+  readonly warnings: Problem[];
+  readonly problems: Problem[];
+}
+
+export function scanChunk(request: ChunkRequest, fs: FileSystem, onRepository: (done: number) => void = () => {}): ChunkResult {
+  const layout = new RegistryLayout(request.root);
+  const findings = new Findings(layout);
+  const ctx = { layout, fs, findings };
+  const store = new ManifestStore(layout, fs, request.maxManifestBytes);
+  const scans: RepositoryScan[] = [];
+  for (const [i, name] of request.names.entries()) {
+    const scan = scanRepository(ctx, name);
+    scans.push(scan);
+    // Read now, on this thread: marking then finds them parsed.
+    for (const digest of scan.revisions) store.get(digest);
+    for (const tag of scan.tags) if (tag.current) store.get(tag.current);
+    onRepository(i + 1);
+  }
+  return { scans, manifests: store.entries(), warnings: findings.warnings, problems: findings.problems };
+}

@@ -1,0 +1,109 @@
+/**
+ * Scans every repository, on worker threads when that pays.
+ *
+ * With the real file system and concurrency > 1, the repositories are dealt
+ * round-robin to `concurrency` workers (sorted names put a team's similar
+ * repositories next to each other, so dealing spreads them), and the main
+ * thread lists the blob store meanwhile. A custom FileSystem (tests, fault
+ * injection) cannot cross a thread boundary, and neither can it when the
+ * compiled worker is absent (running from TypeScript sources): then the same
+ * chunks run in-process, yielding to the event loop between them.
+ */
+import fs from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { nodeFileSystem } from './file-system.js';
+import type { Findings } from './findings.js';
+import type { ManifestStore } from './manifest-store.js';
+import type { NormalizedOptions } from './options.js';
+import type { RepositoryScan } from './repositories.js';
+import { scanChunk, type ChunkRequest, type ChunkResult } from './scan-chunk.js';
+
+/** Repositories per in-process chunk: the granularity of yields, progress and aborts. */
+const IN_PROCESS_BATCH = 64;
+/** Fewer repositories than this per worker and a thread costs more than it saves. */
+const MIN_REPOSITORIES_PER_WORKER = 16;
+
+const workerUrl = new URL('./scan-worker.js', import.meta.url);
+
+function workerCount(opts: NormalizedOptions, repositories: number): number {
+  if (opts.fileSystem !== nodeFileSystem || opts.concurrency < 2) return 0;
+  if (!fs.existsSync(fileURLToPath(workerUrl))) return 0;
+  return Math.min(opts.concurrency, Math.floor(repositories / MIN_REPOSITORIES_PER_WORKER));
+}
+
+function runWorker(request: ChunkRequest, signal: AbortSignal | undefined, onProgress: (done: number) => void): Promise<ChunkResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerUrl, { workerData: request });
+    const abort = () => void worker.terminate();
+    signal?.addEventListener('abort', abort, { once: true });
+    let result: ChunkResult | undefined;
+    worker.on('message', (message: { type: 'progress'; done: number } | { type: 'result'; result: ChunkResult }) => {
+      if (message.type === 'progress') onProgress(message.done);
+      else result = message.result;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      signal?.removeEventListener('abort', abort);
+      if (result) resolve(result);
+      else if (signal?.aborted) reject(signal.reason);
+      else reject(new Error(`scan worker exited with code ${code} before reporting`));
+    });
+  });
+}
+
+/**
+ * Scans `names`; meanwhile runs `alongside` on this thread. Manifests read
+ * during the scan go into `store`; warnings and problems into `findings`.
+ */
+export async function scanRepositories<T>(
+  root: string,
+  names: readonly string[],
+  opts: NormalizedOptions,
+  store: ManifestStore,
+  findings: Findings,
+  alongside: () => T,
+): Promise<{ scans: RepositoryScan[]; alongside: T }> {
+  const total = names.length;
+  const workers = workerCount(opts, total);
+  const results: ChunkResult[] = [];
+  let side: T;
+  opts.onProgress({ phase: 'scan', done: 0, total });
+
+  if (workers === 0) {
+    side = alongside();
+    for (let start = 0; start < total; start += IN_PROCESS_BATCH) {
+      await yieldToEventLoop();
+      opts.signal?.throwIfAborted();
+      const request = { root, names: names.slice(start, start + IN_PROCESS_BATCH), maxManifestBytes: opts.maxManifestBytes };
+      results.push(scanChunk(request, opts.fileSystem));
+      opts.onProgress({ phase: 'scan', done: Math.min(total, start + IN_PROCESS_BATCH), total });
+    }
+  } else {
+    const done = new Array<number>(workers).fill(0);
+    const pending = Array.from({ length: workers }, (_, w) => {
+      const request = { root, names: names.filter((_, i) => i % workers === w), maxManifestBytes: opts.maxManifestBytes };
+      return runWorker(request, opts.signal, (n) => {
+        done[w] = n;
+        opts.onProgress({ phase: 'scan', done: done.reduce((a, b) => a + b, 0), total });
+      });
+    });
+    // Until every worker is running, a failure in one must not leave the others unobserved.
+    const all = Promise.all(pending);
+    all.catch(() => {});
+    side = alongside();
+    results.push(...(await all));
+  }
+
+  const scans: RepositoryScan[] = [];
+  for (const result of results) {
+    scans.push(...result.scans);
+    store.add(result.manifests);
+    findings.warnings.push(...result.warnings);
+    findings.problems.push(...result.problems);
+  }
+  opts.onProgress({ phase: 'scan', done: total, total });
+  scans.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { scans, alongside: side };
+}
