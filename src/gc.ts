@@ -110,7 +110,7 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
 
   const deleted: Deletions = { manifests: [], blobs: [], layerLinks: [], tagHistory: [], uploads: [], repositories: [] };
   const keptForAge: KeptForAge = { manifests: [...marking.keptForAge], blobs: [], uploads: [] };
-  const sweep: SweepContext = { layout, age, fs: opts.fileSystem, findings, errors, options: opts };
+  const sweep: SweepContext = { layout, age, fs: opts.fileSystem, findings, errors, options: opts, realFolders: new Map() };
   const state = { layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, keptForAge, findings, errors, durations };
   try {
     await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deleted.manifests));

@@ -101,6 +101,11 @@ export class RegistryLayout {
     return path.join(this.tagDir(name, tag), 'index');
   }
 
+  /** `index/<alg>`: the history of a tag, one folder per digest. */
+  tagHistoryDir(name: string, tag: string, algorithm: Algorithm): string {
+    return path.join(this.tagIndexDir(name, tag), algorithm);
+  }
+
   tagIndexEntryDir(name: string, tag: string, digest: Digest): string {
     const { algorithm, hex } = splitDigest(digest);
     return path.join(this.tagIndexDir(name, tag), algorithm, hex);

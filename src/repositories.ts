@@ -130,31 +130,37 @@ export function discoverRepositories(ctx: ScanContext): string[] {
   return found.sort();
 }
 
+/**
+ * Per tag: its current link (read once, O_NOFOLLOW) and its sha256 history,
+ * one listing. The tag folder itself and `index/` are not listed: that would
+ * triple the listings of a run, and the registry writes manifests' history
+ * under sha256 only. So a symbolic link as `current` or `index` is not seen
+ * here; nothing is ever deleted below a tag without checking those folders
+ * first (sweep.ts: assertRealFolders).
+ */
 function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain: boolean } {
   const tagsDir = ctx.layout.tagsDir(name);
   const tags: TagScan[] = [];
   let uncertain = false;
   for (const entry of directories(ctx, tagsDir, listOrReport(ctx, tagsDir))) {
-    if (!isTagName(entry.name)) {
-      ctx.findings.warn('tag_name_invalid', path.join(tagsDir, entry.name), `"${entry.name}" is not a valid tag name`);
-    }
-    const tagDir = path.join(tagsDir, entry.name);
-    const parts = directories(ctx, tagDir, listOrReport(ctx, tagDir));
+    const tag = entry.name;
+    if (!isTagName(tag)) ctx.findings.warn('tag_name_invalid', ctx.layout.tagDir(name, tag), `"${tag}" is not a valid tag name`);
+    const linkFile = ctx.layout.tagCurrentLink(name, tag);
+    const link = readLink(ctx.fs, linkFile);
     let current: Digest | undefined;
-    if (parts.some((p) => p.name === 'current')) {
-      const linkFile = path.join(tagDir, 'current', 'link');
-      const link = readLink(ctx.fs, linkFile);
-      if (link.state === 'ok') current = link.digest;
-      else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'tag link is a symbolic link');
-      else if (link.state === 'unreadable') ctx.findings.fail('unreadable', linkFile, `cannot read tag link: ${link.message}`);
-      else if (link.state === 'invalid') ctx.findings.warn('bad_link', linkFile, `tag link does not hold a digest: ${JSON.stringify(link.content.slice(0, 80))}`);
-      else ctx.findings.warn('tag_link_missing', linkFile, 'tag has no current link');
-      if (link.state !== 'ok' && link.state !== 'missing') uncertain = true;
-    } else {
-      ctx.findings.warn('tag_link_missing', path.join(tagDir, 'current'), 'tag has no current link');
+    if (link.state === 'ok') current = link.digest;
+    else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'tag link is a symbolic link');
+    else if (link.state === 'unreadable') ctx.findings.fail('unreadable', linkFile, `cannot read tag link: ${link.message}`);
+    else if (link.state === 'invalid') ctx.findings.warn('bad_link', linkFile, `tag link does not hold a digest: ${JSON.stringify(link.content.slice(0, 80))}`);
+    else ctx.findings.warn('tag_link_missing', linkFile, 'tag has no current link');
+    if (link.state !== 'ok' && link.state !== 'missing') uncertain = true;
+    const historyDir = ctx.layout.tagHistoryDir(name, tag, 'sha256');
+    const history: Digest[] = [];
+    for (const e of directories(ctx, historyDir, listOrReport(ctx, historyDir))) {
+      if (isValidHex('sha256', e.name)) history.push(digestOf('sha256', e.name));
+      else ctx.findings.warn('bad_digest_name', `${historyDir}/${e.name}`, 'not a sha256 digest, left alone');
     }
-    const history = parts.some((p) => p.name === 'index') ? listDigestDirs(ctx, path.join(tagDir, 'index')) : [];
-    tags.push({ name: entry.name, current, history });
+    tags.push({ name: tag, current, history });
   }
   return { tags, uncertain };
 }

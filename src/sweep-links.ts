@@ -16,7 +16,7 @@ import type { Digest } from './digest.js';
 import { readLink } from './links.js';
 import type { DeletedLayerLink, DeletedManifest, DeletedTagHistoryEntry } from './report.js';
 import type { RepositoryScan } from './repositories.js';
-import { checkpoint, remove, removeIfEmpty, type SweepContext } from './sweep.js';
+import { assertRealFolders, checkpoint, historyFolders, remove, removeIfEmpty, type SweepContext } from './sweep.js';
 
 /** Deletes the folder of a link that was verified; false when it must stay. */
 function removeVerifiedLink(ctx: SweepContext, dir: string, digest: Digest): boolean {
@@ -82,6 +82,7 @@ export async function sweepTagHistory(
   for (const entry of doomed) {
     await checkpoint(ctx, 'sweep-tag-history', done++, doomed.length);
     const dir = ctx.layout.tagIndexEntryDir(entry.repository, entry.tag, entry.digest);
+    if (!assertRealFolders(ctx, historyFolders(ctx, entry.repository, entry.tag))) continue;
     if (removeVerifiedLink(ctx, dir, entry.digest)) {
       deleted.push(entry);
       removeIfEmpty(ctx, path.dirname(dir));

@@ -34,6 +34,36 @@ export interface SweepContext {
   readonly options: NormalizedOptions;
   /** Failed deletions (not ENOENT): the run reports them and exits non-zero. */
   readonly errors: Findings;
+  /** Folders already checked to be real (not links), by assertRealFolders. */
+  readonly realFolders?: Map<string, boolean>;
+}
+
+/**
+ * True when each folder is a real folder, not a symbolic link (or is
+ * absent). The scan does not list every folder on the way to what it
+ * deletes (a tag's `index/`), so this is checked right before deleting below
+ * one; a link is reported, and nothing below it is touched.
+ */
+export function assertRealFolders(ctx: SweepContext, folders: readonly string[]): boolean {
+  for (const folder of folders) {
+    let real = ctx.realFolders?.get(folder);
+    if (real === undefined) {
+      try {
+        real = ctx.fs.entry(folder).type !== 'symlink';
+      } catch (error) {
+        real = isNotFound(error);
+      }
+      ctx.realFolders?.set(folder, real);
+      if (!real) ctx.findings.warn('symlink', folder, 'symbolic link (or unreadable) on the way to a deletion; nothing below it is deleted');
+    }
+    if (!real) return false;
+  }
+  return true;
+}
+
+/** A tag's history folders, to check with assertRealFolders before deleting an entry. */
+export function historyFolders(ctx: SweepContext, repository: string, tag: string): string[] {
+  return [ctx.layout.tagIndexDir(repository, tag), ctx.layout.tagHistoryDir(repository, tag, 'sha256')];
 }
 
 /** Removes one path unless dry-run. Returns false when the deletion failed. */
@@ -84,7 +114,7 @@ export async function sweepManifests(
       await checkpoint(ctx, 'sweep-manifests', done++, total);
       let ok = true;
       for (const tag of historyByDigest.get(digest) ?? []) {
-        ok = remove(ctx, ctx.layout.tagIndexEntryDir(scan.name, tag, digest)) && ok;
+        ok = assertRealFolders(ctx, historyFolders(ctx, scan.name, tag)) && remove(ctx, ctx.layout.tagIndexEntryDir(scan.name, tag, digest)) && ok;
       }
       // The revision goes last: while it exists, a rerun still sees the manifest as a candidate.
       if (ok && remove(ctx, ctx.layout.revisionDir(scan.name, digest))) {
