@@ -4,7 +4,7 @@
  * Names that are not the registry's own are warned about and left alone.
  */
 import path from 'node:path';
-import { digestOf, isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
+import { isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
 import { errorCode } from './errors.js';
 import type { ScanContext } from './repositories.js';
 
@@ -57,11 +57,10 @@ export function listBlobs(ctx: ScanContext): BlobListing {
       const entries = list(ctx, preDir);
       const digests: Digest[] = [];
       for (const entry of entries) {
-        const full = path.join(preDir, entry.name);
-        if (entry.type === 'symlink') symlink(full);
-        else if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
-          digests.push(digestOf(algorithm, entry.name));
-        } else ctx.findings.warn('bad_digest_name', full, `not a ${algorithm} blob folder, left alone`);
+        if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
+          digests.push(`${algorithm}:${entry.name}` as Digest);
+        } else if (entry.type === 'symlink') symlink(`${preDir}/${entry.name}`);
+        else ctx.findings.warn('bad_digest_name', `${preDir}/${entry.name}`, `not a ${algorithm} blob folder, left alone`);
       }
       count += digests.length;
       prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, digests });

@@ -13,7 +13,7 @@
  * names are warnings and are left alone.
  */
 import path from 'node:path';
-import { digestOf, isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
+import { isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
 import { errorCode } from './errors.js';
 import type { DirEntry, FileSystem } from './file-system.js';
 import type { Findings } from './findings.js';
@@ -74,10 +74,9 @@ function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
 function directories(ctx: ScanContext, dir: string, entries: DirEntry[]): DirEntry[] {
   const result: DirEntry[] = [];
   for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.type === 'symlink') ctx.findings.fail('symlink', full, 'symbolic link in the registry tree; the collector does not follow links');
-    else if (entry.type === 'dir') result.push(entry);
-    else ctx.findings.warn('unexpected_entry', full, `unexpected ${entry.type}, left alone`);
+    if (entry.type === 'dir') result.push(entry);
+    else if (entry.type === 'symlink') ctx.findings.fail('symlink', `${dir}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
+    else ctx.findings.warn('unexpected_entry', `${dir}/${entry.name}`, `unexpected ${entry.type}, left alone`);
   }
   return result;
 }
@@ -86,15 +85,15 @@ function directories(ctx: ScanContext, dir: string, entries: DirEntry[]): DirEnt
 export function listDigestDirs(ctx: ScanContext, dir: string): Digest[] {
   const digests: Digest[] = [];
   for (const alg of directories(ctx, dir, listOrReport(ctx, dir))) {
-    const algDir = path.join(dir, alg.name);
+    const algDir = `${dir}/${alg.name}`;
     if (!isAlgorithm(alg.name)) {
       ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
       continue;
     }
     const algorithm: Algorithm = alg.name;
     for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir))) {
-      if (isValidHex(algorithm, entry.name)) digests.push(digestOf(algorithm, entry.name));
-      else ctx.findings.warn('bad_digest_name', path.join(algDir, entry.name), `not a ${algorithm} digest, left alone`);
+      if (isValidHex(algorithm, entry.name)) digests.push(`${algorithm}:${entry.name}` as Digest);
+      else ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
     }
   }
   return digests;
@@ -157,7 +156,7 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
     const historyDir = ctx.layout.tagHistoryDir(name, tag, 'sha256');
     const history: Digest[] = [];
     for (const e of directories(ctx, historyDir, listOrReport(ctx, historyDir))) {
-      if (isValidHex('sha256', e.name)) history.push(digestOf('sha256', e.name));
+      if (isValidHex('sha256', e.name)) history.push(`sha256:${e.name}` as Digest);
       else ctx.findings.warn('bad_digest_name', `${historyDir}/${e.name}`, 'not a sha256 digest, left alone');
     }
     tags.push({ name: tag, current, history });
