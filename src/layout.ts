@@ -38,7 +38,7 @@ export class RegistryLayout {
 
   constructor(root: string) {
     this.root = path.resolve(root);
-    this.v2 = join(this.root, 'docker', 'registry', 'v2');
+    this.v2 = path.join(this.root, 'docker', 'registry', 'v2');
     this.blobsDir = join(this.v2, 'blobs');
     this.repositoriesDir = join(this.v2, 'repositories');
   }
@@ -50,7 +50,7 @@ export class RegistryLayout {
 
   /** The folders between the root and `v2`, which must be real folders. */
   v2Ancestry(): string[] {
-    return [join(this.root, 'docker'), join(this.root, 'docker', 'registry'), this.v2];
+    return [path.join(this.root, 'docker'), path.join(this.root, 'docker', 'registry'), this.v2];
   }
 
   // Blobs -------------------------------------------------------------------
