@@ -34,7 +34,7 @@
  * yielding empty lists.
  */
 import { spawn } from 'node:child_process';
-import { REGISTRY_BINARY } from './registry-server.js';
+import { REGISTRY_BINARY, registryEnv } from './registry-server.js';
 
 export interface ReferenceGcOptions {
   dryRun: boolean;
@@ -128,7 +128,8 @@ export async function runReferenceGc(configPath: string, options: ReferenceGcOpt
   if (options.dryRun) args.push('--dry-run');
   if (options.deleteUntagged) args.push('--delete-untagged');
   args.push(configPath);
-  const child = spawn(REGISTRY_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // REGISTRY_* variables would override the config file (even its rootdirectory).
+  const child = spawn(REGISTRY_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], env: registryEnv() });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -5,7 +5,8 @@
  *
  * Invariants:
  * - It only ever listens on 127.0.0.1 (spec §1): nothing a test pushes is
- *   reachable from outside the machine.
+ *   reachable from outside the machine. REGISTRY_* variables, which the
+ *   registry reads as config overrides, are kept out of its environment.
  * - Every process started here is killed when the test process exits, even
  *   when a test forgets `stop()` or throws before reaching it: a stray
  *   registry would keep a port and a temp directory alive across runs.
@@ -56,6 +57,17 @@ export function hasDockerRegistry(): boolean {
       return false;
     }
   });
+}
+
+/**
+ * The environment for every docker-registry process: ours without REGISTRY_*.
+ * The registry reads each REGISTRY_<SECTION>_<KEY> variable as an override
+ * of its config file (REGISTRY_HTTP_ADDR would move it off 127.0.0.1,
+ * REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY onto another tree), so nothing
+ * set in the caller's environment may reach it.
+ */
+export function registryEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toUpperCase().startsWith('REGISTRY_')));
 }
 
 // A set rather than one hook per child: 'exit' listeners must be synchronous,
@@ -173,7 +185,7 @@ async function startOnce(root: string, configPath: string, owned: readonly strin
   const port = await freePort();
   await writeFile(configPath, configYaml(root, port));
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: registryEnv() });
   trackForExit(child);
   // Keep only the tail: a chatty registry must not grow memory for the whole run.
   let errText = '';
