@@ -42,6 +42,24 @@ export function directorySize(fs: FileSystem, dir: string): number {
   return total;
 }
 
+/**
+ * `startedat` goes last: a run killed half-way through must leave an upload
+ * that the next run still recognises as stale, not one without a start time
+ * (which would be kept, and warned about, forever).
+ */
+function removeUpload(ctx: SweepContext, dir: string): boolean {
+  if (!ctx.options.dryRun) {
+    let entries: string[] = [];
+    try {
+      entries = ctx.fs.list(dir).map((e) => e.name);
+    } catch {
+      // The whole-folder removal below reports what matters.
+    }
+    for (const name of entries) if (name !== 'startedat' && !remove(ctx, `${dir}/${name}`)) return false;
+  }
+  return remove(ctx, dir);
+}
+
 export async function sweepUploads(
   ctx: SweepContext,
   scans: readonly RepositoryScan[],
@@ -69,7 +87,7 @@ export async function sweepUploads(
     }
     const upload = { repository, id, size, startedAt: started.text };
     if (ctx.age.isYoungTime(started.time)) keptForAge.push(upload);
-    else if (remove(ctx, dir)) deleted.push(upload);
+    else if (removeUpload(ctx, dir)) deleted.push(upload);
   }
   ctx.options.onProgress({ phase: 'sweep-uploads', done, total: all.length });
 }
