@@ -4,10 +4,11 @@
  * a layer. Two signs, both cheap:
  *
  *  - an upload whose `startedat` is only minutes old;
- *  - a folder the registry writes into (a repository's tags, revisions, layer
- *    links and uploads folders, and the blob prefix folders) whose mtime
- *    changed between the scan and the sweep: creating or removing an entry
- *    changes its folder's mtime.
+ *  - a folder the registry writes into whose mtime changed before the sweep
+ *    (creating or removing an entry changes its folder's mtime): the blob
+ *    prefix folders and repository folders from before the scan, a
+ *    repository's tags, revisions, layer links and uploads folders from
+ *    after it.
  *
  * The caller turns them into warnings, or with `strict` into a refusal.
  */
@@ -27,22 +28,31 @@ export interface ActivitySign {
 export class ActivityWatch {
   private readonly mtimes = new Map<string, number>();
 
-  /** Begins watching before the scan, from the repository names alone, so a change during the scan counts. */
+  /**
+   * Begins watching before the scan, where it is safe: the blob prefix
+   * folders (every push writes a blob first) and the folders discovery
+   * already saw to be real. Folders inside repositories are added by
+   * `watchRepositories` once the scan has checked them for links.
+   */
   constructor(
     private readonly fs: FileSystem,
-    layout: RegistryLayout,
+    private readonly layout: RegistryLayout,
     repositories: readonly string[],
   ) {
-    for (const name of repositories) {
-      this.remember(layout.tagsDir(name));
-      this.remember(layout.uploadsDir(name));
-      this.remember(path.join(layout.revisionsDir(name), 'sha256'));
-      this.remember(path.join(layout.layersDir(name), 'sha256'));
-    }
-    // Nearly every blob is sha256: its 256 prefix folders see every push.
     for (let i = 0; i < 256; i++) this.remember(layout.blobPrefixDir('sha256', i.toString(16).padStart(2, '0')));
     this.remember(layout.blobAlgorithmDir('sha256'));
     this.remember(layout.repositoriesDir);
+    for (const name of repositories) this.remember(layout.repositoryDir(name));
+  }
+
+  /** After a clean scan: the folders inside each repository the registry writes into. */
+  watchRepositories(repositories: readonly string[]): void {
+    for (const name of repositories) {
+      this.remember(this.layout.tagsDir(name));
+      this.remember(this.layout.uploadsDir(name));
+      this.remember(path.join(this.layout.revisionsDir(name), 'sha256'));
+      this.remember(path.join(this.layout.layersDir(name), 'sha256'));
+    }
   }
 
   private mtime(dir: string): number {

@@ -10,7 +10,8 @@ import { isNotFound } from './errors.js';
 import type { FileSystem } from './file-system.js';
 
 export class AgeGuard {
-  private readonly cutoff: number;
+  /** Modified after this (ms since the epoch) is young. */
+  readonly cutoff: number;
 
   constructor(
     private readonly fs: FileSystem,

@@ -40,6 +40,7 @@ export function listBlobs(ctx: ScanContext): BlobListing {
   for (const alg of list(ctx, ctx.layout.blobsDir)) {
     const algDir = path.join(ctx.layout.blobsDir, alg.name);
     if (alg.type === 'symlink') symlink(algDir);
+    else if (alg.type !== 'dir') ctx.findings.warn('unexpected_entry', algDir, `unexpected ${alg.type} in blobs/, left alone`);
     if (alg.type !== 'dir') continue;
     if (!isAlgorithm(alg.name)) {
       ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
@@ -47,8 +48,9 @@ export function listBlobs(ctx: ScanContext): BlobListing {
     }
     const algorithm: Algorithm = alg.name;
     for (const pre of list(ctx, algDir)) {
-      const preDir = path.join(algDir, pre.name);
+      const preDir = `${algDir}/${pre.name}`;
       if (pre.type === 'symlink') symlink(preDir);
+      else if (pre.type !== 'dir') ctx.findings.warn('unexpected_entry', preDir, `unexpected ${pre.type} among blob prefix folders, left alone`);
       if (pre.type !== 'dir') continue;
       if (!PREFIX.test(pre.name)) {
         ctx.findings.warn('bad_digest_name', preDir, 'not a blob prefix folder, left alone');

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveTarget, type Target } from './config.js';
 import { RegistryGcError } from './errors.js';
-import { formatProblems, formatReport } from './format.js';
+import { formatProblems, formatReport, printable } from './format.js';
 import { collectGarbage } from './gc.js';
 import { nextSteps } from './next-steps.js';
 import type { CollectOptions } from './options.js';
@@ -185,7 +185,7 @@ function reportFailure(error: unknown, json: boolean, io: Io, output: number | u
   }
   const report: Report | undefined = error.report;
   emit({ error: error.toJSON(), report });
-  const headline = error.message.split('\n')[0];
+  const headline = printable(error.message.split('\n')[0] ?? '');
   // An interrupted real run may have deleted some things already: the advice applies then too.
   const steps = report ? nextSteps(report, target?.config) : [];
   io.stderr([`registry-gc: ${headline}`, ...formatProblems('problems', error.problems, 20), ...steps].join('\n') + '\n');

@@ -28,12 +28,21 @@ function groupByCode(items: readonly Problem[]): Map<string, Problem[]> {
   return new Map([...groups].sort(([a], [b]) => compareStrings(a, b)));
 }
 
+/**
+ * Control characters shown escaped: file names come from the tree, and a tag
+ * named "v1\nregistry-gc: all is well" must not print a line of its own.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 export function formatProblems(title: string, items: readonly Problem[], perCode = 3): string[] {
   if (items.length === 0) return [];
   const lines = [`${title} (${items.length}):`];
   for (const [code, list] of groupByCode(items)) {
     lines.push(`  ${code} (${list.length})`);
-    for (const item of list.slice(0, perCode)) lines.push(`    ${item.path}: ${item.message}`);
+    for (const item of list.slice(0, perCode)) lines.push(`    ${printable(item.path)}: ${printable(item.message)}`);
     if (list.length > perCode) lines.push(`    … and ${list.length - perCode} more`);
   }
   return lines;

@@ -34,7 +34,8 @@ import { buildReport, type Deletions, type KeptForAge } from './report-builder.j
 import { discoverRepositories, type ScanContext } from './repositories.js';
 import { scanRepositories } from './scan-pool.js';
 import { checkRegistryRoot } from './root-check.js';
-import { sweepBlobs, sweepManifests, type SweepContext } from './sweep.js';
+import { sweepManifests, type SweepContext } from './sweep.js';
+import { inspectBlobCandidates, sweepBlobs } from './sweep-blobs.js';
 import { sweepLayerLinks, sweepTagHistory } from './sweep-links.js';
 import { sweepRepositories } from './sweep-repositories.js';
 import { sweepUploads } from './sweep-uploads.js';
@@ -97,6 +98,7 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
     scanRepositories(layout.root, names, opts, store, findings, () => timedSync('blobs', () => listBlobs(ctx))),
   );
   failOnProblems(findings, 'the registry tree could not be read safely');
+  watch.watchRepositories(names);
 
   const marking = await timed('mark', () => {
     opts.onProgress({ phase: 'mark', done: 0, total: scans.length });
@@ -105,6 +107,7 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     return result;
   });
+  const blobCandidates = inspectBlobCandidates(layout, opts.fileSystem, age, findings, blobs.prefixes, marking.marked);
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
   checkActivity(ctx, opts, [...recentUploads(opts.fileSystem, layout, scans, opts.now), ...watch.changes()]);
 
@@ -114,7 +117,7 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   const state = { layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, keptForAge, findings, errors, durations };
   try {
     await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deleted.manifests));
-    await timed('sweep-blobs', () => sweepBlobs(sweep, blobs.prefixes, marking.marked, deleted.blobs, keptForAge.blobs));
+    await timed('sweep-blobs', () => sweepBlobs(sweep, blobCandidates, deleted.blobs, keptForAge.blobs));
     const listed = new Set(blobs.prefixes.flatMap((p) => p.digests));
     const gone = new Set(deleted.blobs.map((b) => b.digest));
     const blobsLeft = (digest: Digest) => listed.has(digest) && !gone.has(digest);

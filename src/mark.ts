@@ -127,7 +127,9 @@ export function mark(
       if (subjectOf(store, digest) === 'unknown') {
         const read = store.get(digest);
         const why = read.state === 'bad' ? read.message : 'unknown subject';
-        findings.fail('referrer_uncertain', store.pathOf(digest), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
+        // A link keeps its own code, so a run stopped only by links says so (E_SYMLINK).
+        const code = read.state === 'bad' && read.code === 'symlink' ? 'symlink' : 'referrer_uncertain';
+        findings.fail(code, store.pathOf(digest), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
       }
     }
     untagged.set(scan.name, candidates);

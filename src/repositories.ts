@@ -70,28 +70,34 @@ function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
   }
 }
 
-/** Keeps the entries that are real directories; reports links and strays. */
-function directories(ctx: ScanContext, dir: string, entries: DirEntry[]): DirEntry[] {
+/**
+ * Keeps the entries that are real directories; reports links (problems) and
+ * strays. `strict` where a stray hides what marking needs (revisions, tags):
+ * there a file in place of a folder is a problem too, since the collector
+ * cannot know what it stands for.
+ */
+function directories(ctx: ScanContext, dir: string, entries: DirEntry[], strict = false): DirEntry[] {
   const result: DirEntry[] = [];
   for (const entry of entries) {
     if (entry.type === 'dir') result.push(entry);
     else if (entry.type === 'symlink') ctx.findings.fail('symlink', `${dir}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
+    else if (strict) ctx.findings.fail('not_a_directory', `${dir}/${entry.name}`, `a ${entry.type} where marking expects a folder`);
     else ctx.findings.warn('unexpected_entry', `${dir}/${entry.name}`, `unexpected ${entry.type}, left alone`);
   }
   return result;
 }
 
 /** Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history). */
-export function listDigestDirs(ctx: ScanContext, dir: string): Digest[] {
+export function listDigestDirs(ctx: ScanContext, dir: string, strict = false): Digest[] {
   const digests: Digest[] = [];
-  for (const alg of directories(ctx, dir, listOrReport(ctx, dir))) {
+  for (const alg of directories(ctx, dir, listOrReport(ctx, dir), strict)) {
     const algDir = `${dir}/${alg.name}`;
     if (!isAlgorithm(alg.name)) {
       ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
       continue;
     }
     const algorithm: Algorithm = alg.name;
-    for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir))) {
+    for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) {
       if (isValidHex(algorithm, entry.name)) digests.push(`${algorithm}:${entry.name}` as Digest);
       else ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
     }
@@ -110,8 +116,14 @@ export function discoverRepositories(ctx: ScanContext): string[] {
       else ctx.findings.warn('repository_name_invalid', dir, `"${name}" is not a valid repository name; left alone`);
     }
     for (const entry of entries) {
-      if (entry.name.startsWith('_')) continue;
-      const full = path.join(dir, entry.name);
+      const full = `${dir}/${entry.name}`;
+      if (entry.name.startsWith('_')) {
+        // The markers belong to the repository above; any other `_name` is no repository component.
+        if (components.length === 0 || !(REPOSITORY_MARKERS as readonly string[]).includes(entry.name)) {
+          ctx.findings.warn('repository_name_invalid', full, `"${entry.name}" cannot be a repository name component; left alone`);
+        }
+        continue;
+      }
       if (entry.type === 'symlink') {
         ctx.findings.fail('symlink', full, 'symbolic link in the registry tree; the collector does not follow links');
       } else if (entry.type !== 'dir') {
@@ -141,7 +153,7 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
   const tagsDir = ctx.layout.tagsDir(name);
   const tags: TagScan[] = [];
   let uncertain = false;
-  for (const entry of directories(ctx, tagsDir, listOrReport(ctx, tagsDir))) {
+  for (const entry of directories(ctx, tagsDir, listOrReport(ctx, tagsDir), true)) {
     const tag = entry.name;
     if (!isTagName(tag)) ctx.findings.warn('tag_name_invalid', ctx.layout.tagDir(name, tag), `"${tag}" is not a valid tag name`);
     const linkFile = ctx.layout.tagCurrentLink(name, tag);
@@ -173,7 +185,7 @@ function scanRevisions(ctx: ScanContext, name: string): { revisions: Digest[]; p
   const revisions: Digest[] = [];
   const pinned: Digest[] = [];
   const unlinked: Digest[] = [];
-  for (const digest of listDigestDirs(ctx, ctx.layout.revisionsDir(name))) {
+  for (const digest of listDigestDirs(ctx, ctx.layout.revisionsDir(name), true)) {
     const linkFile = ctx.layout.revisionLink(name, digest);
     const link = readLink(ctx.fs, linkFile);
     if (link.state === 'missing') {
@@ -201,15 +213,20 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
   const repoDir = ctx.layout.repositoryDir(name);
   // The folders between the repository and the listings must be real folders
   // too: listing through a link would follow it.
-  const markers = directories(ctx, repoDir, listOrReport(ctx, repoDir).filter((e) => (REPOSITORY_MARKERS as readonly string[]).includes(e.name)));
-  if (markers.some((e) => e.name === '_manifests')) {
+  const markers = new Set(
+    directories(ctx, repoDir, listOrReport(ctx, repoDir).filter((e) => (REPOSITORY_MARKERS as readonly string[]).includes(e.name)), true).map((e) => e.name),
+  );
+  const manifestParts = new Set<string>();
+  if (markers.has('_manifests')) {
     const manifestsDir = path.dirname(ctx.layout.revisionsDir(name));
-    directories(ctx, manifestsDir, listOrReport(ctx, manifestsDir));
+    const parts = listOrReport(ctx, manifestsDir).filter((e) => e.name === 'revisions' || e.name === 'tags');
+    for (const part of directories(ctx, manifestsDir, parts, true)) manifestParts.add(part.name);
   }
-  const { revisions, pinned, unlinked } = scanRevisions(ctx, name);
-  const { tags, uncertain } = scanTags(ctx, name);
-  const layers = listDigestDirs(ctx, ctx.layout.layersDir(name));
-  const uploads = scanUploads(ctx, name);
+  // Nothing is listed through a link: a linked folder is a problem already, and stays unread.
+  const { revisions, pinned, unlinked } = manifestParts.has('revisions') ? scanRevisions(ctx, name) : { revisions: [], pinned: [], unlinked: [] };
+  const { tags, uncertain } = manifestParts.has('tags') ? scanTags(ctx, name) : { tags: [], uncertain: false };
+  const layers = markers.has('_layers') ? listDigestDirs(ctx, ctx.layout.layersDir(name)) : [];
+  const uploads = markers.has('_uploads') ? scanUploads(ctx, name) : [];
   // Listings come in file-system order; sort so every run reports the same way.
   return {
     name,

@@ -26,8 +26,25 @@ export function checkRegistryRoot(ctx: ScanContext): void {
     }
     if (type !== 'dir') throw new RegistryGcError('E_NOT_A_REGISTRY', `${dir} is not a directory`);
   }
-  // blobs/ and repositories/ are listed through; they must be real folders when present.
-  for (const entry of ctx.fs.list(ctx.layout.v2)) {
+  // blobs/ and repositories/ are listed through: a link there stops the run now, before
+  // anything is read through it (a link to / would otherwise walk the whole machine).
+  let entries;
+  try {
+    entries = ctx.fs.list(ctx.layout.v2);
+  } catch (error) {
+    throw new RegistryGcError('E_MARK_INCOMPLETE', `cannot list ${ctx.layout.v2}: ${(error as Error).message}; nothing was deleted`, [
+      { code: 'unreadable', path: ctx.layout.relative(ctx.layout.v2), message: `cannot list: ${(error as Error).message}` },
+    ], { cause: error });
+  }
+  const links = entries.filter((e) => e.type === 'symlink' && (e.name === 'blobs' || e.name === 'repositories'));
+  if (links.length > 0) {
+    throw new RegistryGcError(
+      'E_SYMLINK',
+      `${links.map((e) => `${ctx.layout.v2}/${e.name}`).join(', ')}: symbolic link; the collector does not follow links, nothing was read through it or deleted`,
+      links.map((e) => ({ code: 'symlink', path: ctx.layout.relative(`${ctx.layout.v2}/${e.name}`), message: 'symbolic link in the registry tree; the collector does not follow links' })),
+    );
+  }
+  for (const entry of entries) {
     if (entry.type === 'symlink') ctx.findings.fail('symlink', `${ctx.layout.v2}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
   }
 }

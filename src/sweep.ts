@@ -1,6 +1,7 @@
 /**
- * Sweeping (spec §4 steps 1–2), in the safe order: untagged manifests first
- * (their tag-history entries, then the revision folder), then unmarked blobs.
+ * Sweeping (spec §4), in the safe order: untagged manifests first (their
+ * tag-history entries, then the revision folder), then unmarked blobs
+ * (sweep-blobs.ts), links, uploads and folders (the other sweep-*.ts).
  * A run killed between any two deletions leaves every kept image complete,
  * and the next run finds what is left and finishes.
  *
@@ -12,14 +13,13 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from './age-guard.js';
-import type { BlobPrefix } from './blobs.js';
 import type { Digest } from './digest.js';
 import { errorCode, isNotFound } from './errors.js';
 import type { FileSystem } from './file-system.js';
 import type { Findings } from './findings.js';
 import type { RegistryLayout } from './layout.js';
 import type { NormalizedOptions } from './options.js';
-import type { DeletedBlob, DeletedManifest, Phase } from './report.js';
+import type { DeletedManifest, Phase } from './report.js';
 import type { RepositoryScan } from './repositories.js';
 
 /** Deletions between two yields to the event loop (abort signals, progress). */
@@ -123,51 +123,6 @@ export async function sweepManifests(
     }
   }
   ctx.options.onProgress({ phase: 'sweep-manifests', done, total });
-}
-
-function blobSize(ctx: SweepContext, digest: Digest): number {
-  try {
-    return ctx.fs.entry(ctx.layout.blobData(digest)).size;
-  } catch (error) {
-    // The size is only reported; not knowing it is no reason to keep an unreachable blob.
-    if (!isNotFound(error)) ctx.findings.warn('size_unknown', ctx.layout.blobData(digest), `cannot stat: ${(error as Error).message}`);
-    return 0;
-  }
-}
-
-/** Deletes every listed blob that is not marked; removes prefix folders it empties. */
-export async function sweepBlobs(
-  ctx: SweepContext,
-  prefixes: readonly BlobPrefix[],
-  marked: ReadonlySet<Digest>,
-  deleted: DeletedBlob[],
-  keptForAge: DeletedBlob[],
-): Promise<void> {
-  const doomedByPrefix = prefixes.map((p) => ({ prefix: p, doomed: p.digests.filter((d) => !marked.has(d)) }));
-  const total = doomedByPrefix.reduce((n, p) => n + p.doomed.length, 0);
-  let done = 0;
-  for (const { prefix, doomed } of doomedByPrefix) {
-    let removed = 0;
-    for (const digest of doomed) {
-      await checkpoint(ctx, 'sweep-blobs', done++, total);
-      const size = blobSize(ctx, digest);
-      if (ctx.age.isYoung(ctx.layout.blobData(digest))) {
-        keptForAge.push({ digest, size });
-        continue;
-      }
-      if (remove(ctx, ctx.layout.blobDir(digest))) {
-        deleted.push({ digest, size });
-        removed++;
-      }
-    }
-    if (removed > 0 && removed === prefix.entries && !ctx.options.dryRun) removeEmptyPrefix(ctx, prefix);
-  }
-  ctx.options.onProgress({ phase: 'sweep-blobs', done, total });
-}
-
-/** The registry recreates prefix folders on demand; an empty one only costs an inode and a listing. */
-function removeEmptyPrefix(ctx: SweepContext, prefix: BlobPrefix): void {
-  removeIfEmpty(ctx, ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
 }
 
 /**

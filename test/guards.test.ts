@@ -149,7 +149,7 @@ describe('a registry that is still running', () => {
     expect(snapshot(t.root)).toEqual(before);
   });
 
-  it('a folder that changes between the scan and the sweep is noticed', async () => {
+  it('a push landing during the scan is noticed', async () => {
     const { t } = treeWithGarbage();
     // The seam lets the test play the registry: a push lands while manifests are being read.
     let pushed = false;
@@ -166,8 +166,32 @@ describe('a registry that is still running', () => {
     const before = snapshot(t.root);
     const error = await collectGarbage(t.root, { strict: true, fileSystem }).catch((e: unknown) => e);
     expect((error as RegistryGcError).code).toBe('E_REGISTRY_ACTIVE');
-    expect((error as RegistryGcError).problems.some((p) => p.path.includes('repositories/app/_manifests'))).toBe(true);
+    // The push wrote blobs first, as the registry does: their prefix folders changed.
+    expect((error as RegistryGcError).problems.some((p) => p.path.startsWith('docker/registry/v2/blobs/sha256'))).toBe(true);
     // Nothing of what existed before was deleted.
     for (const file of before.keys()) expect(fs.existsSync(path.join(t.root, file))).toBe(true);
+  });
+});
+
+describe('a registry that is still running, after the scan', () => {
+  it('a tag pushed between the scan and the sweep is noticed in the repository', async () => {
+    const { t } = treeWithGarbage();
+    // Retagging writes no blob: only the repository's tags folder changes.
+    const image = t.image('app', { tag: 'v2' });
+    let retagged = false;
+    const fileSystem: FileSystem = {
+      ...nodeFileSystem,
+      entry(target) {
+        // The first stat of a blob candidate happens after the scan, right before the sweep.
+        if (!retagged && target.startsWith(t.layout.blobsDir) && target.endsWith('/data')) {
+          retagged = true;
+          t.tag('app', 'v3', image.manifest.digest);
+        }
+        return nodeFileSystem.entry(target);
+      },
+    };
+    const error = await collectGarbage(t.root, { strict: true, fileSystem }).catch((e: unknown) => e);
+    expect((error as RegistryGcError).code).toBe('E_REGISTRY_ACTIVE');
+    expect((error as RegistryGcError).problems.map((p) => p.path)).toContain('docker/registry/v2/repositories/app/_manifests/tags');
   });
 });
