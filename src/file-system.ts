@@ -41,6 +41,9 @@ function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLi
 // O_NONBLOCK: opening a FIFO planted where a link or manifest should be must not hang the run.
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
+/** Per thread (each worker has its own module instance): reads never overlap. */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
 export const nodeFileSystem: FileSystem = {
   list(dir) {
     return fs.readdirSync(dir, { withFileTypes: true }).map((dirent) => {
@@ -55,9 +58,20 @@ export const nodeFileSystem: FileSystem = {
   read(file, maxBytes) {
     const fd = fs.openSync(file, OPEN_FLAGS);
     try {
+      // Most reads are links and manifests of a few hundred bytes: one read into a
+      // reused buffer, and an fstat only when that read says nothing or fills it.
+      let first = 0;
+      let readError: unknown;
+      try {
+        first = fs.readSync(fd, scratch, 0, scratch.length, 0);
+      } catch (error) {
+        readError = error; // a directory (EISDIR) or a FIFO (EAGAIN): fstat says which
+      }
+      if (first > 0 && first < scratch.length && first <= maxBytes) return Buffer.from(scratch.subarray(0, first));
       const stats = fs.fstatSync(fd);
       if (stats.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
       if (!stats.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+      if (readError) throw readError;
       const { size } = stats;
       if (size > maxBytes) {
         throw Object.assign(new Error(`${file} is ${size} bytes, over the limit of ${maxBytes}`), { code: 'EFBIG' });

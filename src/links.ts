@@ -3,7 +3,7 @@
  * them. Content that is not exactly a digest is bad input: it is reported and
  * never turned into a path.
  */
-import { parseDigest, type Digest } from './digest.js';
+import { isDigest, type Digest } from './digest.js';
 import { errorCode } from './errors.js';
 import type { FileSystem } from './file-system.js';
 
@@ -30,6 +30,5 @@ export function readLink(fs: FileSystem, file: string): LinkRead {
     if (code === 'ENOTREG') return { state: 'invalid', content: '(not a regular file)' };
     return { state: 'unreadable', message: (error as Error).message };
   }
-  const parsed = parseDigest(content);
-  return parsed ? { state: 'ok', digest: parsed.digest } : { state: 'invalid', content };
+  return isDigest(content) ? { state: 'ok', digest: content } : { state: 'invalid', content };
 }

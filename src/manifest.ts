@@ -7,7 +7,7 @@
  * field that is present is read, even one the kind does not define, because
  * marking more is always safe.
  */
-import { parseDigest, type Digest } from './digest.js';
+import { isDigest, type Digest } from './digest.js';
 
 export const MediaType = {
   dockerSchema2: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -74,9 +74,9 @@ function isObject(value: unknown): value is Json {
 /** Reads and validates the digest of one descriptor (`field` names it in errors). */
 function descriptorDigest(descriptor: unknown, field: string, key = 'digest'): Digest {
   if (!isObject(descriptor)) throw new ManifestError('bad_descriptor', `${field} is not an object`);
-  const parsed = parseDigest(descriptor[key]);
-  if (!parsed) throw new ManifestError('bad_descriptor', `${field}.${key} is not a valid digest: ${JSON.stringify(descriptor[key])}`);
-  return parsed.digest;
+  const digest = descriptor[key];
+  if (!isDigest(digest)) throw new ManifestError('bad_descriptor', `${field}.${key} is not a valid digest: ${JSON.stringify(digest)}`);
+  return digest;
 }
 
 function descriptorList(manifest: Json, field: string, key = 'digest'): Digest[] {
@@ -126,7 +126,7 @@ export function parseManifest(data: Uint8Array | string): ManifestReferences {
 function looseSubject(manifest: Json): LooseSubject {
   const subject = manifest['subject'];
   if (subject === undefined) return undefined;
-  return (isObject(subject) && parseDigest(subject['digest'])?.digest) || 'unknown';
+  return isObject(subject) && isDigest(subject['digest']) ? subject['digest'] : 'unknown';
 }
 
 function references(manifest: Json): ManifestReferences {
