@@ -23,7 +23,9 @@ export type ErrorCode =
   /** The run was aborted through its AbortSignal. */
   | 'E_ABORTED'
   /** Reading or deleting failed with an unexpected file-system error. */
-  | 'E_IO';
+  | 'E_IO'
+  /** A plan file is not a plan, was changed after it was written, or is for another registry. */
+  | 'E_INVALID_PLAN';
 
 export interface Problem {
   /** Stable code of this particular problem, e.g. `manifest_unparsable`. */

@@ -103,7 +103,7 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   const marking = await timed('mark', () => {
     opts.onProgress({ phase: 'mark', done: 0, total: scans.length });
     const isYoungRevision = (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest));
-    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision });
+    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     return result;
   });

@@ -14,6 +14,7 @@
  * revision that could be a referrer) is a problem: the run must then fail
  * before deleting. A manifest whose blob is already gone is only a warning.
  */
+import type { AllowDeletion } from './candidate.js';
 import type { Digest } from './digest.js';
 import type { Findings } from './findings.js';
 import type { RegistryLayout } from './layout.js';
@@ -37,6 +38,8 @@ export interface MarkOptions {
   readonly deleteUntagged: boolean;
   /** True for a revision written less than minAge ago (its link's mtime). */
   readonly isYoungRevision: (repository: string, digest: Digest) => boolean;
+  /** An untagged revision this refuses is a root (with what it needs): CollectOptions.allow. */
+  readonly allow?: AllowDeletion | undefined;
 }
 
 const MISSING_CODE: Record<KeepReason, string> = {
@@ -52,7 +55,7 @@ export function mark(
   store: ManifestStore,
   findings: Findings,
   layout: RegistryLayout,
-  { deleteUntagged, isYoungRevision }: MarkOptions,
+  { deleteUntagged, isYoungRevision, allow }: MarkOptions,
 ): MarkResult {
   const marked = new Set<Digest>();
   const untagged = new Map<string, Digest[]>();
@@ -109,6 +112,10 @@ export function mark(
         keptForAge.push({ repository: scan.name, digest });
         keep(digest, 'young');
       }
+    }
+    // Untagged revisions that may not go (applyPlan: not in the plan) are roots too, before referrers.
+    for (const digest of scan.revisions) {
+      if (!kept.has(digest) && allow?.({ kind: 'manifest', repository: scan.name, digest }) === false) keep(digest, 'revision');
     }
     // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
     let candidates = scan.revisions.filter((d) => !kept.has(d));

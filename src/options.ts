@@ -3,6 +3,7 @@
  * a RegistryGcError with code E_INVALID_OPTION before any work.
  */
 import os from 'node:os';
+import type { AllowDeletion } from './candidate.js';
 import { parseDuration } from './duration.js';
 import { RegistryGcError } from './errors.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
@@ -84,6 +85,13 @@ export interface CollectOptions {
   now?: Date;
   /** File-system seam, for fault injection in tests. @default node:fs */
   fileSystem?: FileSystem;
+  /**
+   * Consulted for each candidate right before it would go; false keeps it.
+   * A kept untagged manifest is kept during marking, with all it needs.
+   * May be called for a manifest that marking keeps anyway. (applyPlan.)
+   * @default every candidate may go
+   */
+  allow?: AllowDeletion;
 }
 
 export interface NormalizedOptions {
@@ -103,6 +111,7 @@ export interface NormalizedOptions {
   readonly strict: boolean;
   readonly now: Date;
   readonly fileSystem: FileSystem;
+  readonly allow?: AllowDeletion | undefined;
 }
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -137,6 +146,7 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
 
 export function normalizeOptions(options: CollectOptions = {}): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  if (options.allow !== undefined && typeof options.allow !== 'function') throw invalid('allow must be a function');
   return {
     dryRun: options.dryRun ?? false,
     deleteUntagged: options.deleteUntagged ?? false,
@@ -152,5 +162,6 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     removeEmptyRepositories: options.removeEmptyRepositories ?? false,
     now: validDate(options.now),
     fileSystem: options.fileSystem ?? nodeFileSystem,
+    allow: options.allow,
   };
 }

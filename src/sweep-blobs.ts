@@ -68,6 +68,7 @@ export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCan
         keptForAge.push({ digest, size });
         continue;
       }
+      if (ctx.options.allow?.({ kind: 'blob', digest }) === false) continue;
       if (remove(ctx, ctx.layout.blobDir(digest))) {
         deleted.push({ digest, size });
         removed++;

@@ -49,7 +49,7 @@ export async function sweepLayerLinks(
     for (const digest of scan.layers) {
       const dangling = !blobsLeft(digest);
       const unreferenced = ctx.options.pruneLayerLinks && !referenced?.has(digest);
-      if (dangling || unreferenced) doomed.push({ repository: scan.name, digest });
+      if ((dangling || unreferenced) && ctx.options.allow?.({ kind: 'layer-link', repository: scan.name, digest }) !== false) doomed.push({ repository: scan.name, digest });
     }
   }
   let done = 0;
@@ -74,6 +74,7 @@ export async function sweepTagHistory(
     for (const tag of scan.tags) {
       for (const digest of tag.history) {
         if (revisions.has(digest) || digest === tag.current || goneWithManifest.has(`${scan.name}@${digest}`)) continue;
+        if (ctx.options.allow?.({ kind: 'tag-history', repository: scan.name, tag: tag.name, digest }) === false) continue;
         doomed.push({ repository: scan.name, tag: tag.name, digest });
       }
     }

@@ -47,7 +47,8 @@ export async function sweepRepositories(
     (scan) =>
       scan.tags.length === 0 &&
       scan.revisions.length === (manifestsGone.get(scan.name) ?? 0) &&
-      scan.uploads.length === (uploadsGone.get(scan.name) ?? 0),
+      scan.uploads.length === (uploadsGone.get(scan.name) ?? 0) &&
+      ctx.options.allow?.({ kind: 'repository', repository: scan.name }) !== false,
   );
   // Deepest first: a nested repository must be gone before its parent folder is tried.
   const ordered = [...empty].sort((a, b) => b.name.split('/').length - a.name.split('/').length || (a.name < b.name ? -1 : 1));

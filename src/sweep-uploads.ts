@@ -87,7 +87,7 @@ export async function sweepUploads(
     }
     const upload = { repository, id, size, startedAt: started.text };
     if (ctx.age.isYoungTime(started.time)) keptForAge.push(upload);
-    else if (removeUpload(ctx, dir)) deleted.push(upload);
+    else if (ctx.options.allow?.({ kind: 'upload', repository, id, startedAt: started.text }) !== false && removeUpload(ctx, dir)) deleted.push(upload);
   }
   ctx.options.onProgress({ phase: 'sweep-uploads', done, total: all.length });
 }

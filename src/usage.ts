@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 
 export const USAGE = `usage: registry-gc [options] ROOT|CONFIG
+       registry-gc plan [options] ROOT|CONFIG -o PLAN
+       registry-gc apply [--dry-run] [--json] [-o REPORT] PLAN [ROOT|CONFIG]
 
 Offline garbage collection of a stopped Docker registry's filesystem storage.
 ROOT is the registry's rootdirectory (the folder that holds docker/registry/v2).
@@ -16,6 +18,14 @@ environment overrides (e.g. REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY).
 A relative rootdirectory is resolved against the current directory, as the
 registry does: run registry-gc from the registry's working directory.
 Only the filesystem storage driver is supported.
+
+plan writes what a run with the same options would delete (each item with
+its reason and size, and a fingerprint) to PLAN, and deletes nothing.
+apply re-checks every item of PLAN against the tree as it is now (a fresh
+mark with the plan's options) and deletes only the items that are still
+garbage; it reports what it skipped and why, and leaves alone garbage that
+the plan does not list. Given ROOT|CONFIG, apply refuses a plan made for
+another root. apply takes its options from the plan.
 
 options:
   -d, --dry-run                    report what would be deleted, delete nothing
@@ -35,6 +45,7 @@ options:
                                    is running (fresh uploads, the tree changing)
       --json                       print the report as one JSON object on stdout
   -o, --output FILE                also write the JSON report to FILE
+                                   (plan: the file to write the plan to)
   -q, --quiet                      no progress line (the report still prints)
       --concurrency N              threads that scan repositories (default: cores)
   -h, --help                       show this help
@@ -54,7 +65,11 @@ examples:
   # read the root from the registry's own config, keep a JSON record:
   registry-gc -m /etc/docker/registry/config.yml --output gc-report.json
   # a script reads the report:
-  registry-gc --dry-run --json /var/lib/registry | jq .blobs.deletedBytes`;
+  registry-gc --dry-run --json /var/lib/registry | jq .blobs.deletedBytes
+  # review before deleting: write a plan, read it, then apply it:
+  registry-gc plan -m /var/lib/registry -o plan.json
+  registry-gc apply --dry-run plan.json /var/lib/registry
+  registry-gc apply plan.json /var/lib/registry`;
 
 export function packageVersion(): string {
   const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
