@@ -101,9 +101,9 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   watch.watchRepositories(names);
 
   const marking = await timed('mark', () => {
-    opts.onProgress({ phase: 'mark', done: 0, total: scans.length });
     const isYoungRevision = (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest));
-    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow });
+    const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
+    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow, onRepository });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     return result;
   });

@@ -40,7 +40,12 @@ export interface MarkOptions {
   readonly isYoungRevision: (repository: string, digest: Digest) => boolean;
   /** An untagged revision this refuses is a root (with what it needs): CollectOptions.allow. */
   readonly allow?: AllowDeletion | undefined;
+  /** Repositories marked so far; called every few repositories. */
+  readonly onRepository?: (done: number) => void;
 }
+
+/** Repositories between two progress calls. */
+const PROGRESS_EVERY = 64;
 
 const MISSING_CODE: Record<KeepReason, string> = {
   revision: 'manifest_blob_missing',
@@ -55,14 +60,15 @@ export function mark(
   store: ManifestStore,
   findings: Findings,
   layout: RegistryLayout,
-  { deleteUntagged, isYoungRevision, allow }: MarkOptions,
+  { deleteUntagged, isYoungRevision, allow, onRepository }: MarkOptions,
 ): MarkResult {
   const marked = new Set<Digest>();
   const untagged = new Map<string, Digest[]>();
   const referencedBy = new Map<string, Set<Digest>>();
   const keptForAge: { repository: string; digest: Digest }[] = [];
 
-  for (const scan of scans) {
+  for (const [index, scan] of scans.entries()) {
+    if (index % PROGRESS_EVERY === 0) onRepository?.(index);
     const kept = new Set<Digest>();
     const referenced = new Set<Digest>();
     referencedBy.set(scan.name, referenced);
