@@ -41,7 +41,11 @@ export async function sweepRepositories(
       }
     }
   }
-  if (!ctx.options.removeEmptyRepositories) return;
+  if (!ctx.options.removeEmptyRepositories) {
+    // Every phase reports, even one switched off: a progress display sees it end.
+    ctx.options.onProgress({ phase: 'sweep-repositories', done: 0, total: 0 });
+    return;
+  }
 
   const empty = scans.filter(
     (scan) =>

@@ -66,7 +66,11 @@ export async function sweepUploads(
   deleted: DeletedUpload[],
   keptForAge: DeletedUpload[],
 ): Promise<void> {
-  if (ctx.options.keepUploads) return;
+  if (ctx.options.keepUploads) {
+    // Every phase reports, even one switched off: a progress display sees it end.
+    ctx.options.onProgress({ phase: 'sweep-uploads', done: 0, total: 0 });
+    return;
+  }
   const cutoff = ctx.options.now.getTime() - ctx.options.uploadAge;
   const all = scans.flatMap((scan) => scan.uploads.map((id) => ({ repository: scan.name, id })));
   let done = 0;
