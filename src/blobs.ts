@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
-import { errorCode } from './errors.js';
-import type { ScanContext } from './repositories.js';
+import { listOrReport, type ScanContext } from './repositories.js';
 
 export interface BlobPrefix {
   readonly algorithm: Algorithm;
@@ -23,21 +22,11 @@ export interface BlobListing {
 
 const PREFIX = /^[0-9a-f]{2}$/;
 
-function list(ctx: ScanContext, dir: string) {
-  try {
-    return ctx.fs.list(dir);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return [];
-    ctx.findings.fail('unreadable', dir, `cannot list: ${(error as Error).message}`);
-    return [];
-  }
-}
-
 export function listBlobs(ctx: ScanContext): BlobListing {
   const prefixes: BlobPrefix[] = [];
   let count = 0;
   const symlink = (p: string) => ctx.findings.fail('symlink', p, 'symbolic link in the blob store; the collector does not follow links');
-  for (const alg of list(ctx, ctx.layout.blobsDir)) {
+  for (const alg of listOrReport(ctx, ctx.layout.blobsDir)) {
     const algDir = path.join(ctx.layout.blobsDir, alg.name);
     if (alg.type === 'symlink') symlink(algDir);
     else if (alg.type !== 'dir') ctx.findings.warn('unexpected_entry', algDir, `unexpected ${alg.type} in blobs/, left alone`);
@@ -47,7 +36,7 @@ export function listBlobs(ctx: ScanContext): BlobListing {
       continue;
     }
     const algorithm: Algorithm = alg.name;
-    for (const pre of list(ctx, algDir)) {
+    for (const pre of listOrReport(ctx, algDir)) {
       const preDir = `${algDir}/${pre.name}`;
       if (pre.type === 'symlink') symlink(preDir);
       else if (pre.type !== 'dir') ctx.findings.warn('unexpected_entry', preDir, `unexpected ${pre.type} among blob prefix folders, left alone`);
@@ -56,7 +45,7 @@ export function listBlobs(ctx: ScanContext): BlobListing {
         ctx.findings.warn('bad_digest_name', preDir, 'not a blob prefix folder, left alone');
         continue;
       }
-      const entries = list(ctx, preDir);
+      const entries = listOrReport(ctx, preDir);
       const digests: Digest[] = [];
       for (const entry of entries) {
         if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {

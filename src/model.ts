@@ -9,6 +9,7 @@ import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { Findings } from './findings.js';
 import { RegistryLayout } from './layout.js';
 import { isRepositoryName } from './names.js';
+import { byName } from './report.js';
 import { checkRegistryRoot, checkRepositoryPath } from './root-check.js';
 import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext, type TagScan } from './repositories.js';
 
@@ -45,7 +46,7 @@ export function readRepository(root: string, name: string, fs: FileSystem = node
 /** One repository's tags, sorted by name. */
 export function listTags(root: string, name: string, fs: FileSystem = nodeFileSystem): { value: TagScan[]; warnings: Problem[] } {
   const { value, warnings } = readRepository(root, name, fs);
-  return { value: [...value.tags].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), warnings };
+  return { value: [...value.tags].sort(byName), warnings };
 }
 
 function emptyScan(name: string): RepositoryScan {

@@ -93,6 +93,11 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Sorts anything named (tags, repository scans) by its name. */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return compareStrings(a.name, b.name);
+}
+
 /** Sort key of spec §5: repository, then digest or id. */
 export function byRepositoryThen<T extends { repository: string }>(key: (item: T) => string): (a: T, b: T) => number {
   return (a, b) => compareStrings(a.repository, b.repository) || compareStrings(key(a), key(b));

@@ -18,6 +18,7 @@ import { errorCode } from './errors.js';
 import type { DirEntry, FileSystem } from './file-system.js';
 import type { Findings } from './findings.js';
 import { REPOSITORY_MARKERS, type RegistryLayout } from './layout.js';
+import { byName } from './report.js';
 import { readLink } from './links.js';
 import { isRepositoryComponent, isRepositoryName, isTagName, MAX_REPOSITORY_NAME_LENGTH } from './names.js';
 
@@ -55,7 +56,7 @@ export interface ScanContext {
 }
 
 /** Lists a directory; a missing one is empty, any other error is a problem (and empty). */
-function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
+export function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
   try {
     return ctx.fs.list(dir);
   } catch (error) {
@@ -233,7 +234,7 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
     revisions: revisions.sort(),
     pinned: pinned.sort(),
     unlinkedRevisions: unlinked.sort(),
-    tags: tags.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    tags: tags.sort(byName),
     tagTargetsUncertain: uncertain,
     layers: layers.sort(),
     uploads: uploads.sort(),

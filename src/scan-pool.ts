@@ -17,6 +17,7 @@ import { nodeFileSystem } from './file-system.js';
 import type { Findings } from './findings.js';
 import type { ManifestStore } from './manifest-store.js';
 import type { NormalizedOptions } from './options.js';
+import { byName } from './report.js';
 import type { RepositoryScan } from './repositories.js';
 import { scanChunk, type ChunkRequest, type ChunkResult } from './scan-chunk.js';
 
@@ -104,6 +105,6 @@ export async function scanRepositories<T>(
     findings.problems.push(...result.problems);
   }
   opts.onProgress({ phase: 'scan', done: total, total });
-  scans.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  scans.sort(byName);
   return { scans, alongside: side };
 }
