@@ -103,7 +103,7 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   const marking = await timed('mark', () => {
     const isYoungRevision = (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest));
     const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
-    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow, onRepository });
+    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow, onRepository, trackReferences: opts.pruneLayerLinks });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     return result;
   });

@@ -28,7 +28,11 @@ export interface MarkResult {
   readonly marked: Set<Digest>;
   /** Per repository, the revisions it no longer keeps (empty unless deleteUntagged). */
   readonly untagged: ReadonlyMap<string, readonly Digest[]>;
-  /** Per repository, what its kept manifests reference, themselves included (for pruning layer links). */
+  /**
+   * Per repository, what its kept manifests reference, themselves included:
+   * for pruning layer links, so only filled when `trackReferences` is set
+   * (a set per repository is as large as the mark set).
+   */
   readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>>;
   /** Untagged revisions kept only because they are younger than minAge. */
   readonly keptForAge: readonly { repository: string; digest: Digest }[];
@@ -40,6 +44,8 @@ export interface MarkOptions {
   readonly isYoungRevision: (repository: string, digest: Digest) => boolean;
   /** An untagged revision this refuses is a root (with what it needs): CollectOptions.allow. */
   readonly allow?: AllowDeletion | undefined;
+  /** Fill `referencedBy` (pruneLayerLinks). */
+  readonly trackReferences?: boolean;
   /** Repositories marked so far; called every few repositories. */
   readonly onRepository?: (done: number) => void;
 }
@@ -60,7 +66,7 @@ export function mark(
   store: ManifestStore,
   findings: Findings,
   layout: RegistryLayout,
-  { deleteUntagged, isYoungRevision, allow, onRepository }: MarkOptions,
+  { deleteUntagged, isYoungRevision, allow, onRepository, trackReferences = false }: MarkOptions,
 ): MarkResult {
   const marked = new Set<Digest>();
   const untagged = new Map<string, Digest[]>();
@@ -71,7 +77,7 @@ export function mark(
     if (index % PROGRESS_EVERY === 0) onRepository?.(index);
     const kept = new Set<Digest>();
     const referenced = new Set<Digest>();
-    referencedBy.set(scan.name, referenced);
+    if (trackReferences) referencedBy.set(scan.name, referenced);
     // Depth-first with an explicit stack: deep or cyclic indexes cannot blow the call stack.
     const keep = (root: Digest, rootReason: KeepReason): void => {
       const stack: Array<[Digest, KeepReason]> = [[root, rootReason]];
@@ -80,7 +86,7 @@ export function mark(
         if (kept.has(digest)) continue;
         kept.add(digest);
         marked.add(digest);
-        referenced.add(digest);
+        if (trackReferences) referenced.add(digest);
         const read = store.get(digest);
         if (read.state === 'missing') {
           findings.warn(MISSING_CODE[reason], store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest} has no blob; skipped`);
@@ -89,7 +95,7 @@ export function mark(
         } else {
           for (const blob of read.manifest.blobs) {
             marked.add(blob);
-            referenced.add(blob);
+            if (trackReferences) referenced.add(blob);
           }
           for (const child of read.manifest.children) stack.push([child, 'child']);
         }
