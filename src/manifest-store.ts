@@ -16,8 +16,6 @@ export type ManifestRead =
 
 export class ManifestStore {
   private readonly cache = new Map<Digest, ManifestRead>();
-  /** How many manifest blobs were read from disk. */
-  reads = 0;
 
   constructor(
     private readonly layout: RegistryLayout,
@@ -52,7 +50,6 @@ export class ManifestStore {
   private load(digest: Digest): ManifestRead {
     let data: Buffer;
     try {
-      this.reads++;
       data = this.fs.read(this.layout.blobData(digest), this.maxBytes);
     } catch (error) {
       const code = errorCode(error);
