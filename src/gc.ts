@@ -6,8 +6,10 @@
  *                    the manifests they name (on worker threads when that pays)
  *   blobs            list the blob store (on this thread, during the scan)
  *   (check)          any problem so far (symbolic link, unreadable folder): fail, nothing deleted
- *   mark             read each needed manifest once; build the global mark set
- *   (check)          any uncertain manifest: fail, nothing deleted
+ *   mark             walk from the roots through the manifests read during the scan
+ *                    (children found nowhere else are read now); build the mark set
+ *   (check)          any uncertain manifest, or a linked data among blobs to delete:
+ *                    fail, nothing deleted; signs of a running registry: warn (strict: fail)
  *   sweep-manifests  untagged revisions (deleteUntagged only)
  *   sweep-blobs      unmarked blobs
  *   sweep-layer-links      links to blobs that are gone (or unreferenced, pruneLayerLinks)
