@@ -16,7 +16,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { OPTIONS, openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, type Io, type Values } from './cli-common.js';
-import { applyCommand, planCommand } from './cli-plan.js';
 import type { Target } from './config.js';
 import { formatReport } from './format.js';
 import { collectGarbage } from './gc.js';
@@ -58,8 +57,9 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
     }
   }
   const [command, ...rest] = positionals;
-  if (command === 'plan') return planCommand(rest, values, concurrency, io, signal);
-  if (command === 'apply') return applyCommand(rest, values, concurrency, io, signal);
+  // Loaded only for these commands: the one-step run stays quick to start.
+  if (command === 'plan') return (await import('./cli-plan.js')).planCommand(rest, values, concurrency, io, signal);
+  if (command === 'apply') return (await import('./cli-plan.js')).applyCommand(rest, values, concurrency, io, signal);
   if (positionals.length !== 1) {
     io.stderr(`registry-gc: expected exactly one ROOT or CONFIG, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;
