@@ -30,9 +30,9 @@ export interface CollectOptions {
    */
   deleteUntagged?: boolean;
   /**
-   * Worker threads that scan repositories and read their manifests (1: all
-   * on the calling thread). Each does synchronous I/O, the fast kind on
-   * small files; the calling thread lists the blob store meanwhile.
+   * Threads that scan repositories and read their manifests: the calling
+   * thread plus `concurrency - 1` workers (1: all on the calling thread).
+   * Each does synchronous I/O, the fast kind on small files.
    * @default the number of CPU cores
    */
   concurrency?: number;

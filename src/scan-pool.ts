@@ -2,9 +2,9 @@
  * Scans every repository, on worker threads when that pays.
  *
  * With the real file system and concurrency > 1, the repositories are dealt
- * round-robin to `concurrency` workers (sorted names put a team's similar
- * repositories next to each other, so dealing spreads them), and the main
- * thread lists the blob store meanwhile. A custom FileSystem (tests, fault
+ * round-robin into `concurrency` shares (sorted names put a team's similar
+ * repositories next to each other, so dealing spreads them): one per worker
+ * thread, and one for the main thread, which first lists the blob store. A custom FileSystem (tests, fault
  * injection) cannot cross a thread boundary, and neither can it when the
  * compiled worker is absent (running from TypeScript sources): then the same
  * chunks run in-process, yielding to the event loop between them.
@@ -28,10 +28,11 @@ const MIN_REPOSITORIES_PER_WORKER = 16;
 
 const workerUrl = new URL('./scan-worker.js', import.meta.url);
 
+/** Worker threads beside the main thread, which scans a share too. */
 function workerCount(opts: NormalizedOptions, repositories: number): number {
   if (opts.fileSystem !== nodeFileSystem || opts.concurrency < 2) return 0;
   if (!fs.existsSync(fileURLToPath(workerUrl))) return 0;
-  return Math.min(opts.concurrency, Math.floor(repositories / MIN_REPOSITORIES_PER_WORKER));
+  return Math.min(opts.concurrency - 1, Math.floor(repositories / MIN_REPOSITORIES_PER_WORKER));
 }
 
 function runWorker(request: ChunkRequest, signal: AbortSignal | undefined, onProgress: (done: number) => void): Promise<ChunkResult> {
@@ -68,34 +69,36 @@ export async function scanRepositories<T>(
 ): Promise<{ scans: RepositoryScan[]; alongside: T }> {
   const total = names.length;
   const workers = workerCount(opts, total);
+  const shares = workers + 1;
   const results: ChunkResult[] = [];
-  let side: T;
+  // done[0] is this thread's share, done[1..] the workers'.
+  const done = new Array<number>(shares).fill(0);
+  const report = () => opts.onProgress({ phase: 'scan', done: done.reduce((a, b) => a + b, 0), total });
   opts.onProgress({ phase: 'scan', done: 0, total });
 
-  if (workers === 0) {
-    side = alongside();
-    for (let start = 0; start < total; start += IN_PROCESS_BATCH) {
-      await yieldToEventLoop();
-      opts.signal?.throwIfAborted();
-      const request = { root, names: names.slice(start, start + IN_PROCESS_BATCH), maxManifestBytes: opts.maxManifestBytes };
-      results.push(scanChunk(request, opts.fileSystem));
-      opts.onProgress({ phase: 'scan', done: Math.min(total, start + IN_PROCESS_BATCH), total });
-    }
-  } else {
-    const done = new Array<number>(workers).fill(0);
-    const pending = Array.from({ length: workers }, (_, w) => {
-      const request = { root, names: names.filter((_, i) => i % workers === w), maxManifestBytes: opts.maxManifestBytes };
-      return runWorker(request, opts.signal, (n) => {
-        done[w] = n;
-        opts.onProgress({ phase: 'scan', done: done.reduce((a, b) => a + b, 0), total });
-      });
+  // Workers start first (their start-up overlaps this thread's work); each result is
+  // cloned back, which costs, so this thread takes a share instead of idling.
+  const pending = Array.from({ length: workers }, (_, w) => {
+    const request = { root, names: names.filter((_, i) => i % shares === w + 1), maxManifestBytes: opts.maxManifestBytes };
+    return runWorker(request, opts.signal, (n) => {
+      done[w + 1] = n;
+      report();
     });
-    // Until every worker is running, a failure in one must not leave the others unobserved.
-    const all = Promise.all(pending);
-    all.catch(() => {});
-    side = alongside();
-    results.push(...(await all));
+  });
+  // Until this thread is done, a failure in a worker must not go unobserved.
+  const all = Promise.all(pending);
+  all.catch(() => {});
+  const side = alongside();
+  const mine = workers === 0 ? names : names.filter((_, i) => i % shares === 0);
+  for (let start = 0; start < mine.length; start += IN_PROCESS_BATCH) {
+    await yieldToEventLoop();
+    opts.signal?.throwIfAborted();
+    const request = { root, names: mine.slice(start, start + IN_PROCESS_BATCH), maxManifestBytes: opts.maxManifestBytes };
+    results.push(scanChunk(request, opts.fileSystem));
+    done[0] = Math.min(mine.length, start + IN_PROCESS_BATCH);
+    report();
   }
+  results.push(...(await all));
 
   const scans: RepositoryScan[] = [];
   for (const result of results) {
