@@ -172,7 +172,7 @@ function assertOrphansExact(lists: ExpectationLists, intended: ReadonlySet<strin
 
 // CLI -----------------------------------------------------------------------------
 
-const USAGE = `usage: npx tsx benchmarks/generate.ts --preset small|standard|tags|large --out DIR [--seed N]
+const USAGE = `usage: npx tsx benchmarks/generate.ts --preset small|standard|standard-half|tags|large --out DIR [--seed N]
        [--now ISO|now] [--replace] [--expect FILE] [--repositories N] [--manifests-per-repository N] [--quiet]`;
 
 export async function main(argv: readonly string[]): Promise<number> {

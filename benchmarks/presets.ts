@@ -164,6 +164,42 @@ export const PRESETS = {
     freshUploads: 40,
     uploadOnlyRepositories: 5,
   },
+  /**
+   * `standard` at half scale, for the scaling row of issue 6 (time for N and 2N
+   * blobs): half the repositories, orphans, deleted repositories and uploads;
+   * same seed, same shapes, same shared base-layer pool. ~51,000 blobs, ~1.6 GB.
+   */
+  'standard-half': {
+    ...common,
+    repositories: 500,
+    teamSize: 10,
+    manifestsPerRepository: 20,
+    taggedFraction: 0.25,
+    extraTagsPerManifest: 0.2,
+    movingTagFraction: 0.15,
+    layersPerImage: [1, 6],
+    baseLayersPerImage: [1, 3],
+    baseLayerPool: 200,
+    layerSizes: [
+      { weight: 0.62, min: 256, max: 8 * KiB },
+      { weight: 0.3, min: 8 * KiB, max: 64 * KiB },
+      { weight: 0.075, min: 64 * KiB, max: 512 * KiB },
+      { weight: 0.005, min: 512 * KiB, max: 4 * MiB },
+    ],
+    baseLayerSizes: [
+      { weight: 0.5, min: 512 * KiB, max: 4 * MiB },
+      { weight: 0.5, min: 4 * MiB, max: 16 * MiB },
+    ],
+    multiArchFraction: 0.05,
+    referrerFraction: 0.06,
+    crossRepositoryFraction: 0.02,
+    foreignLayerFraction: 0.003,
+    orphanBlobs: 1500,
+    deletedRepositories: 5,
+    staleUploads: 30,
+    freshUploads: 20,
+    uploadOnlyRepositories: 3,
+  },
   /** Spec §6's tag-heavy case: 2 repositories × 2,000 manifests with ~1,000 tags each. */
   tags: {
     ...common,
