@@ -26,6 +26,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sample } from './lib/generator.js';
 import type { ExpectationLists } from './lib/model.js';
+import { registryConfigYaml } from '../test/support/registry-server.js';
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -37,30 +38,6 @@ const ACCEPT = [
 interface ExpectFile {
   lists: ExpectationLists;
   samples: Sample[];
-}
-
-function config(root: string, port: number): string {
-  return [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${JSON.stringify(root)}`,
-    '  delete:',
-    '    enabled: true',
-    '  maintenance:',
-    '    uploadpurging:',
-    '      enabled: false',
-    '    readonly:',
-    '      enabled: true',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    '  secret: registry-gc-benchmark',
-    '',
-  ].join('\n');
 }
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; seconds: number }> {
@@ -160,7 +137,7 @@ async function pull(base: string, sample: Sample, problems: string[]): Promise<s
 async function serve(root: string, dir: string, samples: readonly Sample[]): Promise<string[]> {
   const port = await freePort();
   const configPath = path.join(dir, 'serve.yml');
-  fs.writeFileSync(configPath, config(root, port));
+  fs.writeFileSync(configPath, registryConfigYaml(root, { port, readonly: true }));
   const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
@@ -191,7 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-gc-check-'));
   try {
     const configPath = path.join(dir, 'gc.yml');
-    fs.writeFileSync(configPath, config(path.resolve(root), 5000));
+    fs.writeFileSync(configPath, registryConfigYaml(path.resolve(root), { port: 5000, readonly: true }));
     const problems = await gc(configPath, expected.lists, false);
     if (argv.includes('--delete-untagged')) problems.push(...(await gc(configPath, expected.lists, true)));
     if (argv.includes('--serve')) problems.push(...(await serve(path.resolve(root), dir, expected.samples)));

@@ -48,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import type { GenerateSummary } from './generate.js';
 import type { FloorResult } from './floor.js';
 import { PRESETS, isPresetName, type PresetName } from './presets.js';
+import { registryConfigYaml } from '../test/support/registry-server.js';
 
 const PROJECT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const RESULTS_DIR = path.join(PROJECT, 'benchmarks', 'results');
@@ -517,24 +518,7 @@ function referenceConfig(ctx: Context, root: string): string {
   let file = ctx.configs.get(root);
   if (file === undefined) {
     file = path.join(ctx.tmp, `gc-${ctx.configs.size}.yml`);
-    const text = [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${JSON.stringify(root)}`,
-      '  delete:',
-      '    enabled: true',
-      '  maintenance:',
-      '    uploadpurging:',
-      '      enabled: false',
-      'http:',
-      '  addr: 127.0.0.1:0',
-      '',
-    ].join('\n');
+    const text = registryConfigYaml(root);
     fs.writeFileSync(file, text);
     ctx.configs.set(root, file);
   }

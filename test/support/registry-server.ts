@@ -109,7 +109,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-function configYaml(root: string, port: number): string {
+/**
+ * A config for `docker-registry serve` or `garbage-collect` on `root`,
+ * listening on 127.0.0.1 only (port 0 for garbage-collect, which listens on
+ * nothing). Shared with the benchmarks, so both drive the same registry.
+ */
+export function registryConfigYaml(root: string, { port = 0, readonly = false }: { port?: number; readonly?: boolean } = {}): string {
   // uploadpurging is off so that abandoned uploads stay on disk for the
   // collector under test to find; delete is on so manifests can be deleted.
   // No blobdescriptor cache: with one, the registry would answer HEAD/GET for
@@ -128,6 +133,7 @@ function configYaml(root: string, port: number): string {
     '  maintenance:',
     '    uploadpurging:',
     '      enabled: false',
+    ...(readonly ? ['    readonly:', '      enabled: true'] : []),
     'http:',
     `  addr: 127.0.0.1:${port}`,
     // A fixed secret silences the "No HTTP secret provided" warning; upload
@@ -183,7 +189,7 @@ async function waitUntilServing(child: ChildProcess, url: string, stderr: () => 
 
 async function startOnce(root: string, configPath: string, owned: readonly string[]): Promise<RunningRegistry> {
   const port = await freePort();
-  await writeFile(configPath, configYaml(root, port));
+  await writeFile(configPath, registryConfigYaml(root, { port }));
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: registryEnv() });
   trackForExit(child);
