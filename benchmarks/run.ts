@@ -149,6 +149,8 @@ interface ModeResult {
   floorCounts?: FloorResult['counts'];
   warmup: { ours?: number; reference?: number; floor?: number };
   strace: Partial<Record<Tool, StraceResult | { error: string }>>;
+  /** Strace results kept from an earlier measurement of the same mode (this one ran without strace). */
+  straceFrom?: Partial<Record<Tool, { date: string; distHash: string }>>;
   copy?: { method: string; copySeconds: number[]; removeSeconds: number[] };
   checks: string[];
   problems: string[];
@@ -702,7 +704,10 @@ async function copyTree(ctx: Context, tree: TreeInfo, name: string): Promise<{ d
   if (fs.existsSync(dir)) await removeTree(ctx, dir);
   const o = await execute(['cp', full ? '-a' : '-al', tree.root, dir], { stdout: '/dev/null', stderr: path.join(ctx.tmp, `${name}.cp.err`), timeout: ctx.options.timeout, time: false });
   if (o.exit !== 0) throw new Error(`cp ${full ? '-a' : '-al'} ${tree.root} ${dir} failed: ${tail(path.join(ctx.tmp, `${name}.cp.err`))}`);
-  return { dir, seconds: o.seconds };
+  // Write the copy back to disk first, so the timed run does not race the copy's writeback
+  // (a registry's own files are on disk too).
+  const synced = await execute(['sync', '-f', dir], { stdout: '/dev/null', stderr: '/dev/null', timeout: ctx.options.timeout, time: false });
+  return { dir, seconds: o.seconds + synced.seconds };
 }
 
 async function removeTree(ctx: Context, dir: string): Promise<number> {
@@ -1207,7 +1212,7 @@ function render(records: readonly AnyRecord[]): string {
     const copies = modes.filter((m) => m.copy !== undefined);
     for (const m of copies) {
       out.push(
-        `${modeLabel(m)}: each run on a fresh copy made with \`${m.copy?.method}\` (copy ${m.copy?.copySeconds.map(fmtS).join(', ')} s; removal ${m.copy?.removeSeconds.map(fmtS).join(', ')} s, neither timed); the warm-up was a ${MODES[MODES[m.mode].warmup].label} of each tool on the original tree.`,
+        `${modeLabel(m)}: each run on a fresh copy made with \`${m.copy?.method}\` (copy and \`sync\` ${m.copy?.copySeconds.map(fmtS).join(', ')} s; removal ${m.copy?.removeSeconds.map(fmtS).join(', ')} s, neither timed); the warm-up was a ${MODES[MODES[m.mode].warmup].label} of each tool on the original tree.`,
         '',
       );
     }
@@ -1236,7 +1241,7 @@ function render(records: readonly AnyRecord[]): string {
           };
           const failedTotal = Object.values(s.errors).reduce((a, b) => a + b, 0);
           out.push(
-            `| ${modeLabel(m)} | ${tool}${s.timedOut ? ` (**partial**: strace stopped after ${fmtS(s.seconds)} s, the run unfinished)` : ''} | ${cell('getdents64')} | ${cell('openat')} | ${cell('statx', 'newfstatat')} | ${cell('unlinkat', 'unlink', 'rmdir')} | ${cell('read')} | ${fmtInt(s.total)}${failedTotal > 0 ? ` (${fmtInt(failedTotal)} failed)` : ''} | ${fmtS(s.seconds)} s |`,
+            `| ${modeLabel(m)} | ${tool}${m.straceFrom?.[tool] ? ` (counted ${m.straceFrom[tool]?.date.slice(0, 16).replace('T', ' ')}, dist ${m.straceFrom[tool]?.distHash})` : ''}${s.timedOut ? ` (**partial**: strace stopped after ${fmtS(s.seconds)} s, the run unfinished)` : ''} | ${cell('getdents64')} | ${cell('openat')} | ${cell('statx', 'newfstatat')} | ${cell('unlinkat', 'unlink', 'rmdir')} | ${cell('read')} | ${fmtInt(s.total)}${failedTotal > 0 ? ` (${fmtInt(failedTotal)} failed)` : ''} | ${fmtS(s.seconds)} s |`,
           );
         }
       }
@@ -1359,7 +1364,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       const record: PresetRecord = { kind: 'preset', preset: tree.preset, tree, modes: previous?.modes ?? {} };
       for (const mode of options.modes ?? (['dry', 'dry-m', 'delete-m'] as Mode[])) {
         const m = MODES[mode].deletes ? await benchDelete(ctx, tree, mode) : await benchDry(ctx, tree, mode);
-        record.modes[MODES[mode].deletes && options.copy === 'full' ? `${mode}:full-copy` : mode] = m;
+        const key = MODES[mode].deletes && options.copy === 'full' ? `${mode}:full-copy` : mode;
+        const before = record.modes[key];
+        for (const tool of ['ours', 'reference'] as const) {
+          // A run without strace keeps the counts of the last run that had them (they do not depend on the load).
+          const old = before?.strace[tool];
+          if (m.strace[tool] === undefined && old !== undefined && before !== undefined) {
+            m.strace[tool] = old;
+            m.straceFrom = { ...m.straceFrom, [tool]: before.straceFrom?.[tool] ?? { date: before.date, distHash: before.build.distHash } };
+          }
+        }
+        record.modes[key] = m;
         saveRecord(tree.preset, record);
         writeResults();
         const r = row(m);
