@@ -76,8 +76,8 @@ interface ModeSpec {
 const MODES: Record<Mode, ModeSpec> = {
   dry: { label: 'dry run', ours: ['-d'], reference: ['--dry-run'], deletes: false, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'dry-m': { label: '`-m` dry run', ours: ['-d', '-m'], reference: ['--dry-run', '-m'], deletes: false, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
-  delete: { label: 'delete (on copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
-  'delete-m': { label: 'delete `-m` (on copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
+  delete: { label: 'delete (on `cp -al` copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
+  'delete-m': { label: 'delete `-m` (on `cp -al` copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
 };
 const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m'];
 const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
@@ -1083,13 +1083,13 @@ interface Target {
 const TARGETS: Target[] = [
   { tree: 'standard', mode: 'dry', label: 'dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
   { tree: 'standard', mode: 'dry-m', label: '`-m` dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
-  { tree: 'standard', mode: 'delete-m', label: 'delete `-m` (on copies)', target: '≥ 15× faster', met: (r) => r.ratio >= 15 },
+  { tree: 'standard', mode: 'delete-m', label: 'delete `-m` (on `cp -al` copies)', target: '≥ 15× faster', met: (r) => r.ratio >= 15 },
   { tree: 'tags', mode: 'dry-m', label: '`-m` dry run', target: '≥ 100× faster', met: (r) => r.ratio >= 100 },
   { tree: 'any', mode: 'scaling', label: 'scaling', target: 'time for 2N blobs ≤ 2.2 × time for N', met: () => false },
   { tree: 'large', mode: 'dry', label: 'dry run', target: 'peak RSS ≤ 300 MB', met: (r) => r.rssKb !== null && r.rssKb * 1024 <= 300e6 },
 ];
 
-const modeLabel = (m: ModeResult): string => (m.copy?.method === COPY_METHODS.full ? MODES[m.mode].label.replace('on copies', 'on full `cp -a` copies') : MODES[m.mode].label);
+const modeLabel = (m: ModeResult): string => (m.copy?.method === COPY_METHODS.full ? MODES[m.mode].label.replace('`cp -al`', 'full `cp -a`') : MODES[m.mode].label);
 
 const yes = (b: boolean): string => (b ? '**yes**' : '**no**');
 
@@ -1115,8 +1115,15 @@ function render(records: readonly AnyRecord[]): string {
       `Machine: **${m.cores} cores** (${m.cpu}), ${m.memoryGB} GB RAM, Linux ${m.kernel}; Node **${m.node}** (process start-up alone, \`node -e 0\`: ${fmtS(m.nodeStartup)} s); reference: ${m.reference ?? 'not installed'}.`,
       '',
     );
-    const builds = [...new Set(all.map((x) => `${x.build.commit}${x.build.srcDirty ? ' + uncommitted src/' : ''}, dist ${x.build.distHash} built ${x.build.distBuilt.slice(0, 16).replace('T', ' ')} UTC`))];
-    out.push(`registry-gc measured: ${builds.map((b) => `\`${b}\``).join('; ')}. Dates: ${[...new Set(all.map((x) => x.date.slice(0, 10)))].join(', ')}.`, '');
+    const builds = new Map<string, Set<string>>();
+    for (const x of all) {
+      const key = `dist ${x.build.distHash} (built ${x.build.distBuilt.slice(0, 16).replace('T', ' ')} UTC)`;
+      builds.set(key, (builds.get(key) ?? new Set()).add(`${x.build.commit}${x.build.srcDirty ? '+dirty' : ''}`));
+    }
+    out.push(
+      `registry-gc measured (a snapshot of \`dist/\` per invocation; src/ was being changed during these runs, so rows may come from different builds: each row names its own): ${[...builds].map(([k, heads]) => `${k}, HEAD at the time ${[...heads].join(' / ')}`).join('; ')}. Dates: ${[...new Set(all.map((x) => x.date.slice(0, 10)))].join(', ')}.`,
+      '',
+    );
   }
 
   // Targets.
@@ -1142,13 +1149,6 @@ function render(records: readonly AnyRecord[]): string {
       continue;
     }
     const m = presets.find((p) => p.preset === t.tree)?.modes[t.mode];
-    const fullCopy = presets.find((p) => p.preset === t.tree)?.modes[`${t.mode}:full-copy`];
-    if (fullCopy !== undefined) {
-      const r = row(fullCopy);
-      out.push(
-        `| ${t.tree} | ${t.label.replace('on copies', 'on full `cp -a` copies')} | ${sec(r.ours)} | ${sec(r.reference)} | ${fmtRatio(r.ratio)} | | | ${fmtMB(r.rssKb)} | ${t.target} | ${yes(t.met(r))} |`,
-      );
-    }
     if (m === undefined) {
       out.push(`| ${t.tree} | ${t.label} | not run | | | | | | ${t.target} | — |`);
       continue;
@@ -1157,6 +1157,13 @@ function render(records: readonly AnyRecord[]): string {
     out.push(
       `| ${t.tree} | ${t.label} | ${sec(r.ours)} | ${sec(r.reference)} | ${fmtRatio(r.ratio)} | ${sec(r.floor)} | ${fmtRatio(r.oursFloor)} | ${fmtMB(r.rssKb)} | ${t.target} | ${yes(t.met(r))} |`,
     );
+    const fullCopy = presets.find((p) => p.preset === t.tree)?.modes[`${t.mode}:full-copy`];
+    if (fullCopy !== undefined) {
+      const rf = row(fullCopy);
+      out.push(
+        `| ${t.tree} | ${t.label.replace('`cp -al`', 'full `cp -a`')} | ${sec(rf.ours)} | ${sec(rf.reference)} | ${fmtRatio(rf.ratio)} | | | ${fmtMB(rf.rssKb)} | ${t.target} | ${yes(t.met(rf))} |`,
+      );
+    }
   }
   out.push(
     '',
@@ -1198,7 +1205,7 @@ function render(records: readonly AnyRecord[]): string {
       );
     }
     out.push('');
-    const warm = modes.filter((m) => m.warmup.ours !== undefined).map((m) => `${m.mode}: ours ${fmtS(m.warmup.ours ?? Number.NaN)} s, reference ${fmtS(m.warmup.reference ?? Number.NaN)} s${m.warmup.floor !== undefined ? `, floor ${fmtS(m.warmup.floor)} s` : ''}`);
+    const warm = modes.filter((m) => m.warmup.ours !== undefined).map((m) => `${modeLabel(m)}${m.copy !== undefined ? ` (a ${MODES[MODES[m.mode].warmup].label} on the original)` : ''}: ours ${sec(m.warmup.ours ?? Number.NaN)}, reference ${sec(m.warmup.reference ?? Number.NaN)}${m.warmup.floor !== undefined ? `, floor ${fmtS(m.warmup.floor)} s` : ''}`);
     if (warm.length > 0) out.push(`Warm-up runs (not counted): ${warm.join('; ')}.`, '');
     const floorModes = modes.filter((m) => m.floor.length > 0);
     if (floorModes.length > 0) {
@@ -1290,7 +1297,10 @@ function render(records: readonly AnyRecord[]): string {
     out.push('');
   }
 
-  if (fs.existsSync(NOTES_MD)) out.push('## Observations', '', fs.readFileSync(NOTES_MD, 'utf8').trim(), '');
+  if (fs.existsSync(NOTES_MD)) {
+    const notes = fs.readFileSync(NOTES_MD, 'utf8').trim();
+    out.push(...(notes.startsWith('#') ? [] : ['## Observations', '']), notes, '');
+  }
   return `${out.join('\n')}\n`;
 }
 
