@@ -23,13 +23,12 @@
  * (after drop_caches): 0 workers 6.8 s, 1 worker 5.0 s, 2 workers 3.3 s,
  * 4 workers 2.7 s, 8 workers 2.4 s.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RegistryLayout } from '../src/layout.js';
 import { COUNTERS, Walker, discoverRepositories, prefixItems, zeroCounts, type Counts, type Item } from './lib/floor-walk.js';
 import { compiledWorker } from './lib/compile-worker.js';
 import { createShared, drain, readSlot, waitAll } from './lib/floor-queue.js';
+import { runIfEntryPoint } from './lib/entry.js';
 
 export interface FloorOptions {
   /** Worker threads besides the main thread. @default 0 */
@@ -152,12 +151,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main);

@@ -16,12 +16,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Generator, type Counters, type Sample } from './lib/generator.js';
 import { computeExpectations, type Expectations, type ExpectationLists } from './lib/model.js';
 import { Prng, maxSize } from './lib/prng.js';
 import { TreeWriter } from './lib/tree-writer.js';
 import { PRESETS, isPresetName, type GenerateParams, type PresetName } from './presets.js';
+import { runIfEntryPoint } from './lib/entry.js';
 
 export { PRESETS, type GenerateParams, type PresetName };
 export type { Expectations, ModeExpectation } from './lib/model.js';
@@ -218,12 +218,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main);

@@ -49,6 +49,7 @@ import type { GenerateSummary } from './generate.js';
 import type { FloorResult } from './floor.js';
 import { PRESETS, isPresetName, type PresetName } from './presets.js';
 import { registryConfigYaml } from '../test/support/registry-server.js';
+import { runIfEntryPoint } from './lib/entry.js';
 
 const PROJECT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const RESULTS_DIR = path.join(PROJECT, 'benchmarks', 'results');
@@ -1398,12 +1399,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main, 'bench: ');
