@@ -49,7 +49,7 @@ export function listBlobs(ctx: ScanContext): BlobListing {
       const digests: Digest[] = [];
       for (const entry of entries) {
         if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
-          digests.push(`${algorithm}:${entry.name}` as Digest);
+          digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
         } else if (entry.type === 'symlink') symlink(`${preDir}/${entry.name}`);
         else ctx.findings.warn('bad_digest_name', `${preDir}/${entry.name}`, `not a ${algorithm} blob folder, left alone`);
       }

@@ -20,7 +20,7 @@
  * Nothing is deleted before every read that could change a decision is done.
  */
 import { performance } from 'node:perf_hooks';
-import { listBlobs } from './blobs.js';
+import { listBlobs, type BlobPrefix } from './blobs.js';
 import { RegistryGcError, type Problem } from './errors.js';
 import { Findings } from './findings.js';
 import { RegistryLayout } from './layout.js';
@@ -30,8 +30,9 @@ import { normalizeOptions, type CollectOptions, type NormalizedOptions } from '.
 import { ActivityWatch, recentUploads, type ActivitySign } from './activity.js';
 import { AgeGuard } from './age-guard.js';
 import type { Digest } from './digest.js';
+import { DigestInterner } from './digest-interner.js';
 import { acquireLock } from './lock.js';
-import { byWarning, type Phase, type Report } from './report.js';
+import { byWarning, type DeletedBlob, type Phase, type Report } from './report.js';
 import { buildReport, type Deletions, type KeptForAge } from './report-builder.js';
 import { discoverRepositories, type ScanContext } from './repositories.js';
 import { scanRepositories } from './scan-pool.js';
@@ -58,7 +59,7 @@ async function run(root: string, opts: NormalizedOptions): Promise<Report> {
   if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
   const layout = new RegistryLayout(root);
   const findings = new Findings(layout);
-  const ctx: ScanContext = { layout, fs: opts.fileSystem, findings };
+  const ctx: ScanContext = { layout, fs: opts.fileSystem, findings, digests: new DigestInterner() };
   checkRegistryRoot(ctx);
   // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
   const lock = opts.dryRun ? undefined : acquireLock(layout, findings);
@@ -93,11 +94,11 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   };
 
   // Repositories are scanned (on worker threads when that pays) while this thread lists the blobs.
-  const store = new ManifestStore(layout, opts.fileSystem, opts.maxManifestBytes);
+  const store = new ManifestStore(layout, opts.fileSystem, opts.maxManifestBytes, ctx.digests);
   const names = await timed('discover', () => discoverRepositories(ctx));
   const watch = new ActivityWatch(opts.fileSystem, layout, names);
   const { scans, alongside: blobs } = await timed('scan', () =>
-    scanRepositories(layout.root, names, opts, store, findings, () => timedSync('blobs', () => listBlobs(ctx))),
+    scanRepositories(layout.root, names, opts, { store, findings, digests: ctx.digests }, () => timedSync('blobs', () => listBlobs(ctx))),
   );
   failOnProblems(findings, 'the registry tree could not be read safely');
   watch.watchRepositories(names);
@@ -107,6 +108,9 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
     const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
     const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow, onRepository, trackReferences: opts.pruneLayerLinks });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
+    // The sweep reads no manifest and makes no new digest: let both tables go.
+    store.clear();
+    ctx.digests.clear();
     return result;
   });
   const blobCandidates = inspectBlobCandidates(layout, opts.fileSystem, age, findings, blobs.prefixes, marking.marked);
@@ -117,13 +121,13 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   const keptForAge: KeptForAge = { manifests: [...marking.keptForAge], blobs: [], uploads: [] };
   const sweep: SweepContext = { layout, age, fs: opts.fileSystem, findings, errors, options: opts, realFolders: new Map() };
   const state = { layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, keptForAge, findings, errors, durations };
+  // The candidates say all the sweep needs from the mark set: let it go before the set of blobs left is built.
+  marking.marked.clear();
   try {
     await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deleted.manifests));
     await timed('sweep-blobs', () => sweepBlobs(sweep, blobCandidates, deleted.blobs, keptForAge.blobs));
-    const listed = new Set(blobs.prefixes.flatMap((p) => p.digests));
-    const gone = new Set(deleted.blobs.map((b) => b.digest));
-    const blobsLeft = (digest: Digest) => listed.has(digest) && !gone.has(digest);
-    await timed('sweep-layer-links', () => sweepLayerLinks(sweep, scans, blobsLeft, marking.referencedBy, deleted.layerLinks));
+    const left = blobsLeft(blobs.prefixes, deleted.blobs);
+    await timed('sweep-layer-links', () => sweepLayerLinks(sweep, scans, (digest) => left.has(digest), marking.referencedBy, deleted.layerLinks));
     await timed('sweep-tag-history', () => sweepTagHistory(sweep, scans, deleted.manifests, deleted.tagHistory));
     await timed('sweep-uploads', () => sweepUploads(sweep, scans, deleted.uploads, keptForAge.uploads));
     await timed('sweep-repositories', () => sweepRepositories(sweep, scans, deleted.manifests, deleted.uploads, deleted.repositories));
@@ -134,6 +138,14 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
     throw error;
   }
   return buildReport(state);
+}
+
+/** The blobs listed and not deleted: one set, without a copy of the listing on the way. */
+function blobsLeft(prefixes: readonly BlobPrefix[], deleted: readonly DeletedBlob[]): Set<Digest> {
+  const left = new Set<Digest>();
+  for (const prefix of prefixes) for (const digest of prefix.digests) left.add(digest);
+  for (const blob of deleted) left.delete(blob.digest);
+  return left;
 }
 
 /** Signs of a running registry: warnings, or with `strict` a refusal before any deletion. */

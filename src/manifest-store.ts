@@ -3,6 +3,7 @@
  * same manifest often serves many repositories, tags and indexes.
  */
 import type { Digest } from './digest.js';
+import type { DigestInterner } from './digest-interner.js';
 import { errorCode } from './errors.js';
 import type { FileSystem } from './file-system.js';
 import type { RegistryLayout } from './layout.js';
@@ -21,6 +22,7 @@ export class ManifestStore {
     private readonly layout: RegistryLayout,
     private readonly fs: FileSystem,
     private readonly maxBytes: number,
+    private readonly digests: DigestInterner,
   ) {}
 
   get(digest: Digest): ManifestRead {
@@ -37,14 +39,39 @@ export class ManifestStore {
     return [...this.cache];
   }
 
-  /** Takes reads made elsewhere (a scan worker) as if made here. */
-  add(entries: Iterable<[Digest, ManifestRead]>): void {
-    for (const [digest, read] of entries) if (!this.cache.has(digest)) this.cache.set(digest, read);
+  /**
+   * Takes reads made elsewhere as if made here: by another store on this
+   * thread (`sameThread`: their strings are this run's already) or a scan worker.
+   */
+  add(entries: Iterable<[Digest, ManifestRead]>, sameThread = false): void {
+    for (const [digest, read] of entries) {
+      if (this.cache.has(digest)) continue;
+      if (sameThread) this.cache.set(digest, read);
+      else this.cache.set(this.digests.intern(digest), this.interned(read));
+    }
+  }
+
+  /** Forgets every read (memory), once marking is done. */
+  clear(): void {
+    this.cache.clear();
   }
 
   /** Path of the manifest's blob, for messages. */
   pathOf(digest: Digest): string {
     return this.layout.blobData(digest);
+  }
+
+  /**
+   * The read with the run's one string per digest (see DigestInterner). In
+   * place: the read is fresh (just parsed, or a worker's copy) and no one else holds it.
+   */
+  private interned(read: ManifestRead): ManifestRead {
+    if (read.state !== 'ok') return read;
+    const { blobs, children, subject } = read.manifest;
+    this.digests.internAll(blobs as Digest[]);
+    this.digests.internAll(children as Digest[]);
+    if (subject === undefined) return read;
+    return { state: 'ok', manifest: { ...read.manifest, subject: this.digests.intern(subject) } };
   }
 
   private load(digest: Digest): ManifestRead {
@@ -63,7 +90,7 @@ export class ManifestStore {
       return { state: 'bad', code: 'manifest_unreadable', message: `cannot read manifest: ${(error as Error).message}`, subject };
     }
     try {
-      return { state: 'ok', manifest: parseManifest(data) };
+      return this.interned({ state: 'ok', manifest: parseManifest(data) });
     } catch (error) {
       if (error instanceof ManifestError) {
         const code = error.reason === 'unknown_media_type' ? 'manifest_unknown_type' : 'manifest_unparsable';

@@ -4,6 +4,7 @@
  * revisions. Anything these cannot read safely is thrown as a RegistryGcError
  * with every problem named; warnings are returned.
  */
+import { DigestInterner } from './digest-interner.js';
 import { RegistryGcError, type Problem } from './errors.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { Findings } from './findings.js';
@@ -15,7 +16,7 @@ import { discoverRepositories, scanRepository, type RepositoryScan, type ScanCon
 
 function context(root: string, fs: FileSystem): ScanContext {
   const layout = new RegistryLayout(root);
-  const ctx = { layout, fs, findings: new Findings(layout) };
+  const ctx = { layout, fs, findings: new Findings(layout), digests: new DigestInterner() };
   checkRegistryRoot(ctx);
   return ctx;
 }

@@ -15,6 +15,7 @@
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from './digest.js';
 import { errorCode } from './errors.js';
+import type { DigestInterner } from './digest-interner.js';
 import type { DirEntry, FileSystem } from './file-system.js';
 import type { Findings } from './findings.js';
 import { REPOSITORY_MARKERS, type RegistryLayout } from './layout.js';
@@ -53,6 +54,8 @@ export interface ScanContext {
   readonly layout: RegistryLayout;
   readonly fs: FileSystem;
   readonly findings: Findings;
+  /** Every digest the scan keeps goes through it: one string per digest. */
+  readonly digests: DigestInterner;
 }
 
 /** Lists a directory; a missing one is empty, any other error is a problem (and empty). */
@@ -99,7 +102,7 @@ export function listDigestDirs(ctx: ScanContext, dir: string, strict = false): D
     }
     const algorithm: Algorithm = alg.name;
     for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) {
-      if (isValidHex(algorithm, entry.name)) digests.push(`${algorithm}:${entry.name}` as Digest);
+      if (isValidHex(algorithm, entry.name)) digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
       else ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
     }
   }
@@ -160,7 +163,7 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
     const linkFile = ctx.layout.tagCurrentLink(name, tag);
     const link = readLink(ctx.fs, linkFile);
     let current: Digest | undefined;
-    if (link.state === 'ok') current = link.digest;
+    if (link.state === 'ok') current = ctx.digests.intern(link.digest);
     else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'tag link is a symbolic link');
     else if (link.state === 'unreadable') ctx.findings.fail('unreadable', linkFile, `cannot read tag link: ${link.message}`);
     else if (link.state === 'invalid') ctx.findings.warn('bad_link', linkFile, `tag link does not hold a digest: ${JSON.stringify(link.content.slice(0, 80))}`);
@@ -169,7 +172,7 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
     const historyDir = ctx.layout.tagHistoryDir(name, tag, 'sha256');
     const history: Digest[] = [];
     for (const e of directories(ctx, historyDir, listOrReport(ctx, historyDir))) {
-      if (isValidHex('sha256', e.name)) history.push(`sha256:${e.name}` as Digest);
+      if (isValidHex('sha256', e.name)) history.push(ctx.digests.intern(`sha256:${e.name}` as Digest));
       else ctx.findings.warn('bad_digest_name', `${historyDir}/${e.name}`, 'not a sha256 digest, left alone');
     }
     tags.push({ name: tag, current, history });

@@ -5,6 +5,7 @@
  * the main thread can merge chunks in any order.
  */
 import type { Digest } from './digest.js';
+import { DigestInterner } from './digest-interner.js';
 import type { Problem } from './errors.js';
 import type { FileSystem } from './file-system.js';
 import { Findings } from './findings.js';
@@ -26,11 +27,17 @@ export interface ChunkResult {
   readonly problems: Problem[];
 }
 
-export function scanChunk(request: ChunkRequest, fs: FileSystem, onRepository: (done: number) => void = () => {}): ChunkResult {
+/** `digests`: the thread's interner, when the chunk runs on the main thread beside others. */
+export function scanChunk(
+  request: ChunkRequest,
+  fs: FileSystem,
+  onRepository: (done: number) => void = () => {},
+  digests = new DigestInterner(),
+): ChunkResult {
   const layout = new RegistryLayout(request.root);
   const findings = new Findings(layout);
-  const ctx = { layout, fs, findings };
-  const store = new ManifestStore(layout, fs, request.maxManifestBytes);
+  const ctx = { layout, fs, findings, digests };
+  const store = new ManifestStore(layout, fs, request.maxManifestBytes, digests);
   const scans: RepositoryScan[] = [];
   for (const [i, name] of request.names.entries()) {
     const scan = scanRepository(ctx, name);

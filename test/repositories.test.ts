@@ -1,3 +1,4 @@
+import { DigestInterner } from '../src/digest-interner.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ function tree(): TreeBuilder {
 
 function context(root: string): ScanContext {
   const layout = new RegistryLayout(root);
-  return { layout, fs: nodeFileSystem, findings: new Findings(layout) };
+  return { layout, fs: nodeFileSystem, findings: new Findings(layout), digests: new DigestInterner() };
 }
 
 const REPOS = 'docker/registry/v2/repositories';

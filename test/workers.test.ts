@@ -15,10 +15,10 @@ async function load(): Promise<Collect> {
   return ((await import(dist)) as { collectGarbage: Collect }).collectGarbage;
 }
 
-function manyRepositories(): TreeBuilder {
+function manyRepositories(count = 48): TreeBuilder {
   const t = new TreeBuilder(tempDir());
   const shared = t.blob('shared base');
-  for (let r = 0; r < 48; r++) {
+  for (let r = 0; r < count; r++) {
     const repo = r % 3 === 0 ? `team${r}` : `team${r - (r % 3)}/app${r}`;
     const old = t.image(repo, { sharedLayers: [shared] });
     t.history(repo, 'latest', old.manifest.digest);
@@ -36,18 +36,19 @@ const withoutTimes = ({ durations, ...rest }: Awaited<ReturnType<Collect>>) => r
 describe('scan on worker threads', () => {
   it('reports exactly what the in-process scan reports, in every mode', async () => {
     const collectGarbage = await load();
-    const t = manyRepositories();
+    // 150 repositories: the worker's half is more than one of the batches it posts (64).
+    const t = manyRepositories(150);
     const now = new Date('2026-11-29T12:00:00Z');
     for (const deleteUntagged of [false, true]) {
       const options = { dryRun: true, deleteUntagged, removeEmptyRepositories: true, pruneLayerLinks: true, now };
       const inProcess = await collectGarbage(t.root, { ...options, concurrency: 1 });
       const threaded = await collectGarbage(t.root, { ...options, concurrency: 2 });
       expect(withoutTimes(threaded)).toEqual(withoutTimes(inProcess));
-      expect(inProcess.manifests.total).toBe(48 * 4);
+      expect(inProcess.manifests.total).toBe(150 * 4);
     }
     const real = copyTree(t.root);
     const report = await collectGarbage(real, { deleteUntagged: true, concurrency: 2, now });
-    expect(report.manifests.deleted).toHaveLength(48);
+    expect(report.manifests.deleted).toHaveLength(150);
     expect((await collectGarbage(real, { deleteUntagged: true, concurrency: 2, now })).blobs.deleted).toEqual([]);
   });
 
