@@ -120,6 +120,10 @@ export class RegistryLayout {
     return join(this.tagIndexDir(name, tag), algorithm, hex);
   }
 
+  tagIndexEntryLink(name: string, tag: string, digest: Digest): string {
+    return join(this.tagIndexEntryDir(name, tag, digest), 'link');
+  }
+
   layersDir(name: string): string {
     return join(this.repositoryDir(name), '_layers');
   }

@@ -12,7 +12,7 @@ import type { Digest } from './digest.js';
 import { isNotFound } from './errors.js';
 import type { Findings } from './findings.js';
 import type { DeletedBlob } from './report.js';
-import { checkpoint, remove, removeIfEmpty, type SweepContext } from './sweep.js';
+import { forEachConcurrently, removeAsync, removeIfEmpty, type SweepContext } from './sweep.js';
 import type { AgeGuard } from './age-guard.js';
 import type { FileSystem } from './file-system.js';
 import type { RegistryLayout } from './layout.js';
@@ -58,25 +58,24 @@ export function inspectBlobCandidates(
 
 /** Deletes the inspected candidates (young ones are kept); removes prefix folders it empties. */
 export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCandidates[], deleted: DeletedBlob[], keptForAge: DeletedBlob[]): Promise<void> {
-  const total = prefixes.reduce((n, p) => n + p.candidates.length, 0);
-  let done = 0;
-  for (const { prefix, candidates } of prefixes) {
-    let removed = 0;
-    for (const { digest, size, young } of candidates) {
-      await checkpoint(ctx, 'sweep-blobs', done++, total);
-      if (young) {
-        keptForAge.push({ digest, size });
-        continue;
-      }
-      if (ctx.options.allow?.({ kind: 'blob', digest }) === false) continue;
-      if (remove(ctx, ctx.layout.blobDir(digest))) {
-        deleted.push({ digest, size });
-        removed++;
-      }
+  const doomed: Array<{ candidate: BlobCandidate; prefix: number }> = [];
+  for (const [prefix, { candidates }] of prefixes.entries()) {
+    for (const candidate of candidates) {
+      if (candidate.young) keptForAge.push({ digest: candidate.digest, size: candidate.size });
+      else if (ctx.options.allow?.({ kind: 'blob', digest: candidate.digest }) !== false) doomed.push({ candidate, prefix });
     }
-    // The registry recreates prefix folders on demand; an empty one costs an inode and a
-    // listing. One left empty by an interrupted run (0 entries) goes too.
-    if (removed === prefix.entries && !ctx.options.dryRun) removeIfEmpty(ctx, ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
   }
-  ctx.options.onProgress({ phase: 'sweep-blobs', done, total });
+  const removed = new Array<number>(prefixes.length).fill(0);
+  await forEachConcurrently(ctx, 'sweep-blobs', doomed, async ({ candidate: { digest, size }, prefix }) => {
+    if (await removeAsync(ctx, ctx.layout.blobDir(digest), ctx.layout.blobData(digest))) {
+      deleted.push({ digest, size });
+      removed[prefix]!++;
+    }
+  });
+  // The registry recreates prefix folders on demand; an empty one costs an inode and a
+  // listing. One left empty by an interrupted run (0 entries) goes too.
+  if (ctx.options.dryRun) return;
+  for (const [i, { prefix }] of prefixes.entries()) {
+    if (removed[i] === prefix.entries) removeIfEmpty(ctx, ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
+  }
 }

@@ -16,13 +16,13 @@ import type { Digest } from './digest.js';
 import { readLink } from './links.js';
 import type { DeletedLayerLink, DeletedManifest, DeletedTagHistoryEntry } from './report.js';
 import type { RepositoryScan } from './repositories.js';
-import { assertRealFolders, checkpoint, historyFolders, remove, removeIfEmpty, type SweepContext } from './sweep.js';
+import { assertRealFolders, checkpoint, forEachConcurrently, historyFolders, removeAsync, removeIfEmpty, type SweepContext } from './sweep.js';
 
 /** Deletes the folder of a link that was verified; false when it must stay. */
-function removeVerifiedLink(ctx: SweepContext, dir: string, digest: Digest): boolean {
+async function removeVerifiedLink(ctx: SweepContext, dir: string, digest: Digest): Promise<boolean> {
   const linkFile = path.join(dir, 'link');
   const link = readLink(ctx.fs, linkFile);
-  if (link.state === 'ok' && link.digest === digest) return remove(ctx, dir);
+  if (link.state === 'ok' && link.digest === digest) return removeAsync(ctx, dir, linkFile);
   if (link.state === 'missing') {
     // An empty folder is dead weight; a folder holding something else is not ours to judge.
     if (ctx.options.dryRun || removeIfEmpty(ctx, dir)) return true;
@@ -52,12 +52,9 @@ export async function sweepLayerLinks(
       if ((dangling || unreferenced) && ctx.options.allow?.({ kind: 'layer-link', repository: scan.name, digest }) !== false) doomed.push({ repository: scan.name, digest });
     }
   }
-  let done = 0;
-  for (const link of doomed) {
-    await checkpoint(ctx, 'sweep-layer-links', done++, doomed.length);
-    if (removeVerifiedLink(ctx, ctx.layout.layerLinkDir(link.repository, link.digest), link.digest)) deleted.push(link);
-  }
-  ctx.options.onProgress({ phase: 'sweep-layer-links', done, total: doomed.length });
+  await forEachConcurrently(ctx, 'sweep-layer-links', doomed, async (link) => {
+    if (await removeVerifiedLink(ctx, ctx.layout.layerLinkDir(link.repository, link.digest), link.digest)) deleted.push(link);
+  });
 }
 
 export async function sweepTagHistory(
@@ -84,7 +81,7 @@ export async function sweepTagHistory(
     await checkpoint(ctx, 'sweep-tag-history', done++, doomed.length);
     const dir = ctx.layout.tagIndexEntryDir(entry.repository, entry.tag, entry.digest);
     if (!assertRealFolders(ctx, historyFolders(ctx, entry.repository, entry.tag))) continue;
-    if (removeVerifiedLink(ctx, dir, entry.digest)) {
+    if (await removeVerifiedLink(ctx, dir, entry.digest)) {
       deleted.push(entry);
       removeIfEmpty(ctx, path.dirname(dir));
     }

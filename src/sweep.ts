@@ -15,7 +15,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from './age-guard.js';
 import type { Digest } from './digest.js';
 import { errorCode, isNotFound } from './errors.js';
-import type { FileSystem } from './file-system.js';
+import { nodeFileSystem, removeInBackground, type FileSystem } from './file-system.js';
 import type { Findings } from './findings.js';
 import type { RegistryLayout } from './layout.js';
 import type { NormalizedOptions } from './options.js';
@@ -66,18 +66,80 @@ export function historyFolders(ctx: SweepContext, repository: string, tag: strin
   return [ctx.layout.tagIndexDir(repository, tag), ctx.layout.tagHistoryDir(repository, tag, 'sha256')];
 }
 
-/** Removes one path unless dry-run. Returns false when the deletion failed. */
-export function remove(ctx: SweepContext, target: string): boolean {
+/**
+ * Removes one path unless dry-run. Returns false when the deletion failed.
+ * `onlyFile`: the file the registry keeps in that folder (FileSystem.remove).
+ */
+export function remove(ctx: SweepContext, target: string, onlyFile?: string): boolean {
   ctx.layout.assertDeletable(target);
   if (ctx.options.dryRun) return true;
   try {
-    ctx.fs.remove(target);
+    ctx.fs.remove(target, onlyFile);
     return true;
   } catch (error) {
-    if (isNotFound(error)) return true;
-    ctx.errors.fail('delete_failed', target, `cannot delete: ${(error as Error).message}`);
-    return false;
+    return goneAnyway(ctx, target, error);
   }
+}
+
+/** ENOENT: already gone, a success. Anything else is a failed deletion, recorded; the sweep goes on. */
+function goneAnyway(ctx: SweepContext, target: string, error: unknown): boolean {
+  if (isNotFound(error)) return true;
+  ctx.errors.fail('delete_failed', target, `cannot delete: ${(error as Error).message}`);
+  return false;
+}
+
+/** remove(), on the thread pool when the file system is the real one (removeInBackground). */
+export async function removeAsync(ctx: SweepContext, target: string, onlyFile?: string): Promise<boolean> {
+  ctx.layout.assertDeletable(target);
+  if (ctx.options.dryRun) return true;
+  try {
+    if (ctx.fs === nodeFileSystem) await removeInBackground(target, onlyFile);
+    else ctx.fs.remove(target, onlyFile);
+    return true;
+  } catch (error) {
+    return goneAnyway(ctx, target, error);
+  }
+}
+
+/**
+ * Deletions in flight at once. Measured on ext4 mounted with `discard` (2
+ * cores): folder removals one at a time 160–180 µs each, four at a time
+ * 130 µs; eight no better. Four is also libuv's default thread pool.
+ */
+const LANES = 4;
+
+/**
+ * Runs `work` on every item, up to LANES at once, in order of start.
+ * Progress every BATCH items, with a yield to the event loop (a dry run's
+ * work never waits on I/O); an abort stops new work, and this returns only
+ * once the work in flight has ended, so what the caller records is what
+ * happened.
+ */
+export async function forEachConcurrently<T>(ctx: SweepContext, phase: Phase, items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  const total = items.length;
+  if (total > 0) ctx.options.onProgress({ phase, done: 0, total });
+  let next = 0;
+  let done = 0;
+  let stopped = false;
+  const lane = async (): Promise<void> => {
+    try {
+      while (!stopped && next < total) {
+        ctx.options.signal?.throwIfAborted();
+        await work(items[next++]!);
+        if (++done % BATCH === 0) {
+          ctx.options.onProgress({ phase, done, total });
+          await yieldToEventLoop();
+        }
+      }
+    } catch (error) {
+      stopped = true;
+      throw error;
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(LANES, total) }, lane));
+  const failed = lanes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  ctx.options.onProgress({ phase, done, total });
 }
 
 /** Between two deletions: report progress and yield now and then, and honour an abort. */
@@ -96,11 +158,10 @@ export async function sweepManifests(
   untagged: ReadonlyMap<string, readonly Digest[]>,
   deleted: DeletedManifest[],
 ): Promise<void> {
-  const total = [...untagged.values()].reduce((n, list) => n + list.length, 0);
-  let done = 0;
+  const doomed: Array<{ scan: RepositoryScan; digest: Digest; tags: readonly string[] }> = [];
   for (const scan of scans) {
-    const doomed = untagged.get(scan.name) ?? [];
-    if (doomed.length === 0) continue;
+    const digests = untagged.get(scan.name) ?? [];
+    if (digests.length === 0) continue;
     // Each tag's history was listed once during the scan: no per-manifest tag reads.
     const historyByDigest = new Map<Digest, string[]>();
     for (const tag of scan.tags) {
@@ -110,19 +171,19 @@ export async function sweepManifests(
         else historyByDigest.set(digest, [tag.name]);
       }
     }
-    for (const digest of doomed) {
-      await checkpoint(ctx, 'sweep-manifests', done++, total);
-      let ok = true;
-      for (const tag of historyByDigest.get(digest) ?? []) {
-        ok = assertRealFolders(ctx, historyFolders(ctx, scan.name, tag)) && remove(ctx, ctx.layout.tagIndexEntryDir(scan.name, tag, digest)) && ok;
-      }
-      // The revision goes last: while it exists, a rerun still sees the manifest as a candidate.
-      if (ok && remove(ctx, ctx.layout.revisionDir(scan.name, digest))) {
-        deleted.push({ repository: scan.name, digest });
-      }
-    }
+    for (const digest of digests) doomed.push({ scan, digest, tags: historyByDigest.get(digest) ?? [] });
   }
-  ctx.options.onProgress({ phase: 'sweep-manifests', done, total });
+  await forEachConcurrently(ctx, 'sweep-manifests', doomed, async ({ scan, digest, tags }) => {
+    let ok = true;
+    for (const tag of tags) {
+      const entry = ctx.layout.tagIndexEntryDir(scan.name, tag, digest);
+      ok = assertRealFolders(ctx, historyFolders(ctx, scan.name, tag)) && (await removeAsync(ctx, entry, ctx.layout.tagIndexEntryLink(scan.name, tag, digest))) && ok;
+    }
+    // The revision goes last: while it exists, a rerun still sees the manifest as a candidate.
+    if (ok && (await removeAsync(ctx, ctx.layout.revisionDir(scan.name, digest), ctx.layout.revisionLink(scan.name, digest)))) {
+      deleted.push({ repository: scan.name, digest });
+    }
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
 import { collectGarbage } from '../src/gc.js';
 import { RegistryGcError } from '../src/errors.js';
+import type { ProgressEvent } from '../src/options.js';
 import { blobExists, snapshot, tempDir, TreeBuilder } from './support/tree.js';
 
 describe('sweep', () => {
@@ -111,6 +112,24 @@ describe('sweep', () => {
     const again = await collectGarbage(t.root, { deleteUntagged: true });
     expect(again.blobs.deleted).toEqual([]);
     expect(again.manifests.deleted).toEqual([]);
+  });
+
+  it('aborted while deletions run several at once on the real file system, the report lists exactly what is gone', async () => {
+    const t = new TreeBuilder(tempDir());
+    const kept = t.image('app', { tag: 'v1' });
+    const orphans = Array.from({ length: 700 }, (_, i) => t.blob(`orphan ${i}`));
+    const controller = new AbortController();
+    const onProgress = (event: ProgressEvent) => {
+      if (event.phase === 'sweep-blobs' && event.done >= 256) controller.abort();
+    };
+    const error = await collectGarbage(t.root, { signal: controller.signal, onProgress }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_ABORTED' });
+    const reported = new Set((error as RegistryGcError).report!.blobs.deleted.map((b) => b.digest));
+    const gone = new Set(orphans.filter((o) => !blobExists(t.root, o.digest)).map((o) => o.digest));
+    expect(reported).toEqual(gone);
+    expect(gone.size).toBeGreaterThanOrEqual(256);
+    expect(gone.size).toBeLessThan(orphans.length);
+    for (const blob of [kept.manifest, kept.config, ...kept.layers]) expect(blobExists(t.root, blob.digest)).toBe(true);
   });
 
   it('an aborted run stops between deletions and reports what it did', async () => {
