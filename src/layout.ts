@@ -25,6 +25,9 @@ function join(...parts: string[]): string {
   return parts.join(path.sep);
 }
 
+/** What a clean absolute POSIX path never holds: a `.` or `..` component, an empty one, a NUL. */
+const NOT_CLEAN = /\/\.\.?(?:\/|$)|\/\/|\/$|\0/;
+
 /** Folder names inside a repository that make it a repository. */
 export const REPOSITORY_MARKERS = ['_manifests', '_layers', '_uploads'] as const;
 
@@ -41,7 +44,10 @@ export class RegistryLayout {
     this.v2 = path.join(this.root, 'docker', 'registry', 'v2');
     this.blobsDir = join(this.v2, 'blobs');
     this.repositoriesDir = join(this.v2, 'repositories');
+    this.v2Prefix = this.v2 + path.sep;
   }
+
+  private readonly v2Prefix: string;
 
   /** The collector's lock file: one run at a time per registry. */
   get lockFile(): string {
@@ -159,9 +165,12 @@ export class RegistryLayout {
 
   /** True when `target` lies strictly inside `<root>/docker/registry/v2`. */
   contains(target: string): boolean {
+    // Paths this class built are already clean: a prefix test answers for them without
+    // resolving (path.resolve and path.relative were a fifth of a -m dry run's profile).
+    if (path.sep === '/' && target.startsWith(this.v2Prefix) && target.length > this.v2Prefix.length && !NOT_CLEAN.test(target)) return true;
     const resolved = path.resolve(target);
     const rel = path.relative(this.v2, resolved);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && !resolved.includes('\0');
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) && !resolved.includes('\0');
   }
 
   /** Throws unless `target` may be deleted: strictly inside v2. Called right before every deletion. */

@@ -19,8 +19,7 @@ import type { RepositoryScan } from './repositories.js';
 import { assertRealFolders, checkpoint, forEachConcurrently, historyFolders, removeAsync, removeIfEmpty, type SweepContext } from './sweep.js';
 
 /** Deletes the folder of a link that was verified; false when it must stay. */
-async function removeVerifiedLink(ctx: SweepContext, dir: string, digest: Digest): Promise<boolean> {
-  const linkFile = path.join(dir, 'link');
+async function removeVerifiedLink(ctx: SweepContext, dir: string, linkFile: string, digest: Digest): Promise<boolean> {
   const link = readLink(ctx.fs, linkFile);
   if (link.state === 'ok' && link.digest === digest) return removeAsync(ctx, dir, linkFile);
   if (link.state === 'missing') {
@@ -53,7 +52,8 @@ export async function sweepLayerLinks(
     }
   }
   await forEachConcurrently(ctx, 'sweep-layer-links', doomed, async (link) => {
-    if (await removeVerifiedLink(ctx, ctx.layout.layerLinkDir(link.repository, link.digest), link.digest)) deleted.push(link);
+    const { repository, digest } = link;
+    if (await removeVerifiedLink(ctx, ctx.layout.layerLinkDir(repository, digest), ctx.layout.layerLink(repository, digest), digest)) deleted.push(link);
   });
 }
 
@@ -81,7 +81,7 @@ export async function sweepTagHistory(
     await checkpoint(ctx, 'sweep-tag-history', done++, doomed.length);
     const dir = ctx.layout.tagIndexEntryDir(entry.repository, entry.tag, entry.digest);
     if (!assertRealFolders(ctx, historyFolders(ctx, entry.repository, entry.tag))) continue;
-    if (await removeVerifiedLink(ctx, dir, entry.digest)) {
+    if (await removeVerifiedLink(ctx, dir, ctx.layout.tagIndexEntryLink(entry.repository, entry.tag, entry.digest), entry.digest)) {
       deleted.push(entry);
       removeIfEmpty(ctx, path.dirname(dir));
     }

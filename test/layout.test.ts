@@ -124,6 +124,8 @@ describe('contains and assertDeletable', () => {
     `${v2}/repositories/a/_uploads/x`,
     `${v2}/blobs/../repositories/a`,
     `${v2}/./blobs`,
+    `${v2}/...`,
+    `${v2}/..a/b`,
   ];
   const outside = [
     v2,
@@ -159,6 +161,21 @@ describe('contains and assertDeletable', () => {
     }
     expect(thrown).toBeInstanceOf(RegistryGcError);
     expect((thrown as RegistryGcError).code).toBe('E_OUTSIDE_ROOT');
+  });
+
+  it('property: the prefix test for clean paths agrees with resolving, for any mix of odd components', () => {
+    const segment = fc.constantFrom('a', 'blobs', '.', '..', '', 'x\0y', '...', '.a');
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 6 }), fc.boolean(), (segments, trailingSlash) => {
+        const target = [v2, ...segments].join('/') + (trailingSlash ? '/' : '');
+        const resolved = path.resolve(target);
+        const rel = path.relative(layout.v2, resolved);
+        // Inside means: not v2 itself, no way up out of it ("..." is a name like any other).
+        const expected = rel !== '' && rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel) && !resolved.includes('\0');
+        expect(layout.contains(target)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('a relative target is resolved against the working directory, not the root', () => {
