@@ -100,6 +100,8 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
   const { scans, alongside: blobs } = await timed('scan', () =>
     scanRepositories(layout.root, names, opts, { store, findings, digests: ctx.digests }, () => timedSync('blobs', () => listBlobs(ctx))),
   );
+  // Every listing is made and nearly every manifest read: the table of strings has done its work.
+  ctx.digests.clear();
   failOnProblems(findings, 'the registry tree could not be read safely');
   watch.watchRepositories(names);
 
@@ -108,9 +110,8 @@ async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Repor
     const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
     const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow, onRepository, trackReferences: opts.pruneLayerLinks });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
-    // The sweep reads no manifest and makes no new digest: let both tables go.
+    // The sweep reads no manifest: let the reads go.
     store.clear();
-    ctx.digests.clear();
     return result;
   });
   const blobCandidates = inspectBlobCandidates(layout, opts.fileSystem, age, findings, blobs.prefixes, marking.marked);

@@ -93,11 +93,11 @@ export function mark(
         } else if (read.state === 'bad') {
           findings.fail(read.code, store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest}: ${read.message}`);
         } else {
-          for (const blob of read.manifest.blobs) {
+          for (const blob of read.blobs) {
             marked.add(blob);
             if (trackReferences) referenced.add(blob);
           }
-          for (const child of read.manifest.children) stack.push([child, 'child']);
+          for (const child of read.children) stack.push([child, 'child']);
         }
       }
     };
@@ -159,7 +159,7 @@ export function mark(
 /** The subject of a revision as far as it can be known; 'unknown' when it cannot be read. */
 function subjectOf(store: ManifestStore, digest: Digest): Digest | 'unknown' | undefined {
   const read = store.get(digest);
-  if (read.state === 'ok') return read.manifest.subject;
+  if (read.state === 'ok') return read.subject;
   if (read.state === 'missing') return undefined;
   return read.subject;
 }
