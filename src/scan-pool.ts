@@ -1,13 +1,13 @@
 /**
  * Scans every repository, on worker threads when that pays.
  *
- * With the real file system and concurrency > 1, the repositories are dealt
- * round-robin into `concurrency` shares (sorted names put a team's similar
- * repositories next to each other, so dealing spreads them): one per worker
- * thread, and one for the main thread, which first lists the blob store. A custom FileSystem (tests, fault
- * injection) cannot cross a thread boundary, and neither can it when the
- * compiled worker is absent (running from TypeScript sources): then the same
- * chunks run in-process, yielding to the event loop between them.
+ * With the real file system and concurrency > 1, `concurrency - 1` worker
+ * threads and the main thread (which first lists the blob store) take
+ * batches of repositories from one shared queue until none is left. A
+ * custom FileSystem (tests, fault injection) cannot cross a thread boundary,
+ * and neither can it when the compiled worker is absent (running from
+ * TypeScript sources): then the same batches run in-process, yielding to the
+ * event loop between them.
  */
 import fs from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -21,11 +21,15 @@ import type { ManifestStore } from './manifest-store.js';
 import type { NormalizedOptions } from './options.js';
 import { byName } from './report.js';
 import type { RepositoryScan } from './repositories.js';
-import { scanChunk, type ChunkRequest, type ChunkResult } from './scan-chunk.js';
-import type { WorkerMessage } from './scan-worker.js';
+import { BatchQueue } from './batch-queue.js';
+import { scanChunk, type ChunkResult } from './scan-chunk.js';
+import type { WorkerMessage, WorkerRequest } from './scan-worker.js';
 
-/** Repositories per in-process chunk: the granularity of yields, progress and aborts. */
-const IN_PROCESS_BATCH = 64;
+/**
+ * Repositories per batch: the granularity of sharing work, of yields,
+ * progress and aborts on the main thread, and of the workers' messages.
+ */
+const BATCH = 16;
 /** Fewer repositories than this per worker and a thread costs more than it saves. */
 const MIN_REPOSITORIES_PER_WORKER = 16;
 
@@ -39,7 +43,7 @@ function workerCount(opts: NormalizedOptions, repositories: number): number {
 }
 
 /** Runs one worker; each batch it posts goes to `onResult` as it arrives. */
-function runWorker(request: ChunkRequest, signal: AbortSignal | undefined, onProgress: (done: number) => void, onResult: (result: ChunkResult) => void): Promise<void> {
+function runWorker(request: WorkerRequest, signal: AbortSignal | undefined, onProgress: (done: number) => void, onResult: (result: ChunkResult) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl, { workerData: request });
     const abort = () => void worker.terminate();
@@ -73,7 +77,6 @@ export async function scanRepositories<T>(
 ): Promise<{ scans: RepositoryScan[]; alongside: T }> {
   const total = names.length;
   const workers = workerCount(opts, total);
-  const shares = workers + 1;
   const scans: RepositoryScan[] = [];
   // This thread's results hold its own strings; a worker's are copies, given this thread's strings.
   const merge = (result: ChunkResult, own: boolean): void => {
@@ -82,17 +85,17 @@ export async function scanRepositories<T>(
     findings.warnings.push(...result.warnings);
     findings.problems.push(...result.problems);
   };
-  // done[0] is this thread's share, done[1..] the workers'.
-  const done = new Array<number>(shares).fill(0);
-  const report = () => opts.onProgress({ phase: 'scan', done: done.reduce((a, b) => a + b, 0), total });
+  let doneHere = 0;
+  const doneByWorker = new Array<number>(workers).fill(0);
+  const report = () => opts.onProgress({ phase: 'scan', done: doneByWorker.reduce((a, b) => a + b, doneHere), total });
   opts.onProgress({ phase: 'scan', done: 0, total });
 
-  // Workers start first (their start-up overlaps this thread's work); each batch
-  // they post is cloned back, which costs, so this thread takes a share instead of idling.
+  // Workers start first: their start-up overlaps this thread's listing of the blob store.
+  const queue = new BatchQueue(total, BATCH);
   const pending = Array.from({ length: workers }, (_, w) => {
-    const request = { root, names: names.filter((_, i) => i % shares === w + 1), maxManifestBytes: opts.maxManifestBytes };
+    const request: WorkerRequest = { root, names, maxManifestBytes: opts.maxManifestBytes, queue: { shared: queue.shared, batchSize: BATCH } };
     const onProgress = (n: number) => {
-      done[w + 1] = n;
+      doneByWorker[w] = n;
       report();
     };
     return runWorker(request, opts.signal, onProgress, (result) => merge(result, false));
@@ -101,13 +104,12 @@ export async function scanRepositories<T>(
   const all = Promise.all(pending);
   all.catch(() => {});
   const side = alongside();
-  const mine = workers === 0 ? names : names.filter((_, i) => i % shares === 0);
-  for (let start = 0; start < mine.length; start += IN_PROCESS_BATCH) {
+  for (let batch = queue.take(); batch; batch = queue.take()) {
     await yieldToEventLoop();
     opts.signal?.throwIfAborted();
-    const request = { root, names: mine.slice(start, start + IN_PROCESS_BATCH), maxManifestBytes: opts.maxManifestBytes };
+    const request = { root, names: names.slice(...batch), maxManifestBytes: opts.maxManifestBytes };
     merge(scanChunk(request, opts.fileSystem, undefined, digests), true);
-    done[0] = Math.min(mine.length, start + IN_PROCESS_BATCH);
+    doneHere += request.names.length;
     report();
   }
   await all;
