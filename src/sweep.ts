@@ -3,7 +3,10 @@
  * tag-history entries, then the revision folder), then unmarked blobs
  * (sweep-blobs.ts), links, uploads and folders (the other sweep-*.ts).
  * A run killed between any two deletions leaves every kept image complete,
- * and the next run finds what is left and finishes.
+ * and the next run finds what is left and finishes. Within a phase the items
+ * are independent, so a few are deleted at once (forEachConcurrently); the
+ * steps of one item (history entries, then its revision) keep their order,
+ * and a phase ends before the next begins.
  *
  * Dry-run walks the same loop and skips only the deletion itself, so the
  * lists it returns are the lists a real run returns. Right before each
