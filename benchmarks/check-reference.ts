@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sample } from './lib/generator.js';
+import { runIfEntryPoint } from './lib/entry.js';
 import type { ExpectationLists } from './lib/model.js';
 import { registryConfigYaml } from '../test/support/registry-server.js';
 
@@ -180,10 +181,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runIfEntryPoint(import.meta.url, main);
