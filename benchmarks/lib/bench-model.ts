@@ -1,0 +1,162 @@
+/**
+ * The benchmark runner's vocabulary: modes, samples, and the records stored in
+ * `benchmarks/results/`.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GenerateSummary } from '../generate.js';
+import type { FloorResult } from '../floor.js';
+
+/** The repository: two folders up from benchmarks/lib/. */
+export const PROJECT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const RESULTS_DIR = path.join(PROJECT, 'benchmarks', 'results');
+export const RESULTS_MD = path.join(PROJECT, 'benchmarks', 'RESULTS.md');
+export const NOTES_MD = path.join(RESULTS_DIR, 'notes.md');
+export const TIME = '/usr/bin/time';
+export const STRACE_SET = 'trace=%file,getdents64,read,openat,unlinkat,newfstatat,statx';
+// Modes -------------------------------------------------------------------------------
+
+export type Mode = 'dry' | 'dry-m' | 'delete' | 'delete-m';
+export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged';
+
+export interface ModeSpec {
+  label: string;
+  ours: string[];
+  reference: string[];
+  deletes: boolean;
+  /** The dry mode that warms the cache before a delete mode. */
+  warmup: Mode;
+  expectOurs: ExpectKey;
+  expectReference: ExpectKey;
+}
+
+export const MODES: Record<Mode, ModeSpec> = {
+  dry: { label: 'dry run', ours: ['-d'], reference: ['--dry-run'], deletes: false, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
+  'dry-m': { label: '`-m` dry run', ours: ['-d', '-m'], reference: ['--dry-run', '-m'], deletes: false, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
+  delete: { label: 'delete (on `cp -al` copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
+  'delete-m': { label: 'delete `-m` (on `cp -al` copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
+};
+export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m'];
+export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
+
+// Records -------------------------------------------------------------------------------
+
+export type Tool = 'ours' | 'reference';
+
+export interface Sample {
+  seconds: number;
+  /** Peak resident set size in KiB (GNU time's %M); null when unknown. */
+  rssKb: number | null;
+  exit: number | null;
+  timedOut: boolean;
+  /** Blobs / manifests the tool deleted (or would delete), from its output. */
+  blobsDeleted?: number;
+  manifestsDeleted?: number;
+  blobsMarked?: number;
+  /** Delete modes: blobs left in the copy afterwards. */
+  blobsLeft?: number;
+  /** registry-gc's `durations` (ms per phase). */
+  durations?: Record<string, number>;
+  error?: string;
+}
+
+export interface StraceResult {
+  calls: Record<string, number>;
+  errors: Record<string, number>;
+  total: number;
+  seconds: number;
+  exit: number | null;
+  timedOut: boolean;
+}
+
+export interface BuildInfo {
+  commit: string;
+  /** `git status --porcelain src` was not empty. */
+  srcDirty: boolean;
+  /** sha256 (12 hex) of dist/**\/*.js as snapshotted. */
+  distHash: string;
+  distBuilt: string;
+}
+
+export interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGB: number;
+  kernel: string;
+  node: string;
+  reference: string | null;
+  /** Median wall time of `node -e 0` (process start-up alone). */
+  nodeStartup: number;
+}
+
+export interface ModeResult {
+  mode: Mode;
+  date: string;
+  build: BuildInfo;
+  machine: Machine;
+  loadBefore: number[];
+  loadAfter: number[];
+  /** Seconds spent waiting for --max-load before measuring. */
+  waited?: number;
+  seconds: number;
+  ours: Sample[];
+  reference: Sample[];
+  floor: number[];
+  floorWorkers: number;
+  floorCounts?: FloorResult['counts'];
+  warmup: { ours?: number; reference?: number; floor?: number };
+  strace: Partial<Record<Tool, StraceResult | { error: string }>>;
+  /** Strace results kept from an earlier measurement of the same mode (this one ran without strace). */
+  straceFrom?: Partial<Record<Tool, { date: string; distHash: string }>>;
+  copy?: { method: string; copySeconds: number[]; removeSeconds: number[] };
+  checks: string[];
+  problems: string[];
+}
+
+export interface TreeInfo {
+  preset: string;
+  root: string;
+  summary: TreeSummary | null;
+}
+
+export type TreeSummary = Pick<
+  GenerateSummary,
+  'repositories' | 'deletedRepositories' | 'uploadOnlyRepositories' | 'manifests' | 'tags' | 'blobs' | 'blobBytes' | 'orphans' | 'files' | 'bytesWritten' | 'seconds' | 'expected' | 'seed'
+>;
+
+export interface PresetRecord {
+  kind: 'preset';
+  preset: string;
+  tree: TreeInfo;
+  /** By mode; a delete mode measured on full copies is stored as `<mode>:full-copy`. */
+  modes: Record<string, ModeResult | undefined>;
+}
+
+export interface ScalingSide {
+  ours: Sample[];
+  reference: Sample[];
+  floor: number[];
+}
+
+export interface ScalingMode {
+  mode: Mode;
+  date: string;
+  build: BuildInfo;
+  machine: Machine;
+  loadBefore: number[];
+  loadAfter: number[];
+  waited?: number;
+  seconds: number;
+  half: ScalingSide;
+  full: ScalingSide;
+  problems: string[];
+}
+
+export interface ScalingRecord {
+  kind: 'scaling';
+  half: TreeInfo;
+  full: TreeInfo;
+  modes: Partial<Record<Mode, ScalingMode>>;
+}
+
+export type AnyRecord = PresetRecord | ScalingRecord;

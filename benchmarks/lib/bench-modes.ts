@@ -1,0 +1,234 @@
+/**
+ * One mode of one preset, or the scaling pair: warm-up, alternating timed
+ * runs, strace, and the checks against the generator.
+ */
+import os from 'node:os';
+import { ExpectKey, MODES, Mode, ModeResult, Sample, ScalingMode, StraceResult, Tool, TreeInfo } from './bench-model.js';
+import { fmtInt, fmtLoad, fmtS, load, log } from './bench-log.js';
+import { Context, describe, runFloor, runStrace, runTool } from './bench-tools.js';
+import { COPY_METHODS, copyTree, countBlobs, removeTree } from './bench-setup.js';
+
+// Checks ---------------------------------------------------------------------------
+
+export function expectation(tree: TreeInfo, key: ExpectKey): { deletedBlobs: number; deletedManifests: number; keptBlobs: number } | undefined {
+  return tree.summary?.expected[key];
+}
+
+export function check(result: ModeResult, tree: TreeInfo, tool: Tool, s: Sample): void {
+  const key = tool === 'ours' ? MODES[result.mode].expectOurs : MODES[result.mode].expectReference;
+  const e = expectation(tree, key);
+  if (s.error !== undefined) {
+    result.problems.push(`${tool}: ${s.error}`);
+    return;
+  }
+  if (e === undefined || s.blobsDeleted === undefined) return;
+  const wrong: string[] = [];
+  if (s.blobsDeleted !== e.deletedBlobs) wrong.push(`${fmtInt(s.blobsDeleted)} blobs (expected ${fmtInt(e.deletedBlobs)})`);
+  if (s.manifestsDeleted !== e.deletedManifests) wrong.push(`${fmtInt(s.manifestsDeleted)} manifests (expected ${fmtInt(e.deletedManifests)})`);
+  if (s.blobsLeft !== undefined && s.blobsLeft !== e.keptBlobs) wrong.push(`${fmtInt(s.blobsLeft)} blobs left (expected ${fmtInt(e.keptBlobs)})`);
+  const line =
+    wrong.length === 0
+      ? `${tool}: ${fmtInt(s.blobsDeleted)} blobs and ${fmtInt(s.manifestsDeleted)} manifests ${MODES[result.mode].deletes ? `deleted, ${fmtInt(s.blobsLeft)} blobs left` : 'to delete'}, as the generator predicts (\`${key}\`)`
+      : `${tool}: ${wrong.join(', ')} (\`${key}\`)`;
+  if (wrong.length > 0) result.problems.push(line);
+  else if (!result.checks.includes(line)) result.checks.push(line);
+}
+
+// Benchmarks ---------------------------------------------------------------------------
+
+/** --max-load: waits until the 1-minute load average is low enough, or --max-wait has passed. */
+export async function waitForQuiet(ctx: Context): Promise<number> {
+  const limit = ctx.options.maxLoad;
+  if (limit === undefined) return 0;
+  const started = Date.now();
+  let said = 0;
+  while ((os.loadavg()[0] ?? 0) > limit && Date.now() - started < ctx.options.maxWait * 1000) {
+    if (Date.now() - said > 60_000) {
+      log(`  waiting for the 1-minute load average (${fmtLoad(load())}) to reach ${limit} (at most ${ctx.options.maxWait} s)`);
+      said = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+  return (Date.now() - started) / 1000;
+}
+
+export async function newModeResult(ctx: Context, mode: Mode): Promise<ModeResult> {
+  const waited = await waitForQuiet(ctx);
+  return {
+    waited,
+    mode,
+    date: new Date().toISOString(),
+    build: ctx.build,
+    machine: ctx.machine,
+    loadBefore: load(),
+    loadAfter: [],
+    seconds: 0,
+    ours: [],
+    reference: [],
+    floor: [],
+    floorWorkers: ctx.options.floorWorkers,
+    warmup: {},
+    strace: {},
+    checks: [],
+    problems: [],
+  };
+}
+
+export function tools(ctx: Context): Tool[] {
+  return ctx.referenceAvailable && ctx.options.reference ? ['ours', 'reference'] : ['ours'];
+}
+
+export async function benchDry(ctx: Context, tree: TreeInfo, mode: Mode): Promise<ModeResult> {
+  const r = await newModeResult(ctx, mode);
+  const started = Date.now();
+  const runs: Record<Tool, number> = { ours: ctx.options.runs, reference: ctx.options.referenceRuns ?? ctx.options.runs };
+  const active = tools(ctx).filter((t) => runs[t] > 0);
+  log(`${tree.preset} ${mode}: warm-up (load ${fmtLoad(r.loadBefore)})`);
+  for (const tool of active) {
+    const s = await runTool(ctx, tool, mode, tree.root);
+    r.warmup[tool] = s.seconds;
+    check(r, tree, tool, s);
+    log(`  warm-up ${tool}: ${describe(s)}`);
+  }
+  if (ctx.options.floor) {
+    const f = await runFloor(ctx, tree.root);
+    r.warmup.floor = f.seconds;
+    log(`  warm-up floor: ${fmtS(f.seconds)} s`);
+  }
+  const rounds = Math.max(...active.map((t) => runs[t]));
+  for (let i = 0; i < rounds; i++) {
+    for (const tool of active) {
+      if (i >= runs[tool]) continue;
+      const s = await runTool(ctx, tool, mode, tree.root, false);
+      r[tool].push(s);
+      check(r, tree, tool, s);
+      log(`  run ${i + 1}/${runs[tool]} ${tool}: ${describe(s)}`);
+    }
+    if (ctx.options.floor && i < runs.ours) {
+      const f = await runFloor(ctx, tree.root);
+      r.floor.push(f.seconds);
+      r.floorCounts = f.counts;
+      log(`  run ${i + 1}/${runs.ours} floor: ${fmtS(f.seconds)} s`);
+    }
+  }
+  for (const tool of active) {
+    if (ctx.options.strace === 'none' || (ctx.options.strace === 'ours' && tool !== 'ours')) continue;
+    log(`  strace ${tool} …`);
+    r.strace[tool] = await runStrace(ctx, tool, mode, tree.root);
+    log(`  strace ${tool}: ${straceLine(r.strace[tool])}`);
+  }
+  r.loadAfter = load();
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
+
+export async function benchDelete(ctx: Context, tree: TreeInfo, mode: Mode): Promise<ModeResult> {
+  const r = await newModeResult(ctx, mode);
+  const started = Date.now();
+  r.copy = { method: COPY_METHODS[ctx.options.copy], copySeconds: [], removeSeconds: [] };
+  const active = tools(ctx);
+  log(`${tree.preset} ${mode}: warm-up with ${MODES[mode].warmup} on the original tree (load ${fmtLoad(r.loadBefore)})`);
+  for (const tool of active) {
+    const s = await runTool(ctx, tool, MODES[mode].warmup, tree.root);
+    r.warmup[tool] = s.seconds;
+    log(`  warm-up ${tool} (${MODES[mode].warmup}): ${describe(s)}`);
+  }
+  const onCopy = async (name: string, work: (dir: string) => Promise<void>): Promise<void> => {
+    const copy = await copyTree(ctx, tree, name);
+    r.copy?.copySeconds.push(copy.seconds);
+    log(`  copied the tree (${ctx.options.copy === 'full' ? 'cp -a' : 'cp -al'}) in ${fmtS(copy.seconds)} s`);
+    try {
+      await work(copy.dir);
+    } finally {
+      const removed = await removeTree(ctx, copy.dir);
+      r.copy?.removeSeconds.push(removed);
+      log(`  removed the copy in ${fmtS(removed)} s`);
+    }
+  };
+  for (let i = 0; i < ctx.options.deleteRuns; i++) {
+    for (const tool of active) {
+      await onCopy(`${tree.preset}-${tool}-${i}`, async (dir) => {
+        const s = await runTool(ctx, tool, mode, dir);
+        s.blobsLeft = countBlobs(dir);
+        r[tool].push(s);
+        check(r, tree, tool, s);
+        log(`  run ${i + 1}/${ctx.options.deleteRuns} ${tool}: ${describe(s)}`);
+      });
+    }
+  }
+  for (const tool of active) {
+    if (ctx.options.strace === 'none' || (ctx.options.strace === 'ours' && tool !== 'ours')) continue;
+    await onCopy(`${tree.preset}-${tool}-strace`, async (dir) => {
+      log(`  strace ${tool} …`);
+      r.strace[tool] = await runStrace(ctx, tool, mode, dir);
+      log(`  strace ${tool}: ${straceLine(r.strace[tool])}`);
+    });
+  }
+  r.loadAfter = load();
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
+
+export function straceLine(s: StraceResult | { error: string } | undefined): string {
+  if (s === undefined) return '—';
+  if ('error' in s) return s.error;
+  const c = s.calls;
+  return `${s.timedOut ? 'PARTIAL (timed out) ' : ''}getdents64 ${fmtInt(c['getdents64'] ?? 0)}, openat ${fmtInt(c['openat'] ?? 0)}, stat ${fmtInt((c['statx'] ?? 0) + (c['newfstatat'] ?? 0))}, unlink ${fmtInt(unlinks(c))}, read ${fmtInt(c['read'] ?? 0)}, all ${fmtInt(s.total)} (${fmtS(s.seconds)} s under strace)`;
+}
+
+export const unlinks = (c: Record<string, number>): number => (c['unlinkat'] ?? 0) + (c['unlink'] ?? 0) + (c['rmdir'] ?? 0);
+
+export async function benchScaling(ctx: Context, half: TreeInfo, full: TreeInfo, mode: Mode): Promise<ScalingMode> {
+  const waited = await waitForQuiet(ctx);
+  const started = Date.now();
+  const r: ScalingMode = {
+    waited,
+    mode,
+    date: new Date().toISOString(),
+    build: ctx.build,
+    machine: ctx.machine,
+    loadBefore: load(),
+    loadAfter: [],
+    seconds: 0,
+    half: { ours: [], reference: [], floor: [] },
+    full: { ours: [], reference: [], floor: [] },
+    problems: [],
+  };
+  const runs: Record<Tool, number> = { ours: ctx.options.runs, reference: ctx.options.referenceRuns ?? ctx.options.runs };
+  const active = tools(ctx).filter((t) => runs[t] > 0);
+  const sides = [
+    ['half', half],
+    ['full', full],
+  ] as const;
+  log(`scaling ${mode}: warm-up (load ${fmtLoad(r.loadBefore)})`);
+  for (const tool of active) {
+    for (const [, tree] of sides) {
+      const s = await runTool(ctx, tool, mode, tree.root);
+      if (s.error !== undefined) r.problems.push(`${tool} on ${tree.preset} (warm-up): ${s.error}`);
+      log(`  warm-up ${tool} ${tree.preset}: ${describe(s)}`);
+    }
+  }
+  if (ctx.options.floor) for (const [, tree] of sides) await runFloor(ctx, tree.root);
+  const rounds = Math.max(...active.map((t) => runs[t]));
+  for (let i = 0; i < rounds; i++) {
+    for (const tool of active) {
+      if (i >= runs[tool]) continue;
+      for (const [side, tree] of sides) {
+        const s = await runTool(ctx, tool, mode, tree.root, false);
+        r[side][tool].push(s);
+        if (s.error !== undefined) r.problems.push(`${tool} on ${tree.preset}: ${s.error}`);
+        log(`  run ${i + 1}/${runs[tool]} ${tool} ${tree.preset}: ${describe(s)}`);
+      }
+    }
+    if (ctx.options.floor && i < runs.ours) {
+      for (const [side, tree] of sides) {
+        const f = await runFloor(ctx, tree.root);
+        r[side].floor.push(f.seconds);
+        log(`  run ${i + 1}/${runs.ours} floor ${tree.preset}: ${fmtS(f.seconds)} s`);
+      }
+    }
+  }
+  r.loadAfter = load();
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
