@@ -5,7 +5,7 @@
  * the main thread can merge chunks in any order.
  */
 import type { Digest } from './digest.js';
-import { DigestInterner } from './digest-interner.js';
+import type { DigestInterner } from './digest-interner.js';
 import type { Problem } from './errors.js';
 import type { FileSystem } from './file-system.js';
 import { Findings } from './findings.js';
@@ -27,25 +27,19 @@ export interface ChunkResult {
   readonly problems: Problem[];
 }
 
-/** `digests`: the thread's interner, when the chunk runs on the main thread beside others. */
-export function scanChunk(
-  request: ChunkRequest,
-  fs: FileSystem,
-  onRepository: (done: number) => void = () => {},
-  digests = new DigestInterner(),
-): ChunkResult {
+/** `digests`: the interner of the thread the chunk runs on (one per run and thread). */
+export function scanChunk(request: ChunkRequest, fs: FileSystem, digests: DigestInterner): ChunkResult {
   const layout = new RegistryLayout(request.root);
   const findings = new Findings(layout);
   const ctx = { layout, fs, findings, digests };
   const store = new ManifestStore(layout, fs, request.maxManifestBytes, digests);
   const scans: RepositoryScan[] = [];
-  for (const [i, name] of request.names.entries()) {
+  for (const name of request.names) {
     const scan = scanRepository(ctx, name);
     scans.push(scan);
     // Read now, on this thread: marking then finds them parsed.
     for (const digest of scan.revisions) store.get(digest);
     for (const tag of scan.tags) if (tag.current) store.get(tag.current);
-    onRepository(i + 1);
   }
   return { scans, manifests: store.entries(), warnings: findings.warnings, problems: findings.problems };
 }

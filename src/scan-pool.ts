@@ -108,7 +108,7 @@ export async function scanRepositories<T>(
     await yieldToEventLoop();
     opts.signal?.throwIfAborted();
     const request = { root, names: names.slice(...batch), maxManifestBytes: opts.maxManifestBytes };
-    merge(scanChunk(request, opts.fileSystem, undefined, digests), true);
+    merge(scanChunk(request, opts.fileSystem, digests), true);
     doneHere += request.names.length;
     report();
   }

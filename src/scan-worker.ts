@@ -27,7 +27,7 @@ if (parentPort) {
   let done = 0;
   for (let batch = queue.take(); batch; batch = queue.take()) {
     const names = request.names.slice(...batch);
-    const result = scanChunk({ root: request.root, names, maxManifestBytes: request.maxManifestBytes }, nodeFileSystem, undefined, digests);
+    const result = scanChunk({ root: request.root, names, maxManifestBytes: request.maxManifestBytes }, nodeFileSystem, digests);
     done += names.length;
     port.postMessage({ type: 'result', result } satisfies WorkerMessage);
     port.postMessage({ type: 'progress', done } satisfies WorkerMessage);
