@@ -89,7 +89,8 @@ export interface Machine {
   nodeStartup: number;
 }
 
-export interface ModeResult {
+/** What every measured mode records about when, where and with which build it ran. */
+export interface Measurement {
   mode: Mode;
   date: string;
   build: BuildInfo;
@@ -99,6 +100,9 @@ export interface ModeResult {
   /** Seconds spent waiting for --max-load before measuring. */
   waited?: number;
   seconds: number;
+}
+
+export interface ModeResult extends Measurement {
   ours: Sample[];
   reference: Sample[];
   floor: number[];
@@ -138,15 +142,7 @@ export interface ScalingSide {
   floor: number[];
 }
 
-export interface ScalingMode {
-  mode: Mode;
-  date: string;
-  build: BuildInfo;
-  machine: Machine;
-  loadBefore: number[];
-  loadAfter: number[];
-  waited?: number;
-  seconds: number;
+export interface ScalingMode extends Measurement {
   half: ScalingSide;
   full: ScalingSide;
   problems: string[];

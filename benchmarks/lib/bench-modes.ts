@@ -3,7 +3,7 @@
  * runs, strace, and the checks against the generator.
  */
 import os from 'node:os';
-import { ExpectKey, MODES, Mode, ModeResult, Sample, ScalingMode, StraceResult, Tool, TreeInfo } from './bench-model.js';
+import { ExpectKey, MODES, Measurement, Mode, ModeResult, Sample, ScalingMode, StraceResult, Tool, TreeInfo } from './bench-model.js';
 import { fmtInt, fmtLoad, fmtS, load, log } from './bench-log.js';
 import { Context, describe, runFloor, runStrace, runTool } from './bench-tools.js';
 import { COPY_METHODS, copyTree, countBlobs, removeTree } from './bench-setup.js';
@@ -52,17 +52,15 @@ export async function waitForQuiet(ctx: Context): Promise<number> {
   return (Date.now() - started) / 1000;
 }
 
-export async function newModeResult(ctx: Context, mode: Mode): Promise<ModeResult> {
+/** Waits for a quiet machine (--max-load), then records the start of a measurement. */
+async function startMeasurement(ctx: Context, mode: Mode): Promise<Measurement> {
   const waited = await waitForQuiet(ctx);
+  return { waited, mode, date: new Date().toISOString(), build: ctx.build, machine: ctx.machine, loadBefore: load(), loadAfter: [], seconds: 0 };
+}
+
+export async function newModeResult(ctx: Context, mode: Mode): Promise<ModeResult> {
   return {
-    waited,
-    mode,
-    date: new Date().toISOString(),
-    build: ctx.build,
-    machine: ctx.machine,
-    loadBefore: load(),
-    loadAfter: [],
-    seconds: 0,
+    ...(await startMeasurement(ctx, mode)),
     ours: [],
     reference: [],
     floor: [],
@@ -179,17 +177,10 @@ export function straceLine(s: StraceResult | { error: string } | undefined): str
 export const unlinks = (c: Record<string, number>): number => (c['unlinkat'] ?? 0) + (c['unlink'] ?? 0) + (c['rmdir'] ?? 0);
 
 export async function benchScaling(ctx: Context, half: TreeInfo, full: TreeInfo, mode: Mode): Promise<ScalingMode> {
-  const waited = await waitForQuiet(ctx);
+  const measurement = await startMeasurement(ctx, mode);
   const started = Date.now();
   const r: ScalingMode = {
-    waited,
-    mode,
-    date: new Date().toISOString(),
-    build: ctx.build,
-    machine: ctx.machine,
-    loadBefore: load(),
-    loadAfter: [],
-    seconds: 0,
+    ...measurement,
     half: { ours: [], reference: [], floor: [] },
     full: { ours: [], reference: [], floor: [] },
     problems: [],
