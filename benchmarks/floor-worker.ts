@@ -6,7 +6,7 @@
  * JavaScript (lib/compile-worker.ts), not through tsx.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RegistryLayout } from '../src/layout.js';
+import { RegistryLayout } from '../src/registry/layout.js';
 import { Walker, zeroCounts, type Item, type WalkOptions } from './lib/floor-walk.js';
 import { drain, type SharedState } from './lib/floor-queue.js';
 

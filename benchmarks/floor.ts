@@ -24,7 +24,7 @@
  * 4 workers 2.7 s, 8 workers 2.4 s.
  */
 import { Worker } from 'node:worker_threads';
-import { RegistryLayout } from '../src/layout.js';
+import { RegistryLayout } from '../src/registry/layout.js';
 import { COUNTERS, Walker, discoverRepositories, prefixItems, zeroCounts, type Counts, type Item } from './lib/floor-walk.js';
 import { compiledWorker } from './lib/compile-worker.js';
 import { createShared, drain, readSlot, waitAll } from './lib/floor-queue.js';

@@ -4,9 +4,9 @@
  * ROOT may be the registry's config file (config.ts). The report goes to
  * stdout (human, or one JSON object with --json), optionally also as JSON to
  * --output FILE; the progress line and failures go to stderr.
- * Subcommands `plan` and `apply` (cli-plan.ts) review before deleting; the
+ * Subcommands `plan` and `apply` (commands/plan.ts) review before deleting; the
  * plain `registry-gc [options] ROOT` stays the one-step path. What the
- * commands share (flags, output, failures) is in cli-common.ts.
+ * commands share (flags, output, failures) is in commands/common.ts.
  * Exit codes: 0 success, 1 the run failed (nothing deleted when marking
  * failed) or some deletion failed, 2 usage, config or plan error, 130/143
  * interrupted.
@@ -15,14 +15,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { OPTIONS, openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, type Io, type Values } from './cli-common.js';
-import type { Target } from './config.js';
-import { formatReport } from './format.js';
-import { collectGarbage } from './gc.js';
-import type { Report } from './report.js';
-import { packageVersion, USAGE } from './usage.js';
+import { OPTIONS, openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, type Io, type Values } from './commands/common.js';
+import type { Target } from './config/config.js';
+import { formatReport } from './text/report.js';
+import { collectGarbage } from './collect/collect-garbage.js';
+import type { Report } from './report/report.js';
+import { packageVersion, USAGE } from './commands/usage.js';
 
-export type { Io } from './cli-common.js';
+export type { Io } from './commands/common.js';
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
@@ -58,8 +58,8 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
   }
   const [command, ...rest] = positionals;
   // Loaded only for these commands: the one-step run stays quick to start.
-  if (command === 'plan') return (await import('./cli-plan.js')).planCommand(rest, values, concurrency, io, signal);
-  if (command === 'apply') return (await import('./cli-plan.js')).applyCommand(rest, values, concurrency, io, signal);
+  if (command === 'plan') return (await import('./commands/plan.js')).planCommand(rest, values, concurrency, io, signal);
+  if (command === 'apply') return (await import('./commands/plan.js')).applyCommand(rest, values, concurrency, io, signal);
   if (positionals.length !== 1) {
     io.stderr(`registry-gc: expected exactly one ROOT or CONFIG, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;

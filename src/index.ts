@@ -1,7 +1,7 @@
 /** Public API of registry-gc: the verb, and the model it is built from. */
-export { collectGarbage } from './gc.js';
-export type { CollectOptions, ProgressEvent } from './options.js';
-export type { DeletionCandidate, AllowDeletion } from './candidate.js';
+export { collectGarbage } from './collect/collect-garbage.js';
+export type { CollectOptions, ProgressEvent } from './collect/options.js';
+export type { DeletionCandidate, AllowDeletion } from './report/candidate.js';
 export {
   makePlan,
   applyPlan,
@@ -26,17 +26,17 @@ export {
   type ApplyReport,
   type SkippedItem,
   type SkipReason,
-} from './plan.js';
-export { formatPlan, formatApplyReport } from './plan-format.js';
-export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedUpload, Warning, Phase } from './report.js';
-export { RegistryGcError, type ErrorCode, type Problem } from './errors.js';
-export { RegistryLayout } from './layout.js';
-export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm } from './digest.js';
-export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences } from './manifest.js';
-export { isRepositoryName, isTagName } from './names.js';
-export { listRepositories, listTags, readRepository } from './model.js';
-export type { RepositoryScan, TagScan } from './repositories.js';
-export type { FileSystem, DirEntry, EntryType } from './file-system.js';
-export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target } from './config.js';
-export { formatReport } from './format.js';
-export { parseDuration } from './duration.js';
+} from './plan/plan.js';
+export { formatPlan, formatApplyReport } from './text/plan.js';
+export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedUpload, Warning, Phase } from './report/report.js';
+export { RegistryGcError, type ErrorCode, type Problem } from './report/errors.js';
+export { RegistryLayout } from './registry/layout.js';
+export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm } from './registry/digest.js';
+export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences } from './registry/manifest.js';
+export { isRepositoryName, isTagName } from './registry/names.js';
+export { listRepositories, listTags, readRepository } from './scan/model.js';
+export type { RepositoryScan, TagScan } from './scan/repository.js';
+export type { FileSystem, DirEntry, EntryType } from './storage/file-system.js';
+export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target } from './config/config.js';
+export { formatReport } from './text/report.js';
+export { parseDuration } from './registry/duration.js';

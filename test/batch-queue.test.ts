@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchQueue } from '../src/batch-queue.js';
+import { BatchQueue } from '../src/scan/batch-queue.js';
 
 describe('BatchQueue', () => {
   it('property: queues sharing one counter hand out every index exactly once, in batches of at most the size', () => {

@@ -13,8 +13,8 @@ import { main as checkReference } from '../benchmarks/check-reference.js';
 import { measureFloor } from '../benchmarks/floor.js';
 import { generateRegistry, PRESETS, type GenerateSummary } from '../benchmarks/generate.js';
 import type { ExpectationLists } from '../benchmarks/lib/model.js';
-import { collectGarbage } from '../src/gc.js';
-import type { Report } from '../src/report.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import type { Report } from '../src/report/report.js';
 import { hasDockerRegistry, REGISTRY_BINARY } from './support/registry-server.js';
 import { tempDir } from './support/tree.js';
 

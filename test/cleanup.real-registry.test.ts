@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectGarbage } from '../src/gc.js';
-import { RegistryLayout } from '../src/layout.js';
-import { readRepository, listRepositories } from '../src/model.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { RegistryLayout } from '../src/registry/layout.js';
+import { readRepository, listRepositories } from '../src/scan/model.js';
 import { hasDockerRegistry, startRegistry, type RunningRegistry } from './support/registry-server.js';
 import { imageConfig, imageManifest, indexManifest, randomLayer, RegistryClient } from './support/registry-client.js';
 

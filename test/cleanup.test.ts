@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectGarbage } from '../src/gc.js';
-import type { CollectOptions } from '../src/options.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import type { CollectOptions } from '../src/collect/options.js';
 import { blobExists, snapshot, tempDir, TreeBuilder } from './support/tree.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRegistryConfig, resolveTarget } from '../src/config.js';
-import { RegistryGcError } from '../src/errors.js';
-import { applyEnvironment, variableFor } from '../src/registry-env.js';
+import { readRegistryConfig, resolveTarget } from '../src/config/config.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import { applyEnvironment, variableFor } from '../src/config/registry-env.js';
 import { tempDir } from './support/tree.js';
 
 function configFile(text: string): string {

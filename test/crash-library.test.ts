@@ -21,11 +21,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryGcError } from '../src/errors.js';
-import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
-import { collectGarbage } from '../src/gc.js';
-import type { CollectOptions } from '../src/options.js';
-import type { Report } from '../src/report.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import { nodeFileSystem, type FileSystem } from '../src/storage/file-system.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import type { CollectOptions } from '../src/collect/options.js';
+import type { Report } from '../src/report/report.js';
 import { changedPaths, copyScratch, directories, lostImages, removeScratch, scratchDir } from './support/crash-harness.js';
 import { garbageFiles } from './support/generated-garbage.js';
 import { generateRegistry, servedImages, type GeneratedRegistry, type ServedImage } from './support/generated-registry.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Digest } from '../src/digest.js';
-import { DigestInterner } from '../src/digest-interner.js';
+import type { Digest } from '../src/registry/digest.js';
+import { DigestInterner } from '../src/registry/digest-interner.js';
 
 const hex = (c: string) => c.repeat(64);
 

@@ -11,7 +11,7 @@ import {
   splitDigest,
   type Algorithm,
   type Digest,
-} from '../src/digest.js';
+} from '../src/registry/digest.js';
 
 const hex = (n: number, ch = 'a'): string => ch.repeat(n);
 const SHA256 = `sha256:${'0123456789abcdef'.repeat(4)}`;

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RegistryGcError } from '../src/errors.js';
-import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
-import { collectGarbage } from '../src/gc.js';
-import { MediaType } from '../src/manifest.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import { nodeFileSystem, type FileSystem } from '../src/storage/file-system.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { MediaType } from '../src/registry/manifest.js';
 import { snapshot, tempDir, TreeBuilder } from './support/tree.js';
 
 /** A tree with garbage in it, so a run that wrongly went ahead would delete something. */

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nodeFileSystem } from '../src/file-system.js';
+import { nodeFileSystem } from '../src/storage/file-system.js';
 import { snapshot, tempDir } from './support/tree.js';
 
 let dir: string;

@@ -5,12 +5,12 @@
  * by code, and next steps that depend on what the config says about Redis.
  */
 import { describe, expect, it } from 'vitest';
-import { attributeByRepository } from '../src/attribution.js';
-import type { RegistryConfig } from '../src/config.js';
-import type { Digest } from '../src/digest.js';
-import { formatMilliseconds, formatReport } from '../src/format.js';
-import { nextSteps } from '../src/next-steps.js';
-import type { Report } from '../src/report.js';
+import { attributeByRepository } from '../src/text/attribution.js';
+import type { RegistryConfig } from '../src/config/config.js';
+import type { Digest } from '../src/registry/digest.js';
+import { formatMilliseconds, formatReport } from '../src/text/report.js';
+import { nextSteps } from '../src/text/next-steps.js';
+import type { Report } from '../src/report/report.js';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}` as Digest;
 

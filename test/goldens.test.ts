@@ -15,7 +15,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collectGarbage } from '../src/gc.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
 import { expectedDivergence, manifestKey, pullClosure, stateAfterRegistryGc } from './support/gc-model.js';
 import { GOLDEN_DIR, loadGoldens, recreateEmptyDirectories, type Golden } from './support/golden.js';
 import { V2, applyUploadAges } from './support/scenarios.js';

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { collectGarbage } from '../src/gc.js';
-import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
-import { RegistryGcError } from '../src/errors.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { nodeFileSystem, type FileSystem } from '../src/storage/file-system.js';
+import { RegistryGcError } from '../src/report/errors.js';
 import { blobExists, snapshot, tempDir, TreeBuilder } from './support/tree.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');

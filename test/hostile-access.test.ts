@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeDigest } from '../src/digest.js';
+import { computeDigest } from '../src/registry/digest.js';
 import { expectFinding, hostileTree, HostileTally, rel, runGc, usualGarbage, type Fault, type HostileTree } from './support/hostile.js';
 
 const tally = new HostileTally('hostile-access');

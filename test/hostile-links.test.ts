@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { computeDigest, type Digest } from '../src/digest.js';
+import { computeDigest, type Digest } from '../src/registry/digest.js';
 import { expectFinding, hex, hostileTree, HostileTally, imageFolders, overwrite, rel, runGc, usualGarbage, type HostileTree } from './support/hostile.js';
 
 const tally = new HostileTally('hostile-links');

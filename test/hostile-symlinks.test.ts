@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeDigest } from '../src/digest.js';
+import { computeDigest } from '../src/registry/digest.js';
 import { cli } from './support/crash-harness.js';
 import { callsThroughLinks, expectFinding, hostileTree, HostileTally, rel, runGc, usualGarbage, type HostileTree } from './support/hostile.js';
 import { snapshot } from './support/tree.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HEX_LENGTH, type Algorithm, type Digest } from '../src/digest.js';
-import { RegistryGcError } from '../src/errors.js';
-import { RegistryLayout } from '../src/layout.js';
+import { HEX_LENGTH, type Algorithm, type Digest } from '../src/registry/digest.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import { RegistryLayout } from '../src/registry/layout.js';
 
 const root = '/var/lib/registry';
 const v2 = `${root}/docker/registry/v2`;

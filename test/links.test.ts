@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { computeDigest } from '../src/digest.js';
-import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
-import { readLink } from '../src/links.js';
+import { computeDigest } from '../src/registry/digest.js';
+import { nodeFileSystem, type FileSystem } from '../src/storage/file-system.js';
+import { readLink } from '../src/registry/links.js';
 import { tempDir } from './support/tree.js';
 
 const DIGEST = computeDigest('manifest');

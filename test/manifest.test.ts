@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeDigest, type Digest } from '../src/digest.js';
-import { ManifestError, MediaType, parseManifest, type ManifestErrorReason } from '../src/manifest.js';
+import { computeDigest, type Digest } from '../src/registry/digest.js';
+import { ManifestError, MediaType, parseManifest, type ManifestErrorReason } from '../src/registry/manifest.js';
 
 const d = (label: string): Digest => computeDigest(label);
 const CONFIG = d('config');

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectGarbage } from '../src/gc.js';
-import { computeDigest, type Digest } from '../src/digest.js';
-import { MediaType } from '../src/manifest.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { computeDigest, type Digest } from '../src/registry/digest.js';
+import { MediaType } from '../src/registry/manifest.js';
 import { blobExists, tempDir, TreeBuilder } from './support/tree.js';
 
 function fresh(): TreeBuilder {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isRepositoryComponent, isRepositoryName, isTagName, MAX_REPOSITORY_NAME_LENGTH } from '../src/names.js';
+import { isRepositoryComponent, isRepositoryName, isTagName, MAX_REPOSITORY_NAME_LENGTH } from '../src/registry/names.js';
 
 /** Valid components by construction: alnum runs joined by '.', '_', '__' or dashes. */
 const alnum = fc.stringMatching(/^[a-z0-9]{1,6}$/);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Digest } from '../src/digest.js';
+import type { Digest } from '../src/registry/digest.js';
 import { blobExists, copyTree, snapshot, tempDir, TreeBuilder, type Image } from './support/tree.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

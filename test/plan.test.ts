@@ -8,14 +8,14 @@
 import fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Digest } from '../src/digest.js';
-import { RegistryGcError } from '../src/errors.js';
-import { collectGarbage } from '../src/gc.js';
-import { parseManifest } from '../src/manifest.js';
-import { listRepositories, readRepository } from '../src/model.js';
-import type { CollectOptions } from '../src/options.js';
-import { applyPlan, makePlan, parsePlan, PLAN_CATEGORIES, type Plan, type PlanCategory, type PlanItems, type PlannedItem } from '../src/plan.js';
-import type { Report } from '../src/report.js';
+import type { Digest } from '../src/registry/digest.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { parseManifest } from '../src/registry/manifest.js';
+import { listRepositories, readRepository } from '../src/scan/model.js';
+import type { CollectOptions } from '../src/collect/options.js';
+import { applyPlan, makePlan, parsePlan, PLAN_CATEGORIES, type Plan, type PlanCategory, type PlanItems, type PlannedItem } from '../src/plan/plan.js';
+import type { Report } from '../src/report/report.js';
 import { blobExists, copyTree, snapshot, tempDir, TreeBuilder, type Image } from './support/tree.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');

@@ -4,8 +4,8 @@
  * go backwards within a phase, and each phase ends with done = total.
  */
 import { describe, expect, it } from 'vitest';
-import { collectGarbage } from '../src/gc.js';
-import type { ProgressEvent } from '../src/options.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import type { ProgressEvent } from '../src/collect/options.js';
 import { tempDir, TreeBuilder } from './support/tree.js';
 
 describe('onProgress', () => {

@@ -4,7 +4,7 @@
  * end, never wider than the terminal, and that clear() erases only what it drew.
  */
 import { describe, expect, it } from 'vitest';
-import { createProgressLine, formatElapsed, formatProgress } from '../src/progress.js';
+import { createProgressLine, formatElapsed, formatProgress } from '../src/text/progress.js';
 
 const CLEAR = '\r\x1b[K';
 

@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Digest } from '../src/digest.js';
-import { collectGarbage } from '../src/gc.js';
+import type { Digest } from '../src/registry/digest.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
 import { blobExists, snapshot, tempDir, TreeBuilder, type Descriptor } from './support/tree.js';
 
 const REPOSITORIES = ['a', 'a/b', 'c', 'team/x'] as const;

@@ -1,15 +1,15 @@
-import { DigestInterner } from '../src/digest-interner.js';
+import { DigestInterner } from '../src/registry/digest-interner.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listBlobs } from '../src/blobs.js';
-import { computeDigest, type Digest } from '../src/digest.js';
-import { RegistryGcError } from '../src/errors.js';
-import { nodeFileSystem } from '../src/file-system.js';
-import { Findings } from '../src/findings.js';
-import { RegistryLayout } from '../src/layout.js';
-import { listRepositories, listTags, readRepository } from '../src/model.js';
-import { discoverRepositories, scanRepository, type ScanContext } from '../src/repositories.js';
+import { listBlobs } from '../src/scan/blobs.js';
+import { computeDigest, type Digest } from '../src/registry/digest.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import { nodeFileSystem } from '../src/storage/file-system.js';
+import { Findings } from '../src/report/findings.js';
+import { RegistryLayout } from '../src/registry/layout.js';
+import { listRepositories, listTags, readRepository } from '../src/scan/model.js';
+import { discoverRepositories, scanRepository, type ScanContext } from '../src/scan/repository.js';
 import { tempDir, TreeBuilder } from './support/tree.js';
 
 const roots: string[] = [];

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Digest } from '../src/digest.js';
-import { collectGarbage } from '../src/gc.js';
-import { RegistryLayout } from '../src/layout.js';
-import { parseManifest } from '../src/manifest.js';
+import type { Digest } from '../src/registry/digest.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { RegistryLayout } from '../src/registry/layout.js';
+import { parseManifest } from '../src/registry/manifest.js';
 import { copyTree, snapshot } from './support/tree.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
-import { collectGarbage } from '../src/gc.js';
-import { RegistryGcError } from '../src/errors.js';
-import type { ProgressEvent } from '../src/options.js';
+import { nodeFileSystem, type FileSystem } from '../src/storage/file-system.js';
+import { collectGarbage } from '../src/collect/collect-garbage.js';
+import { RegistryGcError } from '../src/report/errors.js';
+import type { ProgressEvent } from '../src/collect/options.js';
 import { blobExists, snapshot, tempDir, TreeBuilder } from './support/tree.js';
 
 describe('sweep', () => {
@@ -41,7 +41,7 @@ describe('sweep', () => {
     let alone, sharing;
     for (let i = 0; !(alone && sharing); i++) {
       const data = `orphan ${i}`;
-      const prefix = (await import('../src/digest.js')).computeDigest(data).slice(7, 9);
+      const prefix = (await import('../src/registry/digest.js')).computeDigest(data).slice(7, 9);
       if (!alone && !keptPrefixes.has(prefix)) alone = t.blob(data);
       else if (!sharing && keptPrefixes.has(prefix)) sharing = t.blob(data);
     }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { copyTree, snapshot, tempDir, TreeBuilder } from './support/tree.js';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js');
-type Collect = typeof import('../src/gc.js').collectGarbage;
+type Collect = typeof import('../src/collect/collect-garbage.js').collectGarbage;
 
 async function load(): Promise<Collect> {
   return ((await import(dist)) as { collectGarbage: Collect }).collectGarbage;

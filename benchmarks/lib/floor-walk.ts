@@ -15,8 +15,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ALGORITHMS, digestOf, isValidHex, type Algorithm } from '../../src/digest.js';
-import { REPOSITORY_MARKERS, type RegistryLayout } from '../../src/layout.js';
+import { ALGORITHMS, digestOf, isValidHex, type Algorithm } from '../../src/registry/digest.js';
+import { REPOSITORY_MARKERS, type RegistryLayout } from '../../src/registry/layout.js';
 
 export const COUNTERS = ['items', 'blobs', 'repositories', 'revisions', 'manifestBytes', 'tags', 'tagLinks', 'revisionLinks', 'missing'] as const;
 export type Counter = (typeof COUNTERS)[number];

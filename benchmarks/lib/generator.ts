@@ -11,7 +11,7 @@
  * deleted repositories and uploads are added last.
  */
 import path from 'node:path';
-import { digestOf, type Digest } from '../../src/digest.js';
+import { digestOf, type Digest } from '../../src/registry/digest.js';
 import type { GenerateParams } from '../presets.js';
 import {
   ARTIFACTS,

@@ -4,7 +4,7 @@
  * schema 2 manifests and manifest lists; compact JSON as BuildKit, ORAS and
  * cosign push for OCI manifests, indexes and referrers.
  */
-import type { Digest } from '../../src/digest.js';
+import type { Digest } from '../../src/registry/digest.js';
 
 export const MediaType = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',

@@ -18,7 +18,7 @@
  * Sweep steps 3 and 4 follow from these: layer links whose blob is deleted,
  * and uploads older than the upload age.
  */
-import type { Digest } from '../../src/digest.js';
+import type { Digest } from '../../src/registry/digest.js';
 
 export type ManifestKind = 'image' | 'index' | 'child' | 'attestation' | 'referrer' | 'referrersIndex';
 

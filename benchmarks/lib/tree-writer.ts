@@ -12,8 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { digestOf, type Digest } from '../../src/digest.js';
-import { RegistryLayout } from '../../src/layout.js';
+import { digestOf, type Digest } from '../../src/registry/digest.js';
+import { RegistryLayout } from '../../src/registry/layout.js';
 import type { Prng } from './prng.js';
 
 /** Go's `sha256.digest.MarshalBinary()` of a fresh hash: what `hashstates/sha256/0` holds. */

@@ -5,7 +5,7 @@
  * it: the crash tests use the phases to tell where a kill landed.
  */
 import path from 'node:path';
-import type { Digest } from '../../src/digest.js';
+import type { Digest } from '../../src/registry/digest.js';
 import { keptManifests, type GeneratedRegistry } from './generated-registry.js';
 
 /** The sweep phase (spec §4 order) in which a full run deletes a file. */

@@ -15,7 +15,7 @@
  * its repository references it.
  */
 import path from 'node:path';
-import { computeDigest, type Digest } from '../../src/digest.js';
+import { computeDigest, type Digest } from '../../src/registry/digest.js';
 import { TreeBuilder, type Descriptor } from './tree.js';
 
 /** A small seeded PRNG (mulberry32): the same seed writes the same bytes. */

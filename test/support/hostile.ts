@@ -8,12 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { Digest } from '../../src/digest.js';
-import { RegistryGcError, type Problem } from '../../src/errors.js';
-import { nodeFileSystem, type FileSystem } from '../../src/file-system.js';
-import { collectGarbage } from '../../src/gc.js';
-import type { CollectOptions } from '../../src/options.js';
-import type { Report } from '../../src/report.js';
+import type { Digest } from '../../src/registry/digest.js';
+import { RegistryGcError, type Problem } from '../../src/report/errors.js';
+import { nodeFileSystem, type FileSystem } from '../../src/storage/file-system.js';
+import { collectGarbage } from '../../src/collect/collect-garbage.js';
+import type { CollectOptions } from '../../src/collect/options.js';
+import type { Report } from '../../src/report/report.js';
 import { changedPaths } from './crash-harness.js';
 import { snapshot, tempDir, TreeBuilder, type Descriptor, type Image } from './tree.js';
 

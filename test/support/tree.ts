@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { computeDigest, type Digest } from '../../src/digest.js';
-import { RegistryLayout } from '../../src/layout.js';
-import { MediaType } from '../../src/manifest.js';
+import { computeDigest, type Digest } from '../../src/registry/digest.js';
+import { RegistryLayout } from '../../src/registry/layout.js';
+import { MediaType } from '../../src/registry/manifest.js';
 
 export interface Descriptor {
   mediaType: string;

@@ -1,0 +1,101 @@
+/**
+ * One collector at a time: an exclusive-create lock file under
+ * `docker/registry/v2`, holding the holder's pid, host and start time.
+ *
+ * A lock left by a process that is gone (same host, pid not alive) is taken
+ * over with a warning. The take-over renames the stale file away first, so
+ * that of two collectors finding the same stale lock only one wins; a lock
+ * whose holder is alive, or that was written on another host (whose pids we
+ * cannot check), is never taken over: the second run fails and names it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { errorCode, RegistryGcError } from '../report/errors.js';
+import type { Findings } from '../report/findings.js';
+import type { RegistryLayout } from '../registry/layout.js';
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+}
+
+export interface Lock {
+  readonly path: string;
+  release(): void;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, it is just not ours to signal.
+    return errorCode(error) === 'EPERM';
+  }
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.startedAt === 'string') {
+      return { pid: parsed.pid, host: parsed.host, startedAt: parsed.startedAt };
+    }
+  } catch {
+    // Unreadable or half-written: treated as held, below.
+  }
+  return undefined;
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  return holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}` : 'an unknown holder (the lock file is unreadable)';
+}
+
+function tryCreate(file: string, holder: LockHolder): boolean {
+  try {
+    fs.writeFileSync(file, `${JSON.stringify(holder)}\n`, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw new RegistryGcError('E_IO', `cannot create the lock file ${file}: ${(error as Error).message}`, [], { cause: error });
+  }
+}
+
+/** Takes the lock or throws E_LOCKED naming the holder. */
+export function acquireLock(layout: RegistryLayout, findings: Findings): Lock {
+  const file = layout.lockFile;
+  const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (tryCreate(file, me)) {
+      return {
+        path: file,
+        release: () => {
+          // Only our own lock: a lock someone took over from us is theirs now.
+          if (readHolder(file)?.pid === me.pid) fs.rmSync(file, { force: true });
+        },
+      };
+    }
+    const holder = readHolder(file);
+    const stale = holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !isAlive(holder.pid);
+    if (!stale) {
+      throw new RegistryGcError('E_LOCKED', `another registry-gc holds ${file}: ${describeHolder(holder)}. If no collector runs, remove the file and retry.`, [
+        { code: 'locked', path: layout.relative(file), message: describeHolder(holder) },
+      ]);
+    }
+    const aside = `${file}.stale-${me.pid}`;
+    try {
+      fs.renameSync(file, aside);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') continue; // another collector took it over first; try again
+      throw error;
+    }
+    if (readHolder(aside)?.pid !== holder.pid) {
+      // We moved a fresh lock that a racer had just written: put it back and give way.
+      fs.renameSync(aside, file);
+      continue;
+    }
+    fs.rmSync(aside, { force: true });
+    findings.warn('stale_lock', file, `took over a lock left by ${describeHolder(holder)}, which is no longer running`);
+  }
+  throw new RegistryGcError('E_LOCKED', `could not take the lock ${file}: other collectors keep taking it`);
+}

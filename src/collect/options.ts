@@ -1,0 +1,167 @@
+/**
+ * Options of `collectGarbage`, normalised once at the door. Bad input throws
+ * a RegistryGcError with code E_INVALID_OPTION before any work.
+ */
+import os from 'node:os';
+import type { AllowDeletion } from '../report/candidate.js';
+import { parseDuration } from '../registry/duration.js';
+import { RegistryGcError } from '../report/errors.js';
+import { nodeFileSystem, type FileSystem } from '../storage/file-system.js';
+import type { Phase } from '../report/report.js';
+
+export interface ProgressEvent {
+  readonly phase: Phase;
+  /** Items done in this phase so far. */
+  readonly done: number;
+  /** Items in this phase, when known. */
+  readonly total: number | undefined;
+}
+
+export interface CollectOptions {
+  /**
+   * Report what would be deleted, delete nothing. The same code path runs.
+   * @default false
+   */
+  dryRun?: boolean;
+  /**
+   * Collect manifests that no tag reaches (the reference's `-m`). Index
+   * children and referrers of kept manifests are always kept.
+   * @default false
+   */
+  deleteUntagged?: boolean;
+  /**
+   * Threads that scan repositories and read their manifests: the calling
+   * thread plus `concurrency - 1` workers (1: all on the calling thread).
+   * Each does synchronous I/O, the fast kind on small files.
+   * @default the number of CPU cores
+   */
+  concurrency?: number;
+  /** Stops the run between two units of work. */
+  signal?: AbortSignal;
+  /** Called as each phase makes progress; also once at the start and end of each phase. */
+  onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Largest manifest read, in bytes; a larger one fails marking (the
+   * registry's own limit is 4 MiB).
+   * @default 4194304
+   */
+  maxManifestBytes?: number;
+  /**
+   * Also remove, per repository, layer links that no kept manifest of that
+   * repository references, so a deleted image's layers can no longer be
+   * fetched through it even when another repository still keeps them.
+   * @default false
+   */
+  pruneLayerLinks?: boolean;
+  /**
+   * Uploads whose `startedat` is older than this are removed: a Go-style
+   * duration ("168h", "30m", "7d") or milliseconds.
+   * @default "168h", the registry's own uploadpurging age
+   */
+  uploadAge?: string | number;
+  /** Leave every upload alone. @default false */
+  keepUploads?: boolean;
+  /**
+   * Remove a repository that, after the run, has no tag, no revision and no
+   * upload left (with parent folders it empties).
+   * @default false
+   */
+  removeEmptyRepositories?: boolean;
+  /**
+   * Keep blobs, untagged manifests and uploads written less than this long
+   * ago, whatever else holds: a Go-style duration or milliseconds. They are
+   * reported as kept for age.
+   * @default 0 (off)
+   */
+  minAge?: string | number;
+  /**
+   * Refuse to delete anything when the registry looks like it is running
+   * (uploads started minutes ago, or the tree changing during the run).
+   * Without it, those signs are warnings.
+   * @default false
+   */
+  strict?: boolean;
+  /** The time uploads are aged against. @default the current time */
+  now?: Date;
+  /** File-system seam, for fault injection in tests. @default node:fs */
+  fileSystem?: FileSystem;
+  /**
+   * Consulted for each candidate right before it would go; false keeps it.
+   * A kept untagged manifest is kept during marking, with all it needs.
+   * May be called for a manifest that marking keeps anyway. (applyPlan.)
+   * @default every candidate may go
+   */
+  allow?: AllowDeletion;
+}
+
+export interface NormalizedOptions {
+  readonly dryRun: boolean;
+  readonly deleteUntagged: boolean;
+  readonly concurrency: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: (event: ProgressEvent) => void;
+  readonly maxManifestBytes: number;
+  readonly pruneLayerLinks: boolean;
+  /** Milliseconds. */
+  readonly uploadAge: number;
+  readonly keepUploads: boolean;
+  readonly removeEmptyRepositories: boolean;
+  /** Milliseconds. */
+  readonly minAge: number;
+  readonly strict: boolean;
+  readonly now: Date;
+  readonly fileSystem: FileSystem;
+  readonly allow?: AllowDeletion | undefined;
+}
+
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_UPLOAD_AGE = '168h';
+
+function durationMs(value: string | number | undefined, name: string, fallback: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw invalid(`${name} must be a non-negative number of milliseconds, got ${value}`);
+    return value;
+  }
+  const text = value ?? fallback;
+  const ms = typeof text === 'string' ? parseDuration(text) : undefined;
+  if (ms === undefined) throw invalid(`${name} must be a duration like "168h", "30m" or "7d", got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+function invalid(message: string): RegistryGcError {
+  return new RegistryGcError('E_INVALID_OPTION', message);
+}
+
+function validDate(value: Date | undefined): Date {
+  if (value === undefined) return new Date();
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw invalid('now must be a valid Date');
+  return value;
+}
+
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw invalid(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+export function normalizeOptions(options: CollectOptions = {}): NormalizedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  if (options.allow !== undefined && typeof options.allow !== 'function') throw invalid('allow must be a function');
+  return {
+    dryRun: options.dryRun ?? false,
+    deleteUntagged: options.deleteUntagged ?? false,
+    concurrency: positiveInteger(options.concurrency, 'concurrency', Math.max(1, os.availableParallelism())),
+    signal: options.signal,
+    onProgress: options.onProgress ?? (() => {}),
+    maxManifestBytes: positiveInteger(options.maxManifestBytes, 'maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES),
+    pruneLayerLinks: options.pruneLayerLinks ?? false,
+    uploadAge: durationMs(options.uploadAge, 'uploadAge', DEFAULT_UPLOAD_AGE),
+    minAge: durationMs(options.minAge, 'minAge', '0'),
+    strict: options.strict ?? false,
+    keepUploads: options.keepUploads ?? false,
+    removeEmptyRepositories: options.removeEmptyRepositories ?? false,
+    now: validDate(options.now),
+    fileSystem: options.fileSystem ?? nodeFileSystem,
+    allow: options.allow,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * What every command of the CLI shares: the flags and the run options they
+ * make, the progress line, and how a result or a failure is written (stdout,
+ * stderr and the --output file). One place, so that the one-step run and the
+ * `plan` and `apply` subcommands read flags and report the same way.
+ */
+import fs from 'node:fs';
+import type { parseArgs } from 'node:util';
+import { resolveTarget, type RegistryConfig, type Target } from '../config/config.js';
+import { RegistryGcError } from '../report/errors.js';
+import { formatProblems, printable } from '../text/report.js';
+import { nextSteps } from '../text/next-steps.js';
+import type { CollectOptions } from '../collect/options.js';
+import { createProgressLine, noProgress, type ProgressLine } from '../text/progress.js';
+import type { Report } from '../report/report.js';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** stderr is a terminal: draw the progress line there. @default false */
+  stderrIsTTY?: boolean;
+  /** Width of that terminal. */
+  stderrColumns?: () => number | undefined;
+  /** For the registry's REGISTRY_* overrides when ROOT is a config. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Against which a relative rootdirectory resolves. @default process.cwd() */
+  cwd?: string;
+}
+
+export const OPTIONS = {
+  'dry-run': { type: 'boolean', short: 'd' },
+  'delete-untagged': { type: 'boolean', short: 'm' },
+  'upload-age': { type: 'string' },
+  'keep-uploads': { type: 'boolean' },
+  'prune-layer-links': { type: 'boolean' },
+  'remove-empty-repositories': { type: 'boolean' },
+  'min-age': { type: 'string' },
+  strict: { type: 'boolean' },
+  json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  quiet: { type: 'boolean', short: 'q' },
+  concurrency: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
+
+export const toJson = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** ROOT or CONFIG as given on the command line, resolved against the Io's environment and directory. */
+export function resolveArgument(argument: string, io: Io): Target {
+  return resolveTarget(argument, { env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() });
+}
+
+export function openOutput(file: string | undefined, io: Io): number | undefined | false {
+  if (file === undefined) return undefined;
+  try {
+    return fs.openSync(file, 'w');
+  } catch (error) {
+    io.stderr(`registry-gc: cannot write --output ${file}: ${(error as Error).message}\n`);
+    return false;
+  }
+}
+
+export function progressLine(values: Values, io: Io): ProgressLine {
+  return io.stderrIsTTY && !values.quiet ? createProgressLine({ write: io.stderr, get columns() { return io.stderrColumns?.(); } }) : noProgress;
+}
+
+/** The options of a run (or of a plan's dry run) from the flags and the config. */
+export function runOptions(values: Values, target: Target, concurrency: number | undefined, progress: ProgressLine, signal: AbortSignal | undefined): CollectOptions {
+  return {
+    dryRun: values['dry-run'] ?? false,
+    deleteUntagged: values['delete-untagged'] ?? false,
+    // The flag wins over the config's uploadpurging age; with neither, the library's default (168h).
+    uploadAge: values['upload-age'] ?? target.config?.uploadAge,
+    keepUploads: values['keep-uploads'],
+    pruneLayerLinks: values['prune-layer-links'],
+    removeEmptyRepositories: values['remove-empty-repositories'],
+    minAge: values['min-age'],
+    strict: values.strict,
+    concurrency,
+    signal,
+    onProgress: (event) => progress.update(event),
+  };
+}
+
+function writeOutput(output: number, value: unknown, io: Io): boolean {
+  try {
+    fs.writeSync(output, toJson(value));
+    return true;
+  } catch (error) {
+    io.stderr(`registry-gc: cannot write the --output file: ${(error as Error).message}\n`);
+    return false;
+  }
+}
+
+/**
+ * Prints the result of a finished run (`value`: its report, or an apply's
+ * report around it) and returns the exit code: 1 when a deletion failed or
+ * the --output file could not be written.
+ */
+export function printResult(value: unknown, report: Report, config: RegistryConfig | undefined, human: () => string, json: boolean, io: Io, output: number | undefined): number {
+  // The terminal first: if writing the file fails after a real run, the operator still sees what was deleted.
+  const steps = nextSteps(report, config);
+  if (json) {
+    io.stdout(toJson(value));
+    // stdout stays exactly one JSON object; the advice still reaches the operator.
+    if (steps.length > 0) io.stderr(`${steps.join('\n')}\n`);
+  } else {
+    io.stdout([human(), ...steps].join('\n') + '\n');
+  }
+  if (output !== undefined && !writeOutput(output, value, io)) return 1;
+  return report.errors.length > 0 ? 1 : 0;
+}
+
+export function reportFailure(error: unknown, json: boolean, io: Io, output: number | undefined, target: Target | undefined): number {
+  const emit = (value: unknown) => {
+    if (json) io.stdout(toJson(value));
+    if (output !== undefined) writeOutput(output, value, io);
+  };
+  if (!(error instanceof RegistryGcError)) {
+    io.stderr(`registry-gc: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    emit({ error: { code: 'E_UNEXPECTED', message: String(error), problems: [] } });
+    return 1;
+  }
+  const report: Report | undefined = error.report;
+  emit({ error: error.toJSON(), report });
+  const headline = printable(error.message.split('\n')[0] ?? '');
+  // An interrupted real run may have deleted some things already: the advice applies then too.
+  const steps = report ? nextSteps(report, target?.config) : [];
+  io.stderr([`registry-gc: ${headline}`, ...formatProblems('problems', error.problems, 20), ...steps].join('\n') + '\n');
+  if (error.code === 'E_INVALID_OPTION' || error.code === 'E_INVALID_PLAN') return 2;
+  return 1;
+}

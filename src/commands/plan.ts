@@ -1,0 +1,133 @@
+/**
+ * The `plan` and `apply` subcommands of the command line (plan.ts): review
+ * what a run will delete, then delete only that. Argument checks and
+ * printing only; the flags, output and failure reporting are those of every
+ * command (common.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, toJson, type Io, type Values } from './common.js';
+import type { Target } from '../config/config.js';
+import { RegistryGcError } from '../report/errors.js';
+import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
+import { formatApplyReport, formatPlan } from '../text/plan.js';
+import { USAGE } from './usage.js';
+
+/**
+ * `registry-gc plan [options] ROOT|CONFIG -o FILE`: a dry run, written as a
+ * plan. The plan goes to a temporary file next to FILE (opened before the
+ * run, so a bad path fails first) and is renamed into place when complete:
+ * a failed run never leaves a half-written or empty plan behind.
+ */
+export async function planCommand(args: string[], values: Values, concurrency: number | undefined, io: Io, signal?: AbortSignal): Promise<number> {
+  const json = values.json ?? false;
+  if (args.length !== 1) {
+    io.stderr(`registry-gc plan: expected exactly one ROOT or CONFIG, got ${args.length}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const file = values.output;
+  if (file === undefined) {
+    io.stderr(`registry-gc plan: -o FILE is required: the file to write the plan to\n\n${USAGE}\n`);
+    return 2;
+  }
+  let target: Target;
+  try {
+    target = resolveArgument(args[0]!, io);
+  } catch (error) {
+    return reportFailure(error, json, io, undefined, undefined);
+  }
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(temporary, 'wx');
+  } catch (error) {
+    io.stderr(`registry-gc plan: cannot write the plan to ${file}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  let complete = false;
+  try {
+    const progress = progressLine(values, io);
+    let plan: Plan;
+    try {
+      // A plan is always a dry run: -d/--dry-run changes nothing here.
+      const { dryRun: _always, ...options } = runOptions(values, target, concurrency, progress, signal);
+      plan = await makePlan(target.root, options);
+    } catch (error) {
+      progress.clear();
+      return reportFailure(error, json, io, undefined, target);
+    }
+    progress.clear();
+    try {
+      fs.writeSync(fd, toJson(plan));
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = undefined;
+      fs.renameSync(temporary, file);
+      complete = true;
+    } catch (error) {
+      io.stderr(`registry-gc plan: cannot write the plan to ${file}: ${(error as Error).message}\n`);
+      return 1;
+    }
+    io.stdout(json ? toJson(plan) : `${formatPlan(plan, file)}\n`);
+    return 0;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+    if (!complete) fs.rmSync(temporary, { force: true });
+  }
+}
+
+/** Flags that decide what is garbage: apply takes them from the plan, never from the command line. */
+const PLAN_DECIDES = ['delete-untagged', 'upload-age', 'keep-uploads', 'prune-layer-links', 'remove-empty-repositories', 'min-age'] as const;
+
+/** `registry-gc apply PLAN [ROOT|CONFIG] [--dry-run] [--json] [-o FILE]`. */
+export async function applyCommand(args: string[], values: Values, concurrency: number | undefined, io: Io, signal?: AbortSignal): Promise<number> {
+  const json = values.json ?? false;
+  if (args.length < 1 || args.length > 2) {
+    io.stderr(`registry-gc apply: expected a PLAN file (and optionally the ROOT or CONFIG it must be for), got ${args.length} arguments\n\n${USAGE}\n`);
+    return 2;
+  }
+  const fixed = PLAN_DECIDES.filter((flag) => values[flag] !== undefined);
+  if (fixed.length > 0) {
+    io.stderr(`registry-gc apply: ${fixed.map((f) => `--${f}`).join(', ')}: apply runs with the options recorded in the plan; make a new plan to change them\n`);
+    return 2;
+  }
+  const planFile = args[0]!;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+  } catch (error) {
+    const why = error instanceof SyntaxError ? `it is not JSON (${error.message})` : (error as Error).message;
+    return reportFailure(new RegistryGcError('E_INVALID_PLAN', `cannot read the plan ${planFile}: ${why}`), json, io, undefined, undefined);
+  }
+  let target: Target | undefined;
+  if (args[1] !== undefined) {
+    try {
+      target = resolveArgument(args[1], io);
+    } catch (error) {
+      return reportFailure(error, json, io, undefined, undefined);
+    }
+  }
+  const output = openOutput(values.output, io);
+  if (output === false) return 2;
+  try {
+    const progress = progressLine(values, io);
+    let result: ApplyReport;
+    try {
+      result = await applyPlan(parsed, {
+        dryRun: values['dry-run'] ?? false,
+        root: target?.root,
+        strict: values.strict,
+        concurrency,
+        signal,
+        onProgress: (event) => progress.update(event),
+      });
+    } catch (error) {
+      progress.clear();
+      return reportFailure(error, json, io, output, target);
+    }
+    progress.clear();
+    return printResult(result, result.report, target?.config, () => formatApplyReport(result, planFile), json, io, output);
+  } finally {
+    if (output !== undefined) fs.closeSync(output);
+  }
+}

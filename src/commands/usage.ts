@@ -1,0 +1,78 @@
+/**
+ * The help text and the version. The version is read from package.json at
+ * run time (one level above dist/ or src/), so it can never disagree with
+ * the package that was installed.
+ */
+import { readFileSync } from 'node:fs';
+
+export const USAGE = `usage: registry-gc [options] ROOT|CONFIG
+       registry-gc plan [options] ROOT|CONFIG -o PLAN
+       registry-gc apply [--dry-run] [--json] [-o REPORT] PLAN [ROOT|CONFIG]
+
+Offline garbage collection of a stopped Docker registry's filesystem storage.
+ROOT is the registry's rootdirectory (the folder that holds docker/registry/v2).
+CONFIG is the registry's config.yml instead: registry-gc then reads
+storage.filesystem.rootdirectory (default /var/lib/registry) and
+storage.maintenance.uploadpurging.age, after the registry's REGISTRY_*
+environment overrides (e.g. REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY).
+A relative rootdirectory is resolved against the current directory, as the
+registry does: run registry-gc from the registry's working directory.
+Only the filesystem storage driver is supported.
+
+plan writes what a run with the same options would delete (each item with
+its reason and size, and a fingerprint) to PLAN, and deletes nothing.
+apply re-checks every item of PLAN against the tree as it is now (a fresh
+mark with the plan's options) and deletes only the items that are still
+garbage; it reports what it skipped and why, and leaves alone garbage that
+the plan does not list. Given ROOT|CONFIG, apply refuses a plan made for
+another root. apply takes its options from the plan.
+
+options:
+  -d, --dry-run                    report what would be deleted, delete nothing
+  -m, --delete-untagged            also delete manifests that no tag reaches
+                                   (index children and referrers of kept images stay)
+      --upload-age DURATION        delete uploads started longer ago than this
+                                   ("168h", "30m", "7d"; default: the config's
+                                   uploadpurging age, else 168h)
+      --keep-uploads               delete no upload in progress
+      --prune-layer-links          also remove a repository's layer links that
+                                   none of its kept manifests references
+      --remove-empty-repositories  remove repositories left with no tag,
+                                   revision or upload
+      --min-age DURATION           keep blobs, untagged manifests and uploads written
+                                   less than this long ago (default 0: off)
+      --strict                     refuse to delete when the registry looks like it
+                                   is running (fresh uploads, the tree changing)
+      --json                       print the report as one JSON object on stdout
+  -o, --output FILE                also write the JSON report to FILE
+                                   (plan: the file to write the plan to)
+  -q, --quiet                      no progress line (the report still prints)
+      --concurrency N              threads that scan repositories (default: cores)
+  -h, --help                       show this help
+      --version                    show the version
+
+Progress is drawn on stderr when it is a terminal. Exit codes: 0 done,
+1 the run failed (nothing deleted if it failed while marking) or a deletion
+failed, 2 usage or config error, 130/143 interrupted.
+
+examples:
+  # stop the registry first; then see what would go:
+  registry-gc --dry-run /var/lib/registry
+  # delete unreferenced blobs (the reference's "garbage-collect"):
+  registry-gc /var/lib/registry
+  # also delete untagged manifests (multi-arch children and signatures stay):
+  registry-gc -m /var/lib/registry
+  # read the root from the registry's own config, keep a JSON record:
+  registry-gc -m /etc/docker/registry/config.yml --output gc-report.json
+  # a script reads the report:
+  registry-gc --dry-run --json /var/lib/registry | jq .blobs.deletedBytes
+  # review before deleting: write a plan, read it, then apply it:
+  registry-gc plan -m /var/lib/registry -o plan.json
+  registry-gc apply --dry-run plan.json /var/lib/registry
+  registry-gc apply plan.json /var/lib/registry`;
+
+export function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const version: unknown = (JSON.parse(text) as Record<string, unknown>)['version'];
+  return typeof version === 'string' ? version : 'unknown';
+}

@@ -1,0 +1,183 @@
+/**
+ * The ROOT argument: a registry root folder, or the registry's own config
+ * file (like `registry garbage-collect CONFIG`). Which one is decided by
+ * stat: a file is a config, anything else is handed to the collector as a
+ * root (which says clearly when it holds no registry).
+ *
+ * From a config it reads, after the registry's environment overrides
+ * (registry-env.ts), only what the collector needs:
+ * - `storage.filesystem.rootdirectory` (default `/var/lib/registry`). A
+ *   relative one is resolved against the current directory, as the registry
+ *   does with its own working directory: run registry-gc from there.
+ * - `storage.maintenance.uploadpurging.age`: the default upload age.
+ * - `storage.cache.blobdescriptor` and `redis`: whether to advise flushing Redis.
+ * Any other storage driver is refused: only the filesystem layout is collected.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { RegistryGcError } from '../report/errors.js';
+import { applyEnvironment, isMapping, parseYaml, variableFor, type ConfigNode } from './registry-env.js';
+
+export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';
+
+/** Keys of `storage` that configure the registry rather than name a driver (the registry's Storage.Type()). */
+const STORAGE_SETTINGS = new Set(['maintenance', 'cache', 'delete', 'redirect', 'tag']);
+
+export interface RedisSettings {
+  /** `host:port` (`redis.addr`, or the first of `redis.addrs`). */
+  readonly addr: string | undefined;
+  readonly db: number | undefined;
+}
+
+export interface RegistryConfig {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  /** Absolute registry root. */
+  readonly root: string;
+  /** The rootdirectory as written, before resolving (e.g. `data`). */
+  readonly rootDirectory: string;
+  /** Where it came from: `storage.filesystem.rootdirectory`, an environment variable, or `default`. */
+  readonly rootSource: string;
+  /** `storage.maintenance.uploadpurging.age` (a Go duration), when set. */
+  readonly uploadAge: string | undefined;
+  /** `storage.cache.blobdescriptor` (`inmemory`, `redis`), when set. */
+  readonly blobDescriptorCache: string | undefined;
+  readonly redis: RedisSettings | undefined;
+  /** Environment variables that were applied, in order. */
+  readonly environment: readonly string[];
+}
+
+export interface Target {
+  readonly root: string;
+  /** Set when ROOT was a config file. */
+  readonly config: RegistryConfig | undefined;
+}
+
+export interface ResolveContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+function refuse(file: string, message: string, cause?: unknown): RegistryGcError {
+  return new RegistryGcError('E_INVALID_OPTION', `registry config ${file}: ${message}`, [], { cause });
+}
+
+/** Decides whether ROOT is a config file or a root folder. */
+export function resolveTarget(argument: string, context: ResolveContext): Target {
+  let isFile = false;
+  try {
+    // stat, not lstat: a config file is often a link (/etc/docker/registry/config.yml).
+    isFile = fs.statSync(argument).isFile();
+  } catch {
+    // Missing or unreadable: the collector's own check names what is wrong with a root.
+  }
+  if (!isFile) return { root: argument, config: undefined };
+  const config = readRegistryConfig(argument, context);
+  return { root: config.root, config };
+}
+
+export function readRegistryConfig(file: string, context: ResolveContext): RegistryConfig {
+  const absolute = path.resolve(context.cwd, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw refuse(absolute, `cannot read it: ${(error as Error).message}`, error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw refuse(absolute, `not valid YAML: ${(error as Error).message}`, error);
+  }
+  if (parsed !== null && parsed !== undefined && !isMapping(parsed)) {
+    throw refuse(absolute, 'not a registry configuration (expected a YAML mapping with a storage section)');
+  }
+  const doc: ConfigNode = isMapping(parsed) ? parsed : {};
+  let environment: string[];
+  try {
+    environment = applyEnvironment(doc, context.env);
+  } catch (error) {
+    throw refuse(absolute, (error as Error).message, error);
+  }
+  return interpret(doc, absolute, environment, context.cwd);
+}
+
+function section(node: unknown, key: string): ConfigNode | undefined {
+  if (!isMapping(node)) return undefined;
+  const value = node[key];
+  return isMapping(value) ? value : undefined;
+}
+
+function storageDriver(file: string, storage: unknown, environment: readonly string[]): string {
+  if (storage === undefined || storage === null) {
+    throw refuse(file, 'no storage section: is this the registry\'s config.yml? (or pass the root folder itself)');
+  }
+  if (typeof storage === 'string') return storage;
+  if (!isMapping(storage)) throw refuse(file, 'storage must be a mapping naming one driver');
+  const drivers = Object.keys(storage).filter((key) => !STORAGE_SETTINGS.has(key)).sort();
+  const via = environment.length > 0 ? ` (after the environment overrides ${environment.join(', ')})` : '';
+  if (drivers.length === 0) throw refuse(file, `storage names no driver${via}; registry-gc supports the filesystem driver`);
+  if (drivers.length > 1) throw refuse(file, `storage names more than one driver (${drivers.join(', ')})${via}; the registry refuses that too`);
+  return drivers[0]!;
+}
+
+function rootDirectoryOf(file: string, filesystem: unknown): string {
+  if (filesystem === undefined || filesystem === null) return DEFAULT_ROOT_DIRECTORY;
+  if (!isMapping(filesystem)) throw refuse(file, 'storage.filesystem must be a mapping');
+  if (!('rootdirectory' in filesystem)) return DEFAULT_ROOT_DIRECTORY;
+  const value = filesystem['rootdirectory'];
+  // The registry prints a null as "<nil>" and uses that as a path: refuse rather than guess.
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string' || value === '') throw refuse(file, 'storage.filesystem.rootdirectory is empty or not a path');
+  return value;
+}
+
+function uploadAgeOf(file: string, storage: unknown): string | undefined {
+  const purging = section(section(storage, 'maintenance'), 'uploadpurging');
+  const age = purging?.['age'];
+  if (age === undefined || age === null) return undefined;
+  // The registry itself accepts only a duration string here; a bare number would be misread.
+  if (typeof age !== 'string') throw refuse(file, `storage.maintenance.uploadpurging.age must be a duration like "168h", got ${JSON.stringify(age)}`);
+  return age;
+}
+
+function redisOf(doc: ConfigNode): RedisSettings | undefined {
+  const redis = section(doc, 'redis');
+  if (!redis) return undefined;
+  const addrs = redis['addrs'];
+  const first: unknown = Array.isArray(addrs) ? addrs[0] : undefined;
+  const addr = typeof redis['addr'] === 'string' ? redis['addr'] : typeof first === 'string' ? first : undefined;
+  const db = typeof redis['db'] === 'number' ? redis['db'] : undefined;
+  return { addr, db };
+}
+
+function interpret(doc: ConfigNode, file: string, environment: string[], cwd: string): RegistryConfig {
+  const storage = doc['storage'];
+  const driver = storageDriver(file, storage, environment);
+  if (driver !== 'filesystem') {
+    throw refuse(
+      file,
+      `it uses the "${driver}" storage driver; registry-gc collects only the "filesystem" driver ` +
+        '(a registry whose storage.filesystem.rootdirectory is a local folder). ' +
+        `For "${driver}", use the registry's own "registry garbage-collect".`,
+    );
+  }
+  const filesystem = isMapping(storage) ? storage['filesystem'] : undefined;
+  const rootDirectory = rootDirectoryOf(file, filesystem);
+  const rootPath = ['storage', 'filesystem', 'rootdirectory'];
+  const variable = variableFor(environment, rootPath);
+  const written = isMapping(filesystem) && 'rootdirectory' in filesystem;
+  const cache = section(storage, 'cache')?.['blobdescriptor'];
+  return {
+    file,
+    root: path.resolve(cwd, rootDirectory),
+    rootDirectory,
+    // A less specific variable (REGISTRY_STORAGE) that left rootdirectory unset still means the default.
+    rootSource: written ? (variable ?? rootPath.join('.')) : 'default',
+    uploadAge: uploadAgeOf(file, storage),
+    blobDescriptorCache: typeof cache === 'string' ? cache : undefined,
+    redis: redisOf(doc),
+    environment,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Marking (spec §3): which manifests each repository keeps, and which blobs
+ * the whole registry keeps.
+ *
+ * Per repository, the roots are every revision (default) or every tag's
+ * current target (`deleteUntagged`). From each kept manifest the walk keeps
+ * its config and layers and, for lists and indexes, every child manifest,
+ * recursively, wherever the child's blob exists. Under `deleteUntagged` a
+ * revision whose `subject` is a kept manifest of the same repository is kept
+ * too, repeated to a fixpoint (a signature of an SBOM of an image).
+ *
+ * The mark set is global: a blob kept by any repository stays. Anything
+ * uncertain about a manifest that is kept (or might be, for an unreadable
+ * revision that could be a referrer) is a problem: the run must then fail
+ * before deleting. A manifest whose blob is already gone is only a warning.
+ */
+import type { AllowDeletion } from '../report/candidate.js';
+import type { Digest } from '../registry/digest.js';
+import type { Findings } from '../report/findings.js';
+import type { RegistryLayout } from '../registry/layout.js';
+import type { ManifestStore } from '../scan/manifest-store.js';
+import type { RepositoryScan } from '../scan/repository.js';
+
+export type KeepReason = 'revision' | 'tag' | 'child' | 'referrer' | 'young';
+
+export interface MarkResult {
+  /** Every digest reachable from a root: manifests, configs, layers. */
+  readonly marked: Set<Digest>;
+  /** Per repository, the revisions it no longer keeps (empty unless deleteUntagged). */
+  readonly untagged: ReadonlyMap<string, readonly Digest[]>;
+  /**
+   * Per repository, what its kept manifests reference, themselves included:
+   * for pruning layer links, so only filled when `trackReferences` is set
+   * (a set per repository is as large as the mark set).
+   */
+  readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>>;
+  /** Untagged revisions kept only because they are younger than minAge. */
+  readonly keptForAge: readonly { repository: string; digest: Digest }[];
+}
+
+export interface MarkOptions {
+  readonly deleteUntagged: boolean;
+  /** True for a revision written less than minAge ago (its link's mtime). */
+  readonly isYoungRevision: (repository: string, digest: Digest) => boolean;
+  /** An untagged revision this refuses is a root (with what it needs): CollectOptions.allow. */
+  readonly allow?: AllowDeletion | undefined;
+  /** Fill `referencedBy` (pruneLayerLinks). */
+  readonly trackReferences?: boolean;
+  /** Repositories marked so far; called every few repositories. */
+  readonly onRepository?: (done: number) => void;
+}
+
+/** Repositories between two progress calls. */
+const PROGRESS_EVERY = 64;
+
+const MISSING_CODE: Record<KeepReason, string> = {
+  revision: 'manifest_blob_missing',
+  tag: 'tag_target_missing',
+  child: 'child_manifest_missing',
+  referrer: 'manifest_blob_missing',
+  young: 'manifest_blob_missing',
+};
+
+export function mark(
+  scans: readonly RepositoryScan[],
+  store: ManifestStore,
+  findings: Findings,
+  layout: RegistryLayout,
+  { deleteUntagged, isYoungRevision, allow, onRepository, trackReferences = false }: MarkOptions,
+): MarkResult {
+  const marked = new Set<Digest>();
+  const untagged = new Map<string, Digest[]>();
+  const referencedBy = new Map<string, Set<Digest>>();
+  const keptForAge: { repository: string; digest: Digest }[] = [];
+
+  for (const [index, scan] of scans.entries()) {
+    if (index % PROGRESS_EVERY === 0) onRepository?.(index);
+    const kept = new Set<Digest>();
+    const referenced = new Set<Digest>();
+    if (trackReferences) referencedBy.set(scan.name, referenced);
+    // Depth-first with an explicit stack: deep or cyclic indexes cannot blow the call stack.
+    const keep = (root: Digest, rootReason: KeepReason): void => {
+      const stack: Array<[Digest, KeepReason]> = [[root, rootReason]];
+      for (let item = stack.pop(); item; item = stack.pop()) {
+        const [digest, reason] = item;
+        if (kept.has(digest)) continue;
+        kept.add(digest);
+        marked.add(digest);
+        if (trackReferences) referenced.add(digest);
+        const read = store.get(digest);
+        if (read.state === 'missing') {
+          findings.warn(MISSING_CODE[reason], store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest} has no blob; skipped`);
+        } else if (read.state === 'bad') {
+          findings.fail(read.code, store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest}: ${read.message}`);
+        } else {
+          for (const blob of read.blobs) {
+            marked.add(blob);
+            if (trackReferences) referenced.add(blob);
+          }
+          for (const child of read.children) stack.push([child, 'child']);
+        }
+      }
+    };
+
+    const keepAllRevisions = !deleteUntagged || scan.tagTargetsUncertain;
+    if (deleteUntagged && scan.tagTargetsUncertain) {
+      findings.warn('repository_kept_whole', layout.repositoryDir(scan.name), `${scan.name}: a tag's target is unknown, so no revision of this repository is collected`);
+    }
+    const revisions = new Set(scan.revisions);
+    for (const tag of scan.tags) {
+      if (!tag.current) continue;
+      if (!revisions.has(tag.current)) {
+        findings.warn('tag_target_missing', layout.tagCurrentLink(scan.name, tag.name), `${scan.name}:${tag.name} names ${tag.current}, which is no revision of this repository: the tag cannot be pulled`);
+      }
+      keep(tag.current, 'tag');
+    }
+    for (const revision of scan.pinned) keep(revision, 'revision');
+    if (keepAllRevisions) for (const revision of scan.revisions) keep(revision, 'revision');
+    if (!deleteUntagged) continue;
+
+    // Young revisions may be a push in progress: roots, like tags (a no-op unless minAge is set).
+    for (const digest of scan.revisions) {
+      if (!kept.has(digest) && isYoungRevision(scan.name, digest)) {
+        keptForAge.push({ repository: scan.name, digest });
+        keep(digest, 'young');
+      }
+    }
+    // Untagged revisions that may not go (applyPlan: not in the plan) are roots too, before referrers.
+    for (const digest of scan.revisions) {
+      if (!kept.has(digest) && allow?.({ kind: 'manifest', repository: scan.name, digest }) === false) keep(digest, 'revision');
+    }
+    // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
+    let candidates = scan.revisions.filter((d) => !kept.has(d));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const digest of candidates) {
+        const subject = subjectOf(store, digest);
+        if (subject !== undefined && subject !== 'unknown' && kept.has(subject)) {
+          keep(digest, 'referrer');
+          changed = true;
+        }
+      }
+      candidates = candidates.filter((d) => !kept.has(d));
+    }
+    for (const digest of candidates) {
+      if (subjectOf(store, digest) === 'unknown') {
+        const read = store.get(digest);
+        const why = read.state === 'bad' ? read.message : 'unknown subject';
+        // A link keeps its own code, so a run stopped only by links says so (E_SYMLINK).
+        const code = read.state === 'bad' && read.code === 'symlink' ? 'symlink' : 'referrer_uncertain';
+        findings.fail(code, store.pathOf(digest), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
+      }
+    }
+    untagged.set(scan.name, candidates);
+  }
+  return { marked, untagged, referencedBy, keptForAge };
+}
+
+/** The subject of a revision as far as it can be known; 'unknown' when it cannot be read. */
+function subjectOf(store: ManifestStore, digest: Digest): Digest | 'unknown' | undefined {
+  const read = store.get(digest);
+  if (read.state === 'ok') return read.subject;
+  if (read.state === 'missing') return undefined;
+  return read.subject;
+}

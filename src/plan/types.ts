@@ -1,0 +1,120 @@
+/**
+ * The shape of a plan (issue 7): its format, categories, items, options and
+ * fingerprint, as written to and read from a plan file. Types and constants
+ * only, so that making, fingerprinting, reading and applying a plan share
+ * one definition, and none of them depends on the code of another for it.
+ */
+import type { Digest } from '../registry/digest.js';
+import type { Warning } from '../report/report.js';
+
+export const PLAN_FORMAT = 'registry-gc-plan';
+export const PLAN_FORMAT_VERSION = 1;
+
+/** The categories of a plan, in the order a run deletes them (spec §4). */
+export const PLAN_CATEGORIES = ['manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const;
+export type PlanCategory = (typeof PLAN_CATEGORIES)[number];
+
+/** An untagged revision (`deleteUntagged`); its tag-history entries go with it. */
+export interface PlannedManifest {
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly reason: 'untagged';
+}
+
+export interface PlannedBlob {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly reason: 'unreferenced';
+}
+
+/**
+ * `blob-deleted`: its blob goes in the same plan; `blob-missing`: its blob
+ * was already gone; `unreferenced-in-repository`: no kept manifest of the
+ * repository references it (pruneLayerLinks).
+ */
+export type LayerLinkReason = 'blob-deleted' | 'blob-missing' | 'unreferenced-in-repository';
+
+export interface PlannedLayerLink {
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly reason: LayerLinkReason;
+}
+
+export interface PlannedTagHistoryEntry {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: Digest;
+  readonly reason: 'not-a-revision';
+}
+
+export interface PlannedUpload {
+  readonly repository: string;
+  readonly id: string;
+  readonly size: number;
+  /** The upload's `startedat`: apply deletes this upload only while it still says this. */
+  readonly startedAt: string;
+  readonly reason: 'stale';
+}
+
+export interface PlannedRepository {
+  readonly repository: string;
+  readonly reason: 'empty';
+}
+
+export interface PlanItems {
+  readonly manifests: readonly PlannedManifest[];
+  readonly blobs: readonly PlannedBlob[];
+  readonly layerLinks: readonly PlannedLayerLink[];
+  readonly tagHistory: readonly PlannedTagHistoryEntry[];
+  readonly uploads: readonly PlannedUpload[];
+  readonly repositories: readonly PlannedRepository[];
+}
+
+export type PlannedItem = PlanItems[PlanCategory][number];
+
+/** The options that decide what is deleted; apply runs with exactly these. */
+export interface PlanOptions {
+  readonly deleteUntagged: boolean;
+  readonly pruneLayerLinks: boolean;
+  readonly removeEmptyRepositories: boolean;
+  readonly keepUploads: boolean;
+  /** Milliseconds. */
+  readonly uploadAge: number;
+  /** Milliseconds. */
+  readonly minAge: number;
+  readonly maxManifestBytes: number;
+}
+
+export interface CategoryFingerprint {
+  readonly count: number;
+  /** Hex sha256 over the category's items, one canonical line each, sorted. */
+  readonly sha256: string;
+}
+
+export interface Plan {
+  readonly format: typeof PLAN_FORMAT;
+  readonly formatVersion: typeof PLAN_FORMAT_VERSION;
+  readonly registryGcVersion: string;
+  /** When the dry run looked (ISO 8601); uploads were aged against this time. */
+  readonly createdAt: string;
+  /** The absolute registry root. */
+  readonly root: string;
+  readonly options: PlanOptions;
+  /** What the dry run looked at. */
+  readonly scanned: {
+    readonly repositories: number;
+    readonly tags: number;
+    readonly manifests: number;
+    readonly blobs: number;
+    readonly markedDigests: number;
+  };
+  readonly totals: { readonly items: number; readonly bytes: number };
+  readonly fingerprint: {
+    readonly categories: { readonly [C in PlanCategory]: CategoryFingerprint };
+    /** Hex sha256 over the format, version, time, root, options, scanned counts and every category's fingerprint. */
+    readonly sha256: string;
+  };
+  readonly items: PlanItems;
+  /** The dry run's warnings, for the reviewer (not part of the fingerprint). */
+  readonly warnings: readonly Warning[];
+}

@@ -1,0 +1,34 @@
+/**
+ * Link files: a digest and nothing else (no newline), as the registry writes
+ * them. Content that is not exactly a digest is bad input: it is reported and
+ * never turned into a path.
+ */
+import { isDigest, type Digest } from './digest.js';
+import { errorCode } from '../report/errors.js';
+import type { FileSystem } from '../storage/file-system.js';
+
+/** Longest valid link: "sha512:" and 128 hex. Anything longer is not a digest. */
+const MAX_LINK_BYTES = 7 + 128;
+
+export type LinkRead =
+  | { readonly state: 'ok'; readonly digest: Digest }
+  | { readonly state: 'missing' }
+  | { readonly state: 'invalid'; readonly content: string }
+  | { readonly state: 'symlink' }
+  | { readonly state: 'unreadable'; readonly message: string };
+
+export function readLink(fs: FileSystem, file: string): LinkRead {
+  let content: string;
+  try {
+    content = fs.read(file, MAX_LINK_BYTES).toString('latin1');
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return { state: 'missing' };
+    if (code === 'ELOOP') return { state: 'symlink' };
+    if (code === 'EFBIG') return { state: 'invalid', content: '(longer than any digest)' };
+    if (code === 'EISDIR') return { state: 'invalid', content: '(a directory)' };
+    if (code === 'ENOTREG') return { state: 'invalid', content: '(not a regular file)' };
+    return { state: 'unreadable', message: (error as Error).message };
+  }
+  return isDigest(content) ? { state: 'ok', digest: content } : { state: 'invalid', content };
+}

@@ -1,0 +1,108 @@
+/**
+ * The report of one run: the JSON contract of spec §5 plus counts and timings.
+ * Every array is sorted by repository, then digest (or id), so two runs over
+ * the same tree print the same bytes.
+ */
+import type { Digest } from '../registry/digest.js';
+import type { Problem } from './errors.js';
+
+export interface DeletedBlob {
+  readonly digest: Digest;
+  /** Size of the blob's `data` file in bytes (0 when it had none). */
+  readonly size: number;
+}
+
+export interface DeletedManifest {
+  readonly repository: string;
+  readonly digest: Digest;
+}
+
+export interface DeletedLayerLink {
+  readonly repository: string;
+  readonly digest: Digest;
+}
+
+export interface DeletedUpload {
+  readonly repository: string;
+  readonly id: string;
+  /** Bytes of every file in the upload folder. */
+  readonly size: number;
+  /** The upload's `startedat`, as written by the registry. */
+  readonly startedAt: string;
+}
+
+export interface DeletedTagHistoryEntry {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: Digest;
+}
+
+export interface DeletedRepository {
+  readonly repository: string;
+}
+
+export type Warning = Problem;
+
+export type Phase =
+  | 'discover'
+  | 'scan'
+  | 'blobs'
+  | 'mark'
+  | 'sweep-manifests'
+  | 'sweep-blobs'
+  | 'sweep-layer-links'
+  | 'sweep-tag-history'
+  | 'sweep-uploads'
+  | 'sweep-repositories';
+
+export interface Report {
+  readonly dryRun: boolean;
+  readonly deleteUntagged: boolean;
+  readonly root: string;
+  readonly blobs: {
+    /** Blobs found in `blobs/`. */
+    readonly total: number;
+    /** Digests reachable from a root (some may be missing from `blobs/`). */
+    readonly marked: number;
+    readonly deleted: readonly DeletedBlob[];
+    readonly deletedBytes: number;
+    /** Unreferenced, but younger than minAge: kept. */
+    readonly keptForAge: readonly DeletedBlob[];
+  };
+  readonly manifests: {
+    /** Manifest revisions found, over all repositories. */
+    readonly total: number;
+    readonly deleted: readonly DeletedManifest[];
+    /** Untagged, but younger than minAge: kept, with everything they reference. */
+    readonly keptForAge: readonly DeletedManifest[];
+  };
+  readonly layerLinks: { readonly deleted: readonly DeletedLayerLink[] };
+  readonly uploads: { readonly deleted: readonly DeletedUpload[]; readonly deletedBytes: number; readonly keptForAge: readonly DeletedUpload[] };
+  /** Tag-history entries (`tags/<tag>/index/<alg>/<hex>`) naming a manifest that is no revision any more. */
+  readonly tagHistory: { readonly deleted: readonly DeletedTagHistoryEntry[] };
+  readonly repositories: { readonly total: number; readonly deleted: readonly DeletedRepository[] };
+  readonly tags: { readonly total: number };
+  readonly warnings: readonly Warning[];
+  /** Deletions that failed (other than "already gone"); a run with errors exits non-zero. */
+  readonly errors: readonly Problem[];
+  /** Milliseconds per phase, in the order they ran. */
+  readonly durations: Readonly<Partial<Record<Phase, number>>>;
+}
+
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts anything named (tags, repository scans) by its name. */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return compareStrings(a.name, b.name);
+}
+
+/** Sort key of spec §5: repository, then digest or id. */
+export function byRepositoryThen<T extends { repository: string }>(key: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => compareStrings(a.repository, b.repository) || compareStrings(key(a), key(b));
+}
+
+export function byWarning(a: Warning, b: Warning): number {
+  return compareStrings(a.path, b.path) || compareStrings(a.code, b.code) || compareStrings(a.message, b.message);
+}

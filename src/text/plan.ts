@@ -1,0 +1,124 @@
+/**
+ * The human summaries of a plan and of an apply, in the style of format.ts:
+ * per category the count (and bytes where the category has them), then
+ * what was skipped, grouped by reason, with the first few items of each.
+ */
+import prettyBytes from 'pretty-bytes';
+import { formatProblems, printable } from './report.js';
+import { PLAN_CATEGORIES, type ApplyReport, type Plan, type PlanCategory, type PlanItems, type PlannedItem, type SkippedItem } from '../plan/plan.js';
+import { compareStrings } from '../report/report.js';
+
+const LABEL: { readonly [C in PlanCategory]: string } = {
+  manifests: 'manifests',
+  blobs: 'blobs',
+  layerLinks: 'layer links',
+  tagHistory: 'tag history',
+  uploads: 'uploads',
+  repositories: 'repositories',
+};
+
+const ONE: { readonly [C in PlanCategory]: string } = {
+  manifests: 'manifest',
+  blobs: 'blob',
+  layerLinks: 'layer link',
+  tagHistory: 'tag-history entry',
+  uploads: 'upload',
+  repositories: 'repository',
+};
+
+/** One item, as a person names it: `blob sha256:…`, `manifest team/app@sha256:…`, … */
+export function describeItem(category: PlanCategory, item: PlannedItem): string {
+  const i = item as Partial<Record<'repository' | 'digest' | 'tag' | 'id' | 'startedAt', string>>;
+  switch (category) {
+    case 'manifests':
+      return `manifest ${i.repository}@${i.digest}`;
+    case 'blobs':
+      return `blob ${i.digest}`;
+    case 'layerLinks':
+      return `layer link ${i.repository}@${i.digest}`;
+    case 'tagHistory':
+      return `tag history ${i.repository}:${printable(i.tag ?? '')}@${i.digest}`;
+    case 'uploads':
+      return `upload ${i.repository} ${printable(i.id ?? '')} (startedat ${printable(i.startedAt ?? '')})`;
+    case 'repositories':
+      return `repository ${i.repository}`;
+  }
+}
+
+const bytesOf = (items: readonly PlannedItem[]) => items.reduce((n, item) => n + ('size' in item ? item.size : 0), 0);
+
+/** `3 (2 blob-deleted, 1 blob-missing)`, with bytes for blobs and uploads. */
+function countLine(category: PlanCategory, items: readonly PlannedItem[]): string {
+  const reasons = new Map<string, number>();
+  for (const item of items) reasons.set(item.reason, (reasons.get(item.reason) ?? 0) + 1);
+  const why = [...reasons].sort(([a], [b]) => compareStrings(a, b)).map(([reason, n]) => `${n} ${reason}`);
+  const bytes = category === 'blobs' || category === 'uploads' ? `, ${prettyBytes(bytesOf(items))}` : '';
+  const detail = items.length > 0 ? ` (${why.join(', ')}${bytes})` : '';
+  return `  ${LABEL[category].padEnd(14)}${items.length.toLocaleString('en-US')}${detail}`;
+}
+
+export function formatPlan(plan: Plan, file: string): string {
+  const o = plan.options;
+  const s = plan.scanned;
+  const flags = [
+    o.deleteUntagged ? '-m' : '',
+    o.pruneLayerLinks ? '--prune-layer-links' : '',
+    o.removeEmptyRepositories ? '--remove-empty-repositories' : '',
+    o.keepUploads ? '--keep-uploads' : `upload age ${o.uploadAge / 3_600_000}h`,
+    o.minAge > 0 ? `min age ${o.minAge / 3_600_000}h` : '',
+  ].filter(Boolean);
+  const lines = [
+    `registry-gc plan of ${plan.root}, written to ${file}`,
+    `  ${'made'.padEnd(14)}${plan.createdAt} by registry-gc ${plan.registryGcVersion} (${flags.join(', ')})`,
+    `  ${'scanned'.padEnd(14)}${s.repositories} repositories, ${s.tags} tags, ${s.manifests} manifests, ${s.blobs} blobs`,
+    ...PLAN_CATEGORIES.map((c) => countLine(c, plan.items[c])),
+    `  ${'total'.padEnd(14)}${plan.totals.items.toLocaleString('en-US')} items, ${prettyBytes(plan.totals.bytes)}`,
+    `  ${'fingerprint'.padEnd(14)}sha256:${plan.fingerprint.sha256}`,
+    ...formatProblems('warnings', plan.warnings),
+  ];
+  lines.push(
+    plan.totals.items > 0
+      ? `next: review ${file}; then, with the registry stopped: registry-gc apply ${file}`
+      : 'nothing to delete.',
+  );
+  return lines.join('\n');
+}
+
+function skippedLines(skipped: readonly SkippedItem[], perReason = 5): string[] {
+  if (skipped.length === 0) return [];
+  const groups = new Map<string, SkippedItem[]>();
+  for (const s of skipped) groups.set(s.reason, [...(groups.get(s.reason) ?? []), s]);
+  const lines = [`skipped (${skipped.length}):`];
+  for (const [reason, list] of [...groups].sort(([a], [b]) => compareStrings(a, b))) {
+    lines.push(`  ${reason} (${list.length})`);
+    for (const s of list.slice(0, perReason)) lines.push(`    ${describeItem(s.category, s.item)}: ${printable(s.message)}`);
+    if (list.length > perReason) lines.push(`    … and ${list.length - perReason} more`);
+  }
+  return lines;
+}
+
+function notInPlanLines(items: PlanItems): string[] {
+  const parts = PLAN_CATEGORIES.filter((c) => items[c].length > 0).map((c) => `${items[c].length} ${items[c].length === 1 ? ONE[c] : LABEL[c]}`);
+  if (parts.length === 0) return [];
+  return [`not in the plan, left alone: ${parts.join(', ')}; make a new plan to review them`];
+}
+
+export function formatApplyReport(result: ApplyReport, file: string): string {
+  const { report } = result;
+  const verb = result.dryRun ? 'would delete' : 'deleted';
+  const planned = (c: PlanCategory) => result.deleted[c].length + result.skipped.filter((s) => s.category === c).length;
+  const lines = [
+    `registry-gc ${result.dryRun ? 'dry run of applying' : 'apply of'} ${file} to ${result.root}`,
+    `  ${'plan'.padEnd(14)}made ${result.plan.createdAt}, ${result.plan.items.toLocaleString('en-US')} items, ${prettyBytes(result.plan.bytes)}, sha256:${result.plan.sha256.slice(0, 16)}…`,
+    ...PLAN_CATEGORIES.map((c) => {
+      const bytes = c === 'blobs' || c === 'uploads' ? ` (${prettyBytes(bytesOf(result.deleted[c]))})` : '';
+      return `  ${LABEL[c].padEnd(14)}${verb} ${result.deleted[c].length.toLocaleString('en-US')} of ${planned(c).toLocaleString('en-US')} planned${bytes}`;
+    }),
+    `  ${'total'.padEnd(14)}${verb} ${prettyBytes(result.deletedBytes)}`,
+    ...skippedLines(result.skipped),
+    ...notInPlanLines(result.notInPlan),
+    ...formatProblems('warnings', report.warnings),
+    ...formatProblems('errors', report.errors),
+  ];
+  return lines.join('\n');
+}
