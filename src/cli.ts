@@ -1,109 +1,16 @@
 #!/usr/bin/env node
 /**
- * The command line: argument parsing and printing only, over the public API.
- * ROOT may be the registry's config file (config.ts). The report goes to
- * stdout (human, or one JSON object with --json), optionally also as JSON to
- * --output FILE; the progress line and failures go to stderr.
- * Subcommands `plan` and `apply` (commands/plan.ts) review before deleting; the
- * plain `registry-gc [options] ROOT` stays the one-step path. What the
- * commands share (flags, output, failures) is in commands/common.ts.
- * Exit codes: 0 success, 1 the run failed (nothing deleted when marking
- * failed) or some deletion failed, 2 usage, config or plan error, 130/143
- * interrupted.
+ * The program: runs the command line (commands/main.ts) with the process's
+ * arguments and streams, and turns SIGINT/SIGTERM into an abort of the run
+ * (exit 130/143). Everything it does is in the library; this file only wires
+ * the process to it.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { OPTIONS, openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, type Io, type Values } from './commands/common.js';
-import type { Target } from './config/config.js';
-import { formatReport } from './text/report.js';
-import { collectGarbage } from './collect/collect-garbage.js';
-import type { Report } from './report/report.js';
-import { packageVersion, USAGE } from './commands/usage.js';
+import { main, processIo } from './commands/main.js';
 
+export { main } from './commands/main.js';
 export type { Io } from './commands/common.js';
-
-const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  stderrIsTTY: process.stderr.isTTY === true,
-  stderrColumns: () => process.stderr.columns,
-};
-
-export async function main(argv: string[], io: Io = processIo, signal?: AbortSignal): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
-  } catch (error) {
-    io.stderr(`registry-gc: ${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.version) {
-    io.stdout(`registry-gc ${packageVersion()}\n`);
-    return 0;
-  }
-  let concurrency: number | undefined;
-  if (values.concurrency !== undefined) {
-    concurrency = Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      io.stderr(`registry-gc: --concurrency must be a positive integer, got "${values.concurrency}"\n`);
-      return 2;
-    }
-  }
-  const [command, ...rest] = positionals;
-  // Loaded only for these commands: the one-step run stays quick to start.
-  if (command === 'plan') return (await import('./commands/plan.js')).planCommand(rest, values, concurrency, io, signal);
-  if (command === 'apply') return (await import('./commands/plan.js')).applyCommand(rest, values, concurrency, io, signal);
-  if (positionals.length !== 1) {
-    io.stderr(`registry-gc: expected exactly one ROOT or CONFIG, got ${positionals.length}\n\n${USAGE}\n`);
-    return 2;
-  }
-  // Opened before anything else, so a bad path fails before anything is deleted, not after.
-  const output = openOutput(values.output, io);
-  if (output === false) return 2;
-  try {
-    return await collect(positionals[0]!, values, concurrency, io, output, signal);
-  } finally {
-    if (output !== undefined) fs.closeSync(output);
-  }
-}
-
-async function collect(argument: string, values: Values, concurrency: number | undefined, io: Io, output: number | undefined, signal?: AbortSignal): Promise<number> {
-  const json = values.json ?? false;
-  let target: Target;
-  try {
-    target = resolveArgument(argument, io);
-  } catch (error) {
-    return reportFailure(error, json, io, output, undefined);
-  }
-
-  const progress = progressLine(values, io);
-  const options = runOptions(values, target, concurrency, progress, signal);
-
-  let report: Report;
-  try {
-    report = await collectGarbage(target.root, options);
-  } catch (error) {
-    progress.clear();
-    return reportFailure(error, json, io, output, target);
-  }
-  progress.clear();
-  const human = () => formatReport(report, { source: target.config ? describeSource(target) : undefined });
-  return printResult(report, report, target.config, human, json, io, output);
-}
-
-function describeSource(target: Target): string {
-  const config = target.config!;
-  const relative = path.isAbsolute(config.rootDirectory) ? '' : ` "${config.rootDirectory}", relative to the current directory`;
-  const from = config.rootSource === 'default' ? 'the default' : config.rootSource;
-  return `${config.file} (${from}${relative})`;
-}
 
 /** Runs when executed as a program (not when imported by tests). */
 function isEntryPoint(): boolean {

@@ -37,6 +37,8 @@ export { isRepositoryName, isTagName } from './registry/names.js';
 export { listRepositories, listTags, readRepository } from './scan/model.js';
 export type { RepositoryScan, TagScan } from './scan/repository.js';
 export type { FileSystem, DirEntry, EntryType } from './storage/file-system.js';
+export type { Storage, TreeReader, EntryInfo, Outcome, WorkerAccess } from './storage/storage.js';
+export { MemoryStorage, type MemoryFault, type MemoryOperation } from './storage/memory-storage.js';
 export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target } from './config/config.js';
 export { formatReport } from './text/report.js';
 export { parseDuration } from './registry/duration.js';

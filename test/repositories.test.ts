@@ -9,7 +9,9 @@ import { nodeFileSystem } from '../src/storage/file-system.js';
 import { Findings } from '../src/report/findings.js';
 import { RegistryLayout } from '../src/registry/layout.js';
 import { listRepositories, listTags, readRepository } from '../src/scan/model.js';
-import { discoverRepositories, scanRepository, type ScanContext } from '../src/scan/repository.js';
+import { discoverRepositories } from '../src/scan/discover.js';
+import type { ScanContext } from '../src/scan/listing.js';
+import { scanRepository } from '../src/scan/repository.js';
 import { tempDir, TreeBuilder } from './support/tree.js';
 
 const roots: string[] = [];
@@ -25,7 +27,7 @@ function tree(): TreeBuilder {
 
 function context(root: string): ScanContext {
   const layout = new RegistryLayout(root);
-  return { layout, fs: nodeFileSystem, findings: new Findings(layout), digests: new DigestInterner() };
+  return { layout, reader: nodeFileSystem, findings: new Findings(layout), digests: new DigestInterner() };
 }
 
 const REPOS = 'docker/registry/v2/repositories';

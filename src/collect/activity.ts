@@ -12,9 +12,9 @@
  *
  * The caller turns them into warnings, or with `strict` into a refusal.
  */
-import path from 'node:path';
-import type { FileSystem } from '../storage/file-system.js';
-import type { RegistryLayout } from '../registry/layout.js';
+import { REGISTRY_ALGORITHM, type RegistryLayout } from '../registry/layout.js';
+import { MAX_STARTED_AT_BYTES, startedAtOf } from '../registry/startedat.js';
+import { outcomeOf, type TreeReader } from '../storage/storage.js';
 import type { RepositoryScan } from '../scan/repository.js';
 
 /** An upload this fresh is most likely a push in progress. */
@@ -35,12 +35,12 @@ export class ActivityWatch {
    * `watchRepositories` once the scan has checked them for links.
    */
   constructor(
-    private readonly fs: FileSystem,
+    private readonly reader: TreeReader,
     private readonly layout: RegistryLayout,
     repositories: readonly string[],
   ) {
-    for (let i = 0; i < 256; i++) this.remember(layout.blobPrefixDir('sha256', i.toString(16).padStart(2, '0')));
-    this.remember(layout.blobAlgorithmDir('sha256'));
+    for (const dir of layout.blobPrefixDirs(REGISTRY_ALGORITHM)) this.remember(dir);
+    this.remember(layout.blobAlgorithmDir(REGISTRY_ALGORITHM));
     this.remember(layout.repositoriesDir);
     for (const name of repositories) this.remember(layout.repositoryDir(name));
   }
@@ -50,14 +50,14 @@ export class ActivityWatch {
     for (const name of repositories) {
       this.remember(this.layout.tagsDir(name));
       this.remember(this.layout.uploadsDir(name));
-      this.remember(path.join(this.layout.revisionsDir(name), 'sha256'));
-      this.remember(path.join(this.layout.layersDir(name), 'sha256'));
+      this.remember(this.layout.revisionAlgorithmDir(name, REGISTRY_ALGORITHM));
+      this.remember(this.layout.layerAlgorithmDir(name, REGISTRY_ALGORITHM));
     }
   }
 
   private mtime(dir: string): number {
     try {
-      return this.fs.entry(dir).mtimeMs;
+      return this.reader.entry(dir).mtimeMs;
     } catch {
       return -1; // absent (or unreadable): a folder that appears later is a change too
     }
@@ -78,18 +78,14 @@ export class ActivityWatch {
 }
 
 /** Uploads started less than RECENT_UPLOAD_MS before `now`. */
-export function recentUploads(fs: FileSystem, layout: RegistryLayout, scans: readonly RepositoryScan[], now: Date): ActivitySign[] {
+export function recentUploads(reader: TreeReader, layout: RegistryLayout, scans: readonly RepositoryScan[], now: Date): ActivitySign[] {
   const signs: ActivitySign[] = [];
   for (const scan of scans) {
     for (const id of scan.uploads) {
-      let started: number;
-      try {
-        started = Date.parse(fs.read(layout.uploadStartedAt(scan.name, id), 64).toString('utf8').trim());
-      } catch {
-        continue; // the upload sweep reports unreadable startedat
-      }
-      if (now.getTime() - started < RECENT_UPLOAD_MS) {
-        signs.push({ path: layout.uploadDir(scan.name, id), message: `upload started ${new Date(started).toISOString()}, minutes ago: is the registry still running?` });
+      // One that says no time is the upload sweep's to report (and keep).
+      const started = startedAtOf(outcomeOf(() => reader.read(layout.uploadStartedAt(scan.name, id), MAX_STARTED_AT_BYTES)));
+      if ('time' in started && now.getTime() - started.time < RECENT_UPLOAD_MS) {
+        signs.push({ path: layout.uploadDir(scan.name, id), message: `upload started ${new Date(started.time).toISOString()}, minutes ago: is the registry still running?` });
       }
     }
   }

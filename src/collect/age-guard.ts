@@ -6,15 +6,15 @@
  *
  * Only deletion candidates are ever stat-ed, and only when minAge > 0.
  */
-import { isNotFound } from '../report/errors.js';
-import type { FileSystem } from '../storage/file-system.js';
+import { isNotFound } from '../storage/errno.js';
+import type { TreeReader } from '../storage/storage.js';
 
 export class AgeGuard {
   /** Modified after this (ms since the epoch) is young. */
   readonly cutoff: number;
 
   constructor(
-    private readonly fs: FileSystem,
+    private readonly reader: TreeReader,
     now: Date,
     readonly minAgeMs: number,
   ) {
@@ -29,7 +29,7 @@ export class AgeGuard {
   isYoung(file: string): boolean {
     if (!this.enabled) return false;
     try {
-      return this.fs.entry(file).mtimeMs > this.cutoff;
+      return this.reader.entry(file).mtimeMs > this.cutoff;
     } catch (error) {
       // Gone is not young; unknown is treated as young, since keeping is the safe side.
       return !isNotFound(error);

@@ -6,45 +6,43 @@
  *                    the manifests they name (on worker threads when that pays)
  *   blobs            list the blob store (on this thread, during the scan)
  *   (check)          any problem so far (symbolic link, unreadable folder): fail, nothing deleted
- *   mark             walk from the roots through the manifests read during the scan
- *                    (children found nowhere else are read now); build the mark set
+ *   mark             read the child manifests not read yet, then walk from the roots
+ *                    through the manifests in memory; build the mark set
  *   (check)          any uncertain manifest, or a linked data among blobs to delete:
  *                    fail, nothing deleted; signs of a running registry: warn (strict: fail)
- *   sweep-manifests  untagged revisions (deleteUntagged only)
- *   sweep-blobs      unmarked blobs
- *   sweep-layer-links      links to blobs that are gone (or unreferenced, pruneLayerLinks)
- *   sweep-tag-history      history entries naming no revision
- *   sweep-uploads          uploads older than the upload age
- *   sweep-repositories     emptied folders; empty repositories (removeEmptyRepositories)
+ *   sweep-…          one phase per deletable kind, in the order of report/kinds.ts
  *
  * Nothing is deleted before every read that could change a decision is done.
+ * The options are normalised once, at the door; each phase gets what it needs.
  */
-import { performance } from 'node:perf_hooks';
-import { listBlobs, type BlobPrefix } from '../scan/blobs.js';
+import { DigestInterner } from '../registry/digest-interner.js';
+import { RegistryLayout } from '../registry/layout.js';
+import { emptyDeletions, buildReport, type RunTally } from '../report/builder.js';
 import { RegistryGcError, type Problem } from '../report/errors.js';
 import { Findings } from '../report/findings.js';
-import { RegistryLayout } from '../registry/layout.js';
-import { ManifestStore } from '../scan/manifest-store.js';
+import { byWarning } from '../report/order.js';
+import type { Report } from '../report/report.js';
 import { mark } from '../mark/mark.js';
-import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
-import { ActivityWatch, recentUploads, type ActivitySign } from './activity.js';
-import { AgeGuard } from './age-guard.js';
-import type { Digest } from '../registry/digest.js';
-import { DigestInterner } from '../registry/digest-interner.js';
-import { acquireLock } from './lock.js';
-import { byWarning, type DeletedBlob, type Phase, type Report } from '../report/report.js';
-import { buildReport, type Deletions, type KeptForAge } from '../report/builder.js';
-import { discoverRepositories, type ScanContext } from '../scan/repository.js';
+import { listBlobs } from '../scan/blobs.js';
+import { discoverRepositories } from '../scan/discover.js';
+import type { ScanContext } from '../scan/listing.js';
+import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
 import { checkRegistryRoot } from '../scan/root-check.js';
-import { sweepManifests, type SweepContext } from '../sweep/sweep.js';
-import { inspectBlobCandidates, sweepBlobs } from '../sweep/blobs.js';
-import { sweepLayerLinks, sweepTagHistory } from '../sweep/links.js';
-import { sweepRepositories } from '../sweep/repositories.js';
-import { sweepUploads } from '../sweep/uploads.js';
+import { inspectBlobCandidates } from '../sweep/blobs.js';
+import { sweep } from '../sweep/sweep.js';
+import { ActivityWatch, recentUploads, type ActivitySign } from './activity.js';
+import { AgeGuard } from './age-guard.js';
+import { PhaseClock } from './clock.js';
+import { acquireLock } from './lock.js';
+import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
 
 export async function collectGarbage(root: string, options?: CollectOptions): Promise<Report> {
-  const opts = normalizeOptions(options);
+  return collectNormalized(root, normalizeOptions(options));
+}
+
+/** collectGarbage with options normalised already (makePlan's dry run). */
+export async function collectNormalized(root: string, opts: NormalizedOptions): Promise<Report> {
   try {
     return await run(root, opts);
   } catch (error) {
@@ -55,104 +53,129 @@ export async function collectGarbage(root: string, options?: CollectOptions): Pr
   }
 }
 
+/** One run's shared state: where, through what, and what it found. */
+interface RunContext extends ScanContext {
+  readonly opts: NormalizedOptions;
+  readonly errors: Findings;
+  readonly clock: PhaseClock;
+  readonly age: AgeGuard;
+}
+
 async function run(root: string, opts: NormalizedOptions): Promise<Report> {
   if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
   const layout = new RegistryLayout(root);
-  const findings = new Findings(layout);
-  const ctx: ScanContext = { layout, fs: opts.fileSystem, findings, digests: new DigestInterner() };
+  const { storage } = opts;
+  const ctx: RunContext = {
+    layout,
+    reader: storage.reader,
+    findings: new Findings(layout),
+    digests: new DigestInterner(),
+    opts,
+    errors: new Findings(layout),
+    clock: new PhaseClock(opts.signal),
+    age: new AgeGuard(storage.reader, opts.now, opts.minAge),
+  };
   checkRegistryRoot(ctx);
   // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
-  const lock = opts.dryRun ? undefined : acquireLock(layout, findings);
+  const lock = opts.dryRun ? undefined : await acquireLock(layout, storage, ctx.findings);
   try {
-    return await collect(ctx, opts);
+    return await collect(ctx);
   } finally {
-    lock?.release();
+    await lock?.release();
   }
 }
 
-async function collect(ctx: ScanContext, opts: NormalizedOptions): Promise<Report> {
-  const { layout, findings } = ctx;
-  const errors = new Findings(layout);
-  const age = new AgeGuard(opts.fileSystem, opts.now, opts.minAge);
-  const durations: Partial<Record<Phase, number>> = {};
-  const timedSync = <T>(phase: Phase, work: () => T): T => {
-    const start = performance.now();
-    try {
-      return work();
-    } finally {
-      durations[phase] = Math.round((performance.now() - start) * 10) / 10;
-    }
-  };
-  const timed = async <T>(phase: Phase, work: () => T | Promise<T>): Promise<T> => {
-    opts.signal?.throwIfAborted();
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      durations[phase] = Math.round((performance.now() - start) * 10) / 10;
-    }
-  };
+async function collect(ctx: RunContext): Promise<Report> {
+  const { layout, findings, opts, clock, age } = ctx;
+  const { storage } = opts;
 
   // Repositories are scanned (on worker threads when that pays) while this thread lists the blobs.
-  const store = new ManifestStore(layout, opts.fileSystem, opts.maxManifestBytes, ctx.digests);
-  const names = await timed('discover', () => discoverRepositories(ctx));
-  const watch = new ActivityWatch(opts.fileSystem, layout, names);
-  const { scans, alongside: blobs } = await timed('scan', () =>
-    scanRepositories(layout.root, names, opts, { store, findings, digests: ctx.digests }, () => timedSync('blobs', () => listBlobs(ctx))),
+  const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
+  const names = clock.time('discover', () => discoverRepositories(ctx));
+  const watch = new ActivityWatch(storage.reader, layout, names);
+  const scanInput = { root: layout.root, names, storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
+  const { scans, alongside: blobs } = await clock.time('scan', () =>
+    scanRepositories(scanInput, { store, findings, digests: ctx.digests }, () => clock.time('blobs', () => listBlobs(ctx))),
   );
-  // Every listing is made and nearly every manifest read: the table of strings has done its work.
-  ctx.digests.clear();
   failOnProblems(findings, 'the registry tree could not be read safely');
   watch.watchRepositories(names);
 
-  const marking = await timed('mark', () => {
-    const isYoungRevision = (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest));
+  const marking = await clock.time('mark', async () => {
+    await store.readReachable(storage, opts.signal);
+    // Every listing is made and every manifest read: the table of strings has done its work.
+    ctx.digests.clear();
     const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
-    const result = mark(scans, store, findings, layout, { deleteUntagged: opts.deleteUntagged, isYoungRevision, allow: opts.allow, onRepository, trackReferences: opts.pruneLayerLinks });
+    const result = mark(scans, store, findings, layout, {
+      deleteUntagged: opts.deleteUntagged,
+      isYoungRevision: (repository, digest) => age.isYoung(layout.revisionLink(repository, digest)),
+      allow: opts.allow,
+      onRepository,
+      trackReferences: opts.pruneLayerLinks,
+    });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     // The sweep reads no manifest: let the reads go.
     store.clear();
     return result;
   });
-  const blobCandidates = inspectBlobCandidates(layout, opts.fileSystem, age, findings, blobs.prefixes, marking.marked);
+  const blobCandidates = await inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, marking.marked);
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
-  checkActivity(ctx, opts, [...recentUploads(opts.fileSystem, layout, scans, opts.now), ...watch.changes()]);
+  checkActivity(ctx, [...recentUploads(storage.reader, layout, scans, opts.now), ...watch.changes()]);
 
-  const deleted: Deletions = { manifests: [], blobs: [], layerLinks: [], tagHistory: [], uploads: [], repositories: [] };
-  const keptForAge: KeptForAge = { manifests: [...marking.keptForAge], blobs: [], uploads: [] };
-  const sweep: SweepContext = { layout, age, fs: opts.fileSystem, findings, errors, options: opts, realFolders: new Map() };
-  const state = { layout, opts, scans, blobCount: blobs.count, markedCount: marking.marked.size, deleted, keptForAge, findings, errors, durations };
-  // The candidates say all the sweep needs from the mark set: let it go before the set of blobs left is built.
+  const tally: RunTally = {
+    root: layout.root,
+    dryRun: opts.dryRun,
+    deleteUntagged: opts.deleteUntagged,
+    seen: {
+      repositories: scans.length,
+      tags: scans.reduce((n, s) => n + s.tags.length, 0),
+      revisions: scans.reduce((n, s) => n + s.revisions.length, 0),
+      blobs: blobs.count,
+      marked: marking.marked.size,
+    },
+    deleted: emptyDeletions(),
+    keptForAge: { manifests: [...marking.keptForAge], blobs: [], uploads: [] },
+    findings,
+    errors: ctx.errors,
+    durations: clock.durations,
+  };
+  // The candidates say all the sweep needs from the mark set: let it go before the sweep builds its sets.
   marking.marked.clear();
+  const sweepContext = {
+    layout,
+    storage,
+    findings,
+    errors: ctx.errors,
+    age,
+    dryRun: opts.dryRun,
+    allow: opts.allow,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    realFolders: new Map<string, boolean>(),
+  };
+  const sweepInput = {
+    scans,
+    untagged: marking.untagged,
+    referencedBy: opts.pruneLayerLinks ? marking.referencedBy : undefined,
+    blobs: blobs.prefixes,
+    blobCandidates,
+    staleUploadsBefore: opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge,
+    removeEmptyRepositories: opts.removeEmptyRepositories,
+  };
   try {
-    await timed('sweep-manifests', () => sweepManifests(sweep, scans, marking.untagged, deleted.manifests));
-    await timed('sweep-blobs', () => sweepBlobs(sweep, blobCandidates, deleted.blobs, keptForAge.blobs));
-    const left = blobsLeft(blobs.prefixes, deleted.blobs);
-    await timed('sweep-layer-links', () => sweepLayerLinks(sweep, scans, (digest) => left.has(digest), marking.referencedBy, deleted.layerLinks));
-    await timed('sweep-tag-history', () => sweepTagHistory(sweep, scans, deleted.manifests, deleted.tagHistory));
-    await timed('sweep-uploads', () => sweepUploads(sweep, scans, deleted.uploads, keptForAge.uploads));
-    await timed('sweep-repositories', () => sweepRepositories(sweep, scans, deleted.manifests, deleted.uploads, deleted.repositories));
+    await sweep(sweepContext, sweepInput, tally, (phase, work) => clock.time(phase, work));
   } catch (error) {
     if (opts.signal?.aborted) {
-      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: buildReport(state) });
+      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: buildReport(tally) });
     }
     throw error;
   }
-  return buildReport(state);
-}
-
-/** The blobs listed and not deleted: one set, without a copy of the listing on the way. */
-function blobsLeft(prefixes: readonly BlobPrefix[], deleted: readonly DeletedBlob[]): Set<Digest> {
-  const left = new Set<Digest>();
-  for (const prefix of prefixes) for (const digest of prefix.digests) left.add(digest);
-  for (const blob of deleted) left.delete(blob.digest);
-  return left;
+  return buildReport(tally);
 }
 
 /** Signs of a running registry: warnings, or with `strict` a refusal before any deletion. */
-function checkActivity(ctx: ScanContext, opts: NormalizedOptions, signs: readonly ActivitySign[]): void {
+function checkActivity(ctx: RunContext, signs: readonly ActivitySign[]): void {
   if (signs.length === 0) return;
-  if (opts.strict) {
+  if (ctx.opts.strict) {
     const problems = signs.map((s) => ({ code: 'registry_active', path: ctx.layout.relative(s.path), message: s.message }));
     throw new RegistryGcError('E_REGISTRY_ACTIVE', `the registry looks like it is running; stop it first (strict mode); nothing was deleted`, problems);
   }

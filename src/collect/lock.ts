@@ -8,11 +8,12 @@
  * whose holder is alive, or that was written on another host (whose pids we
  * cannot check), is never taken over: the second run fails and names it.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import { errorCode, RegistryGcError } from '../report/errors.js';
-import type { Findings } from '../report/findings.js';
+import { RegistryGcError } from '../report/errors.js';
+import { errorCode } from '../storage/errno.js';
 import type { RegistryLayout } from '../registry/layout.js';
+import type { Findings } from '../report/findings.js';
+import type { Storage } from '../storage/storage.js';
 
 export interface LockHolder {
   readonly pid: number;
@@ -22,7 +23,7 @@ export interface LockHolder {
 
 export interface Lock {
   readonly path: string;
-  release(): void;
+  release(): Promise<void>;
 }
 
 function isAlive(pid: number): boolean {
@@ -35,9 +36,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function readHolder(file: string): LockHolder | undefined {
+async function readHolder(storage: Storage, file: string): Promise<LockHolder | undefined> {
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    const parsed = JSON.parse(await storage.lockFiles.read(file)) as Partial<LockHolder>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.startedAt === 'string') {
       return { pid: parsed.pid, host: parsed.host, startedAt: parsed.startedAt };
     }
@@ -51,9 +52,9 @@ function describeHolder(holder: LockHolder | undefined): string {
   return holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}` : 'an unknown holder (the lock file is unreadable)';
 }
 
-function tryCreate(file: string, holder: LockHolder): boolean {
+async function tryCreate(storage: Storage, file: string, holder: LockHolder): Promise<boolean> {
   try {
-    fs.writeFileSync(file, `${JSON.stringify(holder)}\n`, { flag: 'wx' });
+    await storage.lockFiles.create(file, `${JSON.stringify(holder)}\n`);
     return true;
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return false;
@@ -62,20 +63,20 @@ function tryCreate(file: string, holder: LockHolder): boolean {
 }
 
 /** Takes the lock or throws E_LOCKED naming the holder. */
-export function acquireLock(layout: RegistryLayout, findings: Findings): Lock {
+export async function acquireLock(layout: RegistryLayout, storage: Storage, findings: Findings): Promise<Lock> {
   const file = layout.lockFile;
   const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (tryCreate(file, me)) {
+    if (await tryCreate(storage, file, me)) {
       return {
         path: file,
-        release: () => {
+        release: async () => {
           // Only our own lock: a lock someone took over from us is theirs now.
-          if (readHolder(file)?.pid === me.pid) fs.rmSync(file, { force: true });
+          if ((await readHolder(storage, file))?.pid === me.pid) await storage.lockFiles.remove(file);
         },
       };
     }
-    const holder = readHolder(file);
+    const holder = await readHolder(storage, file);
     const stale = holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !isAlive(holder.pid);
     if (!stale) {
       throw new RegistryGcError('E_LOCKED', `another registry-gc holds ${file}: ${describeHolder(holder)}. If no collector runs, remove the file and retry.`, [
@@ -84,17 +85,17 @@ export function acquireLock(layout: RegistryLayout, findings: Findings): Lock {
     }
     const aside = `${file}.stale-${me.pid}`;
     try {
-      fs.renameSync(file, aside);
+      await storage.lockFiles.rename(file, aside);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') continue; // another collector took it over first; try again
       throw error;
     }
-    if (readHolder(aside)?.pid !== holder.pid) {
+    if ((await readHolder(storage, aside))?.pid !== holder.pid) {
       // We moved a fresh lock that a racer had just written: put it back and give way.
-      fs.renameSync(aside, file);
+      await storage.lockFiles.rename(aside, file);
       continue;
     }
-    fs.rmSync(aside, { force: true });
+    await storage.lockFiles.remove(aside);
     findings.warn('stale_lock', file, `took over a lock left by ${describeHolder(holder)}, which is no longer running`);
   }
   throw new RegistryGcError('E_LOCKED', `could not take the lock ${file}: other collectors keep taking it`);

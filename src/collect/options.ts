@@ -6,7 +6,9 @@ import os from 'node:os';
 import type { AllowDeletion } from '../report/candidate.js';
 import { parseDuration } from '../registry/duration.js';
 import { RegistryGcError } from '../report/errors.js';
-import { nodeFileSystem, type FileSystem } from '../storage/file-system.js';
+import { storageOfFileSystem, type FileSystem } from '../storage/file-system.js';
+import { nodeStorage } from '../storage/node-storage.js';
+import type { Storage } from '../storage/storage.js';
 import type { Phase } from '../report/report.js';
 
 export interface ProgressEvent {
@@ -83,8 +85,17 @@ export interface CollectOptions {
   strict?: boolean;
   /** The time uploads are aged against. @default the current time */
   now?: Date;
-  /** File-system seam, for fault injection in tests. @default node:fs */
+  /**
+   * A synchronous file system to read and remove through, for fault
+   * injection in tests; it scans on the calling thread. @default node:fs
+   */
   fileSystem?: FileSystem;
+  /**
+   * The storage seam itself (experimental: its shape may change when an
+   * object-store backend lands). Takes precedence over `fileSystem`.
+   * @default the registry's filesystem driver on node:fs
+   */
+  storage?: Storage;
   /**
    * Consulted for each candidate right before it would go; false keeps it.
    * A kept untagged manifest is kept during marking, with all it needs.
@@ -110,8 +121,8 @@ export interface NormalizedOptions {
   readonly minAge: number;
   readonly strict: boolean;
   readonly now: Date;
-  readonly fileSystem: FileSystem;
-  readonly allow?: AllowDeletion | undefined;
+  readonly storage: Storage;
+  readonly allow: AllowDeletion | undefined;
 }
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -161,7 +172,7 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     keepUploads: options.keepUploads ?? false,
     removeEmptyRepositories: options.removeEmptyRepositories ?? false,
     now: validDate(options.now),
-    fileSystem: options.fileSystem ?? nodeFileSystem,
+    storage: options.storage ?? (options.fileSystem === undefined ? nodeStorage : storageOfFileSystem(options.fileSystem)),
     allow: options.allow,
   };
 }

@@ -11,6 +11,7 @@ import type { Target } from '../config/config.js';
 import { RegistryGcError } from '../report/errors.js';
 import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
 import { formatApplyReport, formatPlan } from '../text/plan.js';
+import { DECIDING_OPTIONS } from '../plan/options.js';
 import { USAGE } from './usage.js';
 
 /**
@@ -77,7 +78,7 @@ export async function planCommand(args: string[], values: Values, concurrency: n
 }
 
 /** Flags that decide what is garbage: apply takes them from the plan, never from the command line. */
-const PLAN_DECIDES = ['delete-untagged', 'upload-age', 'keep-uploads', 'prune-layer-links', 'remove-empty-repositories', 'min-age'] as const;
+const PLAN_DECIDES = DECIDING_OPTIONS.flatMap(({ flag }) => (flag === undefined ? [] : [flag as keyof Values]));
 
 /** `registry-gc apply PLAN [ROOT|CONFIG] [--dry-run] [--json] [-o FILE]`. */
 export async function applyCommand(args: string[], values: Values, concurrency: number | undefined, io: Io, signal?: AbortSignal): Promise<number> {

@@ -1,9 +1,4 @@
-/**
- * The help text and the version. The version is read from package.json at
- * run time (one level above dist/ or src/), so it can never disagree with
- * the package that was installed.
- */
-import { readFileSync } from 'node:fs';
+/** The help text of the command line. */
 
 export const USAGE = `usage: registry-gc [options] ROOT|CONFIG
        registry-gc plan [options] ROOT|CONFIG -o PLAN
@@ -70,9 +65,3 @@ examples:
   registry-gc plan -m /var/lib/registry -o plan.json
   registry-gc apply --dry-run plan.json /var/lib/registry
   registry-gc apply plan.json /var/lib/registry`;
-
-export function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  const version: unknown = (JSON.parse(text) as Record<string, unknown>)['version'];
-  return typeof version === 'string' ? version : 'unknown';
-}

@@ -14,7 +14,7 @@
  * revision that could be a referrer) is a problem: the run must then fail
  * before deleting. A manifest whose blob is already gone is only a warning.
  */
-import type { AllowDeletion } from '../report/candidate.js';
+import { mayDelete, type AllowDeletion } from '../report/candidate.js';
 import type { Digest } from '../registry/digest.js';
 import type { Findings } from '../report/findings.js';
 import type { RegistryLayout } from '../registry/layout.js';
@@ -127,7 +127,7 @@ export function mark(
     }
     // Untagged revisions that may not go (applyPlan: not in the plan) are roots too, before referrers.
     for (const digest of scan.revisions) {
-      if (!kept.has(digest) && allow?.({ kind: 'manifest', repository: scan.name, digest }) === false) keep(digest, 'revision');
+      if (!kept.has(digest) && !mayDelete(allow, { kind: 'manifest', repository: scan.name, digest })) keep(digest, 'revision');
     }
     // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
     let candidates = scan.revisions.filter((d) => !kept.has(d));

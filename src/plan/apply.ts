@@ -13,16 +13,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AllowDeletion } from '../report/candidate.js';
-import { splitDigest } from '../registry/digest.js';
 import type { Problem } from '../report/errors.js';
-import { nodeFileSystem, type FileSystem } from '../storage/file-system.js';
+import { storageOfFileSystem, type FileSystem } from '../storage/file-system.js';
+import { nodeStorage } from '../storage/node-storage.js';
+import type { Storage } from '../storage/storage.js';
 import { collectGarbage } from '../collect/collect-garbage.js';
 import { RegistryLayout } from '../registry/layout.js';
 import type { CollectOptions, ProgressEvent } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
-import { candidateKey, identity, itemsOf, keysOf } from './fingerprint.js';
+import { itemsOf, keysOf } from './fingerprint.js';
+import { candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
 import { deletedKeys, exists, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
-import { PLAN_CATEGORIES, type PlanCategory, type PlanItems, type PlannedItem, type PlannedManifest, type PlannedTagHistoryEntry, type PlannedUpload, type PlanOptions } from './types.js';
+import type { PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanOptions } from './types.js';
+import { deletedBytes } from '../report/queries.js';
 import type { Report } from '../report/report.js';
 
 export interface ApplyOptions {
@@ -38,6 +41,8 @@ export interface ApplyOptions {
   /** The time uploads and minAge are judged against. @default the current time */
   now?: Date;
   fileSystem?: FileSystem;
+  /** The storage seam (experimental), as CollectOptions.storage. */
+  storage?: Storage;
 }
 
 /**
@@ -92,53 +97,16 @@ function sameFolder(a: string, b: string): boolean {
   }
 }
 
-/** Where each item lives, for "is it still there" and for matching problems to it. */
-function locate(layout: RegistryLayout, category: PlanCategory, item: PlannedItem): { dir: string; marker: string } {
-  const i = item as PlannedTagHistoryEntry & Omit<PlannedUpload, 'reason'>;
-  switch (category) {
-    case 'manifests':
-      return { dir: layout.revisionDir(i.repository, i.digest), marker: layout.revisionLink(i.repository, i.digest) };
-    case 'blobs':
-      return { dir: layout.blobDir(i.digest), marker: layout.blobDir(i.digest) };
-    case 'layerLinks':
-      return { dir: layout.layerLinkDir(i.repository, i.digest), marker: layout.layerLinkDir(i.repository, i.digest) };
-    case 'tagHistory':
-      return { dir: layout.tagIndexEntryDir(i.repository, i.tag, i.digest), marker: layout.tagIndexEntryDir(i.repository, i.tag, i.digest) };
-    case 'uploads':
-      return { dir: layout.uploadDir(i.repository, i.id), marker: layout.uploadDir(i.repository, i.id) };
-    case 'repositories':
-      return { dir: layout.repositoryDir(i.repository), marker: layout.repositoryDir(i.repository) };
-  }
-}
-
 /** Problems about an item: below its folder, or (a manifest) one of its tag-history entries. */
 function problemsAbout(layout: RegistryLayout, category: PlanCategory, item: PlannedItem, dir: string, problems: readonly Problem[]): Problem[] {
   const rel = layout.relative(dir);
   const under = (p: Problem) => p.path === rel || p.path.startsWith(`${rel}/`);
   if (category !== 'manifests') return problems.filter(under);
   const m = item as PlannedManifest;
-  const { algorithm, hex } = splitDigest(m.digest);
   const tags = `${layout.relative(layout.tagsDir(m.repository))}/`;
-  return problems.filter((p) => under(p) || (p.path.startsWith(tags) && p.path.includes(`/index/${algorithm}/${hex}`)));
+  const entry = layout.tagHistoryEntrySuffix(m.digest);
+  return problems.filter((p) => under(p) || (p.path.startsWith(tags) && p.path.includes(entry)));
 }
-
-const KEPT_MESSAGE: { readonly [C in PlanCategory]: string } = {
-  manifests: 'a tag, a kept index or a kept subject reaches it now',
-  blobs: 'a kept manifest references it now',
-  layerLinks: 'its blob stays now (or a kept manifest of the repository references it)',
-  tagHistory: 'it names a revision of the repository now, or the tag points at it',
-  uploads: 'its startedat is not what the plan saw (another upload under this id, or unreadable)',
-  repositories: 'the repository holds a tag, a revision or an upload now',
-};
-
-const NEEDED_MESSAGE: { readonly [C in PlanCategory]: string } = {
-  manifests: 'a manifest that stays (not in the plan, or skipped) names it as a child, or it is a referrer of one',
-  blobs: 'a manifest that stays (not in the plan, or skipped) references it',
-  layerLinks: 'its blob stays, because something that stays needs it',
-  tagHistory: 'its manifest stays',
-  uploads: 'the run kept it',
-  repositories: 'something in it stays (not in the plan, or skipped)',
-};
 
 /** Applies a plan: see the module comment. Throws like collectGarbage (fail closed), or E_INVALID_PLAN. */
 export async function applyPlan(planInput: unknown, options: ApplyOptions = {}): Promise<ApplyReport> {
@@ -146,38 +114,33 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
   if (options.root !== undefined && !sameFolder(plan.root, options.root)) {
     throw invalidPlan(`this plan is for ${plan.root}, not for ${path.resolve(options.root)}: make a plan of this registry first`);
   }
-  const fileSystem = options.fileSystem ?? nodeFileSystem;
+  const storage = options.storage ?? (options.fileSystem === undefined ? nodeStorage : storageOfFileSystem(options.fileSystem));
   const base: CollectOptions = {
-    deleteUntagged: plan.options.deleteUntagged,
-    pruneLayerLinks: plan.options.pruneLayerLinks,
-    removeEmptyRepositories: plan.options.removeEmptyRepositories,
-    keepUploads: plan.options.keepUploads,
-    uploadAge: plan.options.uploadAge,
-    minAge: plan.options.minAge,
-    maxManifestBytes: plan.options.maxManifestBytes,
+    // Exactly the options the plan was made with (plan/options.ts).
+    ...plan.options,
     concurrency: options.concurrency,
     signal: options.signal,
     onProgress: options.onProgress,
     strict: options.strict,
     now: options.now ?? new Date(),
-    fileSystem,
+    storage,
   };
   const layout = new RegistryLayout(plan.root);
 
   // 1. A fresh mark of the tree as it is now: what would a run delete?
   const fresh = await collectGarbage(plan.root, { ...base, dryRun: true });
-  const freshItems = itemsOfReport(fresh, layout, plan.options.pruneLayerLinks, fileSystem);
+  const freshItems = await itemsOfReport(fresh, layout, plan.options.pruneLayerLinks, storage);
   const freshKeys = keysOf(freshItems);
   const planned = keysOf(plan.items);
   const approved = new Set([...planned].filter((key) => freshKeys.has(key)));
 
   // 2. The run that deletes: only approved candidates may go; the rest stay, with what they need.
-  const allow: AllowDeletion = (candidate) => approved.has(candidateKey(candidate));
+  const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
   const report = await collectGarbage(plan.root, { ...base, dryRun: options.dryRun ?? false, allow });
 
   const done = deletedKeys(report);
   const young = new Set([...keptForAgeKeys(fresh), ...keptForAgeKeys(report)]);
-  const deleted: { [C in PlanCategory]: PlannedItem[] } = { manifests: [], blobs: [], layerLinks: [], tagHistory: [], uploads: [], repositories: [] };
+  const deleted = Object.fromEntries(CATEGORIES.map((c) => [c, [] as PlannedItem[]])) as { [C in PlanCategory]: PlannedItem[] };
   const skipped: SkippedItem[] = [];
   for (const [category, item] of itemsOf(plan.items)) {
     const key = identity(category, item);
@@ -186,24 +149,24 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
       continue;
     }
     const skip = (reason: SkipReason, message: string) => skipped.push({ category, item, reason, message });
-    const { dir, marker } = locate(layout, category, item);
+    const { dir, marker } = KINDS[category].where(layout, item);
     if (young.has(key)) {
       skip('kept-for-age', 'younger than minAge now');
     } else if (approved.has(key)) {
       const failure = problemsAbout(layout, category, item, dir, report.errors)[0];
       if (failure) skip('failed', failure.message);
-      else skip('needed-by-kept-item', NEEDED_MESSAGE[category]);
-    } else if (!exists(fileSystem, marker)) {
+      else skip('needed-by-kept-item', KINDS[category].neededBecause);
+    } else if (!(await exists(storage, marker))) {
       skip('gone', category === 'manifests' ? 'no longer a revision of the repository (deleted meanwhile)' : 'already gone');
     } else {
       const warning = problemsAbout(layout, category, item, dir, fresh.warnings)[0];
-      if (category === 'uploads' || (warning && category !== 'repositories')) skip('changed', warning?.message ?? KEPT_MESSAGE.uploads);
-      else if (category === 'repositories') skip('no-longer-empty', KEPT_MESSAGE.repositories);
-      else skip('no-longer-unreferenced', KEPT_MESSAGE[category]);
+      if (category === 'uploads' || (warning && category !== 'repositories')) skip('changed', warning?.message ?? KINDS.uploads.keptBecause);
+      else if (category === 'repositories') skip('no-longer-empty', KINDS.repositories.keptBecause);
+      else skip('no-longer-unreferenced', KINDS[category].keptBecause);
     }
   }
   const notInPlan = Object.fromEntries(
-    PLAN_CATEGORIES.map((c) => [c, (freshItems[c] as readonly PlannedItem[]).filter((item) => !planned.has(identity(c, item)))]),
+    CATEGORIES.map((c) => [c, (freshItems[c] as readonly PlannedItem[]).filter((item) => !planned.has(identity(c, item)))]),
   ) as unknown as PlanItems;
 
   return {
@@ -217,7 +180,7 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
       ...totalsOf(plan.items),
     },
     deleted: deleted as unknown as PlanItems,
-    deletedBytes: report.blobs.deletedBytes + report.uploads.deletedBytes,
+    deletedBytes: deletedBytes(report),
     skipped,
     notInPlan,
     report,

@@ -10,6 +10,8 @@ import { isDigest } from '../registry/digest.js';
 import { RegistryGcError, type Problem } from '../report/errors.js';
 import { isRepositoryName } from '../registry/names.js';
 import { fingerprintCategories, planSha256 } from './fingerprint.js';
+import { KINDS, type ItemField } from '../report/kinds.js';
+import { invalidOption } from './options.js';
 import { PLAN_CATEGORIES, PLAN_FORMAT, PLAN_FORMAT_VERSION, type Plan, type PlanCategory, type PlanItems } from './types.js';
 
 /** Every refusal of a plan is E_INVALID_PLAN: a usage error (the CLI exits 2), not a failed run. */
@@ -27,18 +29,24 @@ const isCount = (value: unknown): value is number => typeof value === 'number' &
 const isPlainComponent = (value: unknown): value is string =>
   typeof value === 'string' && value !== '' && value !== '.' && value !== '..' && !/[/\\\0]/.test(value);
 
-/** Field checks of each category's items; reasons are checked against the allowed ones. */
-const ITEM_FIELDS: { readonly [C in PlanCategory]: Readonly<Record<string, (value: unknown) => boolean>> } = {
-  manifests: { repository: isRepositoryNameValue, digest: isDigest, reason: (v) => v === 'untagged' },
-  blobs: { digest: isDigest, size: isCount, reason: (v) => v === 'unreferenced' },
-  layerLinks: { repository: isRepositoryNameValue, digest: isDigest, reason: (v) => v === 'blob-deleted' || v === 'blob-missing' || v === 'unreferenced-in-repository' },
-  tagHistory: { repository: isRepositoryNameValue, tag: isPlainComponent, digest: isDigest, reason: (v) => v === 'not-a-revision' },
-  uploads: { repository: isRepositoryNameValue, id: isPlainComponent, size: isCount, startedAt: (v) => typeof v === 'string', reason: (v) => v === 'stale' },
-  repositories: { repository: isRepositoryNameValue, reason: (v) => v === 'empty' },
+/** The check of each field an item can have; `reason` is checked against its kind's reasons. */
+const FIELD_CHECKS: Readonly<Record<Exclude<ItemField, 'reason'>, (value: unknown) => boolean>> = {
+  repository: (v) => typeof v === 'string' && isRepositoryName(v),
+  digest: isDigest,
+  tag: isPlainComponent,
+  id: isPlainComponent,
+  startedAt: (v) => typeof v === 'string',
+  size: isCount,
 };
 
-function isRepositoryNameValue(value: unknown): boolean {
-  return typeof value === 'string' && isRepositoryName(value);
+/** The fields of a category's items: those of its identity and of its fingerprint line. */
+function fieldsOf(category: PlanCategory): ItemField[] {
+  return [...new Set([...KINDS[category].identity, ...KINDS[category].fingerprint])];
+}
+
+function validField(category: PlanCategory, field: ItemField, value: unknown): boolean {
+  if (field === 'reason') return typeof value === 'string' && KINDS[category].reasons.includes(value);
+  return FIELD_CHECKS[field](value);
 }
 
 function checkItems(value: unknown): PlanItems {
@@ -56,8 +64,8 @@ function checkItems(value: unknown): PlanItems {
         problems.push({ code: 'plan_invalid', path: where, message: 'not an object' });
         return;
       }
-      for (const [field, valid] of Object.entries(ITEM_FIELDS[category])) {
-        if (!valid(item[field])) problems.push({ code: 'plan_invalid', path: `${where}.${field}`, message: `invalid value ${JSON.stringify(item[field])?.slice(0, 80)}` });
+      for (const field of fieldsOf(category)) {
+        if (!validField(category, field, item[field])) problems.push({ code: 'plan_invalid', path: `${where}.${field}`, message: `invalid value ${JSON.stringify(item[field])?.slice(0, 80)}` });
       }
     });
   }
@@ -78,11 +86,9 @@ export function parsePlan(value: unknown): Plan {
   if (typeof root !== 'string' || !path.isAbsolute(root)) throw invalidPlan('the plan names no absolute root');
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw invalidPlan('the plan has no valid createdAt');
   if (typeof registryGcVersion !== 'string') throw invalidPlan('the plan has no registryGcVersion');
-  const booleans = ['deleteUntagged', 'pruneLayerLinks', 'removeEmptyRepositories', 'keepUploads'];
-  if (!isObject(options) || !booleans.every((k) => typeof options[k] === 'boolean') || !['uploadAge', 'minAge'].every((k) => isCount(options[k]))) {
-    throw invalidPlan('the plan\'s options are not valid');
-  }
-  if (!isCount(options['maxManifestBytes']) || options['maxManifestBytes'] < 1) throw invalidPlan('the plan\'s options are not valid (maxManifestBytes)');
+  if (!isObject(options)) throw invalidPlan('the plan\'s options are not valid');
+  const badOption = invalidOption(options);
+  if (badOption !== undefined) throw invalidPlan(`the plan's options are not valid (${badOption})`);
   if (!isObject(scanned) || !['repositories', 'tags', 'manifests', 'blobs', 'markedDigests'].every((k) => isCount(scanned[k]))) {
     throw invalidPlan('the plan\'s scanned counts are not valid');
   }

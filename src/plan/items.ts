@@ -5,64 +5,58 @@
  * run with the plan, so both read reports the same way.
  */
 import type { Digest } from '../registry/digest.js';
-import { errorCode } from '../report/errors.js';
-import type { FileSystem } from '../storage/file-system.js';
 import type { RegistryLayout } from '../registry/layout.js';
-import { identity, itemsOf } from './fingerprint.js';
-import type { LayerLinkReason, PlanItems } from './types.js';
+import { CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
 import type { Report } from '../report/report.js';
+import { errorCode } from '../storage/errno.js';
+import type { Storage } from '../storage/storage.js';
+import { itemsOf } from './fingerprint.js';
+import type { LayerLinkReason, PlanItems } from './types.js';
 
-/** A plan's totals: its items, and the bytes of its blobs and uploads (the only items with a size). */
+/** A plan's totals: its items, and the bytes of the kinds that have a size. */
 export function totalsOf(items: PlanItems): { items: number; bytes: number } {
-  const sum = (list: readonly { size: number }[]) => list.reduce((n, x) => n + x.size, 0);
-  return { items: itemsOf(items).length, bytes: sum(items.blobs) + sum(items.uploads) };
+  const bytes = CATEGORIES.filter((c) => KINDS[c].sized).reduce((n, c) => n + items[c].reduce((m, item) => m + ('size' in item ? item.size : 0), 0), 0);
+  return { items: itemsOf(items).length, bytes };
 }
 
-/** Whether `target` is there: one that cannot be read is not known to be gone. */
-export function exists(fileSystem: FileSystem, target: string): boolean {
-  try {
-    fileSystem.entry(target);
-    return true;
-  } catch (error) {
-    const code = errorCode(error);
-    return code !== 'ENOENT' && code !== 'ENOTDIR';
-  }
+/** Whether `target` is there: one that cannot be inspected is not known to be gone. */
+export async function exists(storage: Storage, target: string): Promise<boolean> {
+  const [outcome] = await storage.inspect([target]);
+  if (outcome!.ok) return true;
+  const code = errorCode(outcome!.error);
+  return code !== 'ENOENT' && code !== 'ENOTDIR';
 }
 
 /** The deletions of a dry run as plan items, each with its reason. */
-export function itemsOfReport(report: Report, layout: RegistryLayout, pruneLayerLinks: boolean, fileSystem: FileSystem): PlanItems {
+export async function itemsOfReport(report: Report, layout: RegistryLayout, pruneLayerLinks: boolean, storage: Storage): Promise<PlanItems> {
   const deletedBlobs = new Set<string>(report.blobs.deleted.map((b) => b.digest));
-  const linkReason = (digest: Digest): LayerLinkReason => {
+  const linkReason = async (digest: Digest): Promise<LayerLinkReason> => {
     if (deletedBlobs.has(digest)) return 'blob-deleted';
-    if (!pruneLayerLinks || !exists(fileSystem, layout.blobDir(digest))) return 'blob-missing';
+    if (!pruneLayerLinks || !(await exists(storage, layout.blobDir(digest)))) return 'blob-missing';
     return 'unreferenced-in-repository';
   };
-  return {
-    manifests: report.manifests.deleted.map(({ repository, digest }) => ({ repository, digest, reason: 'untagged' as const })),
-    blobs: report.blobs.deleted.map(({ digest, size }) => ({ digest, size, reason: 'unreferenced' as const })),
-    layerLinks: report.layerLinks.deleted.map(({ repository, digest }) => ({ repository, digest, reason: linkReason(digest) })),
-    tagHistory: report.tagHistory.deleted.map(({ repository, tag, digest }) => ({ repository, tag, digest, reason: 'not-a-revision' as const })),
-    uploads: report.uploads.deleted.map(({ repository, id, size, startedAt }) => ({ repository, id, size, startedAt, reason: 'stale' as const })),
-    repositories: report.repositories.deleted.map(({ repository }) => ({ repository, reason: 'empty' as const })),
-  };
+  const items = Object.fromEntries(CATEGORIES.map((c) => [c, [] as object[]])) as Record<Category, object[]>;
+  for (const category of CATEGORIES) {
+    for (const item of report[category].deleted) {
+      // Every kind but layer links has one reason: its kind's first.
+      const reason = category === 'layerLinks' ? await linkReason((item as { digest: Digest }).digest) : KINDS[category].reasons[0];
+      items[category].push({ ...item, reason });
+    }
+  }
+  return items as unknown as PlanItems;
 }
 
 /** Identities of what a report deleted (reasons are not needed to compare). */
 export function deletedKeys(report: Report): Set<string> {
-  const keys = new Set<string>();
-  for (const m of report.manifests.deleted) keys.add(identity('manifests', m));
-  for (const b of report.blobs.deleted) keys.add(identity('blobs', b));
-  for (const l of report.layerLinks.deleted) keys.add(identity('layerLinks', l));
-  for (const t of report.tagHistory.deleted) keys.add(identity('tagHistory', t));
-  for (const u of report.uploads.deleted) keys.add(identity('uploads', u));
-  for (const r of report.repositories.deleted) keys.add(identity('repositories', r));
-  return keys;
+  return new Set(CATEGORIES.flatMap((c) => (report[c].deleted as readonly object[]).map((item) => identity(c, item))));
 }
 
+/** Identities of what a report kept for age (the kinds that minAge keeps). */
 export function keptForAgeKeys(report: Report): Set<string> {
-  return new Set([
-    ...report.manifests.keptForAge.map((m) => identity('manifests', m)),
-    ...report.blobs.keptForAge.map((b) => identity('blobs', b)),
-    ...report.uploads.keptForAge.map((u) => identity('uploads', u)),
-  ]);
+  return new Set(
+    CATEGORIES.flatMap((c) => {
+      const part = report[c] as { keptForAge?: readonly object[] };
+      return (part.keptForAge ?? []).map((item) => identity(c, item));
+    }),
+  );
 }

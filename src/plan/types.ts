@@ -5,14 +5,15 @@
  * one definition, and none of them depends on the code of another for it.
  */
 import type { Digest } from '../registry/digest.js';
+import { CATEGORIES, type Category } from '../report/kinds.js';
 import type { Warning } from '../report/report.js';
 
 export const PLAN_FORMAT = 'registry-gc-plan';
 export const PLAN_FORMAT_VERSION = 1;
 
-/** The categories of a plan, in the order a run deletes them (spec §4). */
-export const PLAN_CATEGORIES = ['manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const;
-export type PlanCategory = (typeof PLAN_CATEGORIES)[number];
+/** The categories of a plan: the deletable kinds (report/kinds.ts), in the order a run deletes them (spec §4). */
+export const PLAN_CATEGORIES = CATEGORIES;
+export type PlanCategory = Category;
 
 /** An untagged revision (`deleteUntagged`); its tag-history entries go with it. */
 export interface PlannedManifest {
@@ -69,6 +70,10 @@ export interface PlanItems {
   readonly uploads: readonly PlannedUpload[];
   readonly repositories: readonly PlannedRepository[];
 }
+
+/** A plan lists every category, each item as the report names it, with a reason. */
+type AssertCategories<T extends { readonly [C in Category]: readonly unknown[] }> = T;
+export type CheckedPlanItems = AssertCategories<PlanItems>;
 
 export type PlannedItem = PlanItems[PlanCategory][number];
 

@@ -10,6 +10,7 @@
  *   repositories/<name>/_manifests/tags/<tag>/current/link
  *   repositories/<name>/_manifests/tags/<tag>/index/<alg>/<hex>/link
  *   repositories/<name>/_uploads/<id>/{data,startedat,hashstates/...}
+ *   registry-gc.lock                          (this collector's lock)
  */
 import path from 'node:path';
 import { splitDigest, type Algorithm, type Digest } from './digest.js';
@@ -30,6 +31,22 @@ const NOT_CLEAN = /\/\.\.?(?:\/|$)|\/\/|\/$|\0/;
 
 /** Folder names inside a repository that make it a repository. */
 export const REPOSITORY_MARKERS = ['_manifests', '_layers', '_uploads'] as const;
+export type RepositoryMarker = (typeof REPOSITORY_MARKERS)[number];
+
+/** The folders of `_manifests`. */
+export const MANIFEST_PARTS = ['revisions', 'tags'] as const;
+
+/** The folders of `v2` that are walked through (a link there stops the run at once). */
+export const V2_FOLDERS = ['blobs', 'repositories'] as const;
+
+/**
+ * The algorithm the registry writes its own folders under: a tag's history
+ * (`index/sha256`), and the revision and layer-link folders a push changes.
+ */
+export const REGISTRY_ALGORITHM: Algorithm = 'sha256';
+
+/** The file in an upload folder that says when it started; it goes last. */
+export const UPLOAD_STARTED_AT = 'startedat';
 
 export class RegistryLayout {
   /** The registry's `rootdirectory`, absolute. */
@@ -42,8 +59,8 @@ export class RegistryLayout {
   constructor(root: string) {
     this.root = path.resolve(root);
     this.v2 = path.join(this.root, 'docker', 'registry', 'v2');
-    this.blobsDir = join(this.v2, 'blobs');
-    this.repositoriesDir = join(this.v2, 'repositories');
+    this.blobsDir = join(this.v2, V2_FOLDERS[0]);
+    this.repositoriesDir = join(this.v2, V2_FOLDERS[1]);
     this.v2Prefix = this.v2 + path.sep;
   }
 
@@ -64,6 +81,11 @@ export class RegistryLayout {
 
   blobAlgorithmDir(algorithm: Algorithm): string {
     return join(this.blobsDir, algorithm);
+  }
+
+  /** The 256 prefix folders of an algorithm, `00` to `ff`, whether they exist or not. */
+  blobPrefixDirs(algorithm: Algorithm): string[] {
+    return Array.from({ length: 256 }, (_, i) => this.blobPrefixDir(algorithm, i.toString(16).padStart(2, '0')));
   }
 
   blobPrefixDir(algorithm: Algorithm, prefix: string): string {
@@ -93,8 +115,21 @@ export class RegistryLayout {
     return dir;
   }
 
+  /** `_manifests`, `_layers` or `_uploads` of a repository. */
+  repositoryPart(name: string, marker: RepositoryMarker): string {
+    return join(this.repositoryDir(name), marker);
+  }
+
+  manifestsDir(name: string): string {
+    return join(this.repositoryDir(name), '_manifests');
+  }
+
   revisionsDir(name: string): string {
-    return join(this.repositoryDir(name), '_manifests', 'revisions');
+    return join(this.manifestsDir(name), 'revisions');
+  }
+
+  revisionAlgorithmDir(name: string, algorithm: Algorithm): string {
+    return join(this.revisionsDir(name), algorithm);
   }
 
   revisionDir(name: string, digest: Digest): string {
@@ -107,7 +142,7 @@ export class RegistryLayout {
   }
 
   tagsDir(name: string): string {
-    return join(this.repositoryDir(name), '_manifests', 'tags');
+    return join(this.manifestsDir(name), 'tags');
   }
 
   /** Tag folder names come from a directory listing; they are still checked for separators. */
@@ -124,9 +159,20 @@ export class RegistryLayout {
     return join(this.tagDir(name, tag), 'index');
   }
 
-  /** `index/<alg>`: the history of a tag, one folder per digest. */
-  tagHistoryDir(name: string, tag: string, algorithm: Algorithm): string {
-    return join(this.tagIndexDir(name, tag), algorithm);
+  /** `index/sha256`: the history of a tag, one folder per digest (the registry writes no other algorithm there). */
+  tagHistoryDir(name: string, tag: string): string {
+    return join(this.tagIndexDir(name, tag), REGISTRY_ALGORITHM);
+  }
+
+  /** The folders on the way from a tag to its history entries, which must be real folders before anything below goes. */
+  tagHistoryFolders(name: string, tag: string): string[] {
+    return [this.tagIndexDir(name, tag), this.tagHistoryDir(name, tag)];
+  }
+
+  /** The end of every tag-history entry path of `digest`, relative (`/index/<alg>/<hex>`), to match report paths. */
+  tagHistoryEntrySuffix(digest: Digest): string {
+    const { algorithm, hex } = splitDigest(digest);
+    return `/index/${algorithm}/${hex}`;
   }
 
   tagIndexEntryDir(name: string, tag: string, digest: Digest): string {
@@ -140,6 +186,10 @@ export class RegistryLayout {
 
   layersDir(name: string): string {
     return join(this.repositoryDir(name), '_layers');
+  }
+
+  layerAlgorithmDir(name: string, algorithm: Algorithm): string {
+    return join(this.layersDir(name), algorithm);
   }
 
   layerLinkDir(name: string, digest: Digest): string {
@@ -161,7 +211,7 @@ export class RegistryLayout {
   }
 
   uploadStartedAt(name: string, id: string): string {
-    return join(this.uploadDir(name, id), 'startedat');
+    return join(this.uploadDir(name, id), UPLOAD_STARTED_AT);
   }
 
   // Containment ----------------------------------------------------------------

@@ -4,8 +4,8 @@
  * never turned into a path.
  */
 import { isDigest, type Digest } from './digest.js';
-import { errorCode } from '../report/errors.js';
-import type { FileSystem } from '../storage/file-system.js';
+import { errorCode } from '../storage/errno.js';
+import type { Storage, TreeReader } from '../storage/storage.js';
 
 /** Longest valid link: "sha512:" and 128 hex. Anything longer is not a digest. */
 const MAX_LINK_BYTES = 7 + 128;
@@ -17,18 +17,31 @@ export type LinkRead =
   | { readonly state: 'symlink' }
   | { readonly state: 'unreadable'; readonly message: string };
 
-export function readLink(fs: FileSystem, file: string): LinkRead {
-  let content: string;
+export function readLink(reader: TreeReader, file: string): LinkRead {
   try {
-    content = fs.read(file, MAX_LINK_BYTES).toString('latin1');
+    return linkOf(reader.read(file, MAX_LINK_BYTES));
   } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT') return { state: 'missing' };
-    if (code === 'ELOOP') return { state: 'symlink' };
-    if (code === 'EFBIG') return { state: 'invalid', content: '(longer than any digest)' };
-    if (code === 'EISDIR') return { state: 'invalid', content: '(a directory)' };
-    if (code === 'ENOTREG') return { state: 'invalid', content: '(not a regular file)' };
-    return { state: 'unreadable', message: (error as Error).message };
+    return linkError(error);
   }
+}
+
+/** readLink through the storage seam, for the sweep's re-check right before a deletion. */
+export async function readLinkFrom(storage: Storage, file: string): Promise<LinkRead> {
+  const [outcome] = await storage.readFiles([file], MAX_LINK_BYTES);
+  return outcome!.ok ? linkOf(outcome!.value) : linkError(outcome!.error);
+}
+
+function linkOf(data: Buffer): LinkRead {
+  const content = data.toString('latin1');
   return isDigest(content) ? { state: 'ok', digest: content } : { state: 'invalid', content };
+}
+
+function linkError(error: unknown): LinkRead {
+  const code = errorCode(error);
+  if (code === 'ENOENT') return { state: 'missing' };
+  if (code === 'ELOOP') return { state: 'symlink' };
+  if (code === 'EFBIG') return { state: 'invalid', content: '(longer than any digest)' };
+  if (code === 'EISDIR') return { state: 'invalid', content: '(a directory)' };
+  if (code === 'ENOTREG') return { state: 'invalid', content: '(not a regular file)' };
+  return { state: 'unreadable', message: (error as Error).message };
 }

@@ -31,9 +31,6 @@ const KIND_BY_MEDIA_TYPE: Readonly<Record<string, ManifestKind>> = {
   [MediaType.ociArtifact]: 'oci-artifact',
 };
 
-/** The constants themselves, so that 200,000 parsed manifests do not hold 200,000 copies of a media type. */
-const KNOWN_MEDIA_TYPE = new Map<string, string>(Object.values(MediaType).map((type) => [type, type]));
-
 export interface ManifestReferences {
   readonly kind: ManifestKind;
   /** The declared media type, or undefined when the kind came from the shape. */
@@ -158,7 +155,7 @@ function references(manifest: Json): ManifestReferences {
 
   return {
     kind,
-    mediaType: typeof declared === 'string' ? KNOWN_MEDIA_TYPE.get(declared) : undefined,
+    mediaType: typeof declared === 'string' ? declared : undefined,
     blobs: [...new Set(blobs)],
     children: [...new Set(children)],
     subject,

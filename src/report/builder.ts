@@ -1,33 +1,15 @@
 /**
  * Assembles the report of a run from what each phase recorded: every array
- * sorted (spec §5), sizes summed, warnings and errors in a stable order.
+ * sorted (spec §5) by its kind's identity, sizes summed, warnings and errors
+ * in a stable order.
  */
 import type { Findings } from './findings.js';
-import type { RegistryLayout } from '../registry/layout.js';
-import type { NormalizedOptions } from '../collect/options.js';
-import {
-  byRepositoryThen,
-  byWarning,
-  compareStrings,
-  type DeletedBlob,
-  type DeletedLayerLink,
-  type DeletedManifest,
-  type DeletedRepository,
-  type DeletedTagHistoryEntry,
-  type DeletedUpload,
-  type Phase,
-  type Report,
-} from './report.js';
-import type { RepositoryScan } from '../scan/repository.js';
+import { CATEGORIES, KINDS, type Category, type DeletedItem } from './kinds.js';
+import { byWarning, compareStrings } from './order.js';
+import type { DeletedBlob, DeletedManifest, DeletedUpload, Phase, Report } from './report.js';
 
-export interface Deletions {
-  manifests: DeletedManifest[];
-  blobs: DeletedBlob[];
-  layerLinks: DeletedLayerLink[];
-  tagHistory: DeletedTagHistoryEntry[];
-  uploads: DeletedUpload[];
-  repositories: DeletedRepository[];
-}
+/** What each phase of the sweep deleted (in a dry run: would delete). */
+export type Deletions = { [C in Category]: DeletedItem<C>[] };
 
 /** What minAge kept that would otherwise have gone. */
 export interface KeptForAge {
@@ -36,47 +18,58 @@ export interface KeptForAge {
   uploads: DeletedUpload[];
 }
 
-export interface RunState {
-  layout: RegistryLayout;
-  opts: NormalizedOptions;
-  scans: readonly RepositoryScan[];
-  blobCount: number;
-  markedCount: number;
-  deleted: Deletions;
-  keptForAge: KeptForAge;
-  findings: Findings;
-  errors: Findings;
-  durations: Partial<Record<Phase, number>>;
+export function emptyDeletions(): Deletions {
+  return Object.fromEntries(CATEGORIES.map((c) => [c, []])) as unknown as Deletions;
 }
 
-/** Every array sorted (spec §5): repository, then digest, tag or id. */
-export function buildReport({ layout, opts, scans, blobCount, markedCount, deleted, keptForAge, findings, errors, durations }: RunState): Report {
-  const sum = (items: readonly { size: number }[]) => items.reduce((n, item) => n + item.size, 0);
+export interface RunTally {
+  readonly root: string;
+  readonly dryRun: boolean;
+  readonly deleteUntagged: boolean;
+  /** What the scan saw. */
+  readonly seen: { readonly repositories: number; readonly tags: number; readonly revisions: number; readonly blobs: number; readonly marked: number };
+  readonly deleted: Deletions;
+  readonly keptForAge: KeptForAge;
+  readonly findings: Findings;
+  readonly errors: Findings;
+  readonly durations: Partial<Record<Phase, number>>;
+}
+
+/** Items of a category in report order: by the fields of its identity. */
+function sorted<C extends Category>(category: C, items: readonly DeletedItem<C>[]): DeletedItem<C>[] {
+  const fields = KINDS[category].identity;
+  const key = (item: DeletedItem<C>) => fields.map((f) => String((item as unknown as Record<string, unknown>)[f] ?? ''));
+  return [...items].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) {
+      const order = compareStrings(ka[i]!, kb[i]!);
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+}
+
+const bytes = (items: readonly { size: number }[]) => items.reduce((n, item) => n + item.size, 0);
+
+export function buildReport({ root, dryRun, deleteUntagged, seen, deleted, keptForAge, findings, errors, durations }: RunTally): Report {
   return {
-    dryRun: opts.dryRun,
-    deleteUntagged: opts.deleteUntagged,
-    root: layout.root,
+    dryRun,
+    deleteUntagged,
+    root,
     blobs: {
-      total: blobCount,
-      marked: markedCount,
-      deleted: [...deleted.blobs].sort((a, b) => compareStrings(a.digest, b.digest)),
-      deletedBytes: sum(deleted.blobs),
-      keptForAge: [...keptForAge.blobs].sort((a, b) => compareStrings(a.digest, b.digest)),
+      total: seen.blobs,
+      marked: seen.marked,
+      deleted: sorted('blobs', deleted.blobs),
+      deletedBytes: bytes(deleted.blobs),
+      keptForAge: sorted('blobs', keptForAge.blobs),
     },
-    manifests: {
-      total: scans.reduce((n, s) => n + s.revisions.length, 0),
-      deleted: [...deleted.manifests].sort(byRepositoryThen((m) => m.digest)),
-      keptForAge: [...keptForAge.manifests].sort(byRepositoryThen((m) => m.digest)),
-    },
-    layerLinks: { deleted: [...deleted.layerLinks].sort(byRepositoryThen((l) => l.digest)) },
-    uploads: {
-      deleted: [...deleted.uploads].sort(byRepositoryThen((u) => u.id)),
-      deletedBytes: sum(deleted.uploads),
-      keptForAge: [...keptForAge.uploads].sort(byRepositoryThen((u) => u.id)),
-    },
-    tagHistory: { deleted: [...deleted.tagHistory].sort(byRepositoryThen((t) => `${t.tag}\0${t.digest}`)) },
-    repositories: { total: scans.length, deleted: [...deleted.repositories].sort(byRepositoryThen(() => '')) },
-    tags: { total: scans.reduce((n, s) => n + s.tags.length, 0) },
+    manifests: { total: seen.revisions, deleted: sorted('manifests', deleted.manifests), keptForAge: sorted('manifests', keptForAge.manifests) },
+    layerLinks: { deleted: sorted('layerLinks', deleted.layerLinks) },
+    uploads: { deleted: sorted('uploads', deleted.uploads), deletedBytes: bytes(deleted.uploads), keptForAge: sorted('uploads', keptForAge.uploads) },
+    tagHistory: { deleted: sorted('tagHistory', deleted.tagHistory) },
+    repositories: { total: seen.repositories, deleted: sorted('repositories', deleted.repositories) },
+    tags: { total: seen.tags },
     warnings: [...findings.warnings].sort(byWarning),
     errors: [...errors.problems].sort(byWarning),
     durations: { ...durations },

@@ -20,3 +20,12 @@ export type DeletionCandidate =
 
 /** Decides, right before a candidate goes, whether it may: false keeps it (and what it needs). */
 export type AllowDeletion = (candidate: DeletionCandidate) => boolean;
+
+/**
+ * The one place the hook is asked. Marking asks it for untagged manifests
+ * (one it refuses is a root, with all it needs); the sweep asks it for every
+ * other candidate right before its phase deletes (sweep/context.ts).
+ */
+export function mayDelete(allow: AllowDeletion | undefined, candidate: DeletionCandidate): boolean {
+  return allow?.(candidate) !== false;
+}

@@ -3,7 +3,9 @@
  * than on message text. `details` carries the machine-readable specifics
  * (for example every manifest that made marking uncertain).
  */
-import type { Report } from './report.js';
+import type { Problem, Report } from './report.js';
+
+export type { Problem } from './report.js';
 
 export type ErrorCode =
   /** An option or argument is invalid. */
@@ -27,14 +29,6 @@ export type ErrorCode =
   /** A plan file is not a plan, was changed after it was written, or is for another registry. */
   | 'E_INVALID_PLAN';
 
-export interface Problem {
-  /** Stable code of this particular problem, e.g. `manifest_unparsable`. */
-  readonly code: string;
-  /** Path (relative to the registry root) the problem is about. */
-  readonly path: string;
-  readonly message: string;
-}
-
 export class RegistryGcError extends Error {
   readonly code: ErrorCode;
   readonly problems: readonly Problem[];
@@ -52,18 +46,4 @@ export class RegistryGcError extends Error {
   toJSON(): { code: ErrorCode; message: string; problems: readonly Problem[] } {
     return { code: this.code, message: this.message, problems: this.problems };
   }
-}
-
-/** Narrows an unknown thrown value to its Node `code`, if any. */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}
-
-/** ENOENT only: "already gone". Every other error is a real failure. */
-export function isNotFound(error: unknown): boolean {
-  return errorCode(error) === 'ENOENT';
 }

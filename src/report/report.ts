@@ -4,7 +4,6 @@
  * the same tree print the same bytes.
  */
 import type { Digest } from '../registry/digest.js';
-import type { Problem } from './errors.js';
 
 export interface DeletedBlob {
   readonly digest: Digest;
@@ -39,6 +38,15 @@ export interface DeletedTagHistoryEntry {
 
 export interface DeletedRepository {
   readonly repository: string;
+}
+
+/** Something a run found that is not a deletion: a warning, a problem that stopped it, or a failed deletion. */
+export interface Problem {
+  /** Stable code of this particular problem, e.g. `manifest_unparsable`. */
+  readonly code: string;
+  /** Path (relative to the registry root) the problem is about. */
+  readonly path: string;
+  readonly message: string;
 }
 
 export type Warning = Problem;
@@ -87,22 +95,4 @@ export interface Report {
   readonly errors: readonly Problem[];
   /** Milliseconds per phase, in the order they ran. */
   readonly durations: Readonly<Partial<Record<Phase, number>>>;
-}
-
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Sorts anything named (tags, repository scans) by its name. */
-export function byName(a: { name: string }, b: { name: string }): number {
-  return compareStrings(a.name, b.name);
-}
-
-/** Sort key of spec §5: repository, then digest or id. */
-export function byRepositoryThen<T extends { repository: string }>(key: (item: T) => string): (a: T, b: T) => number {
-  return (a, b) => compareStrings(a.repository, b.repository) || compareStrings(key(a), key(b));
-}
-
-export function byWarning(a: Warning, b: Warning): number {
-  return compareStrings(a.path, b.path) || compareStrings(a.code, b.code) || compareStrings(a.message, b.message);
 }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
-import { listOrReport, type ScanContext } from './repository.js';
+import { listOrReport, type ScanContext } from './listing.js';
 
 export interface BlobPrefix {
   readonly algorithm: Algorithm;

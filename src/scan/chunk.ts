@@ -7,7 +7,7 @@
 import type { Digest } from '../registry/digest.js';
 import type { DigestInterner } from '../registry/digest-interner.js';
 import type { Problem } from '../report/errors.js';
-import type { FileSystem } from '../storage/file-system.js';
+import type { TreeReader } from '../storage/storage.js';
 import { Findings } from '../report/findings.js';
 import { RegistryLayout } from '../registry/layout.js';
 import { ManifestStore, type ManifestRead } from './manifest-store.js';
@@ -28,18 +28,18 @@ export interface ChunkResult {
 }
 
 /** `digests`: the interner of the thread the chunk runs on (one per run and thread). */
-export function scanChunk(request: ChunkRequest, fs: FileSystem, digests: DigestInterner): ChunkResult {
+export function scanChunk(request: ChunkRequest, reader: TreeReader, digests: DigestInterner): ChunkResult {
   const layout = new RegistryLayout(request.root);
   const findings = new Findings(layout);
-  const ctx = { layout, fs, findings, digests };
-  const store = new ManifestStore(layout, fs, request.maxManifestBytes, digests);
+  const ctx = { layout, reader, findings, digests };
+  const store = new ManifestStore(layout, request.maxManifestBytes, digests);
   const scans: RepositoryScan[] = [];
   for (const name of request.names) {
     const scan = scanRepository(ctx, name);
     scans.push(scan);
     // Read now, on this thread: marking then finds them parsed.
-    for (const digest of scan.revisions) store.get(digest);
-    for (const tag of scan.tags) if (tag.current) store.get(tag.current);
+    for (const digest of scan.revisions) store.read(reader, digest);
+    for (const tag of scan.tags) if (tag.current) store.read(reader, tag.current);
   }
   return { scans, manifests: store.entries(), warnings: findings.warnings, problems: findings.problems };
 }

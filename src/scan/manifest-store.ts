@@ -1,11 +1,15 @@
 /**
- * Reads manifests from the blob store, each digest at most once per run: the
- * same manifest often serves many repositories, tags and indexes.
+ * The manifests of a run, each read at most once: the same manifest often
+ * serves many repositories, tags and indexes. The scan reads every revision
+ * and tag target (on its thread, through the synchronous reader); then
+ * `readReachable` reads, in batches through the storage seam, every child
+ * manifest those name that is not read yet, until none is left. Marking then
+ * finds every manifest it can walk to in memory, and reads nothing.
  */
 import type { Digest } from '../registry/digest.js';
 import type { DigestInterner } from '../registry/digest-interner.js';
-import { errorCode } from '../report/errors.js';
-import type { FileSystem } from '../storage/file-system.js';
+import { errorCode } from '../storage/errno.js';
+import { outcomeOf, type Outcome, type Storage, type TreeReader } from '../storage/storage.js';
 import type { RegistryLayout } from '../registry/layout.js';
 import { ManifestError, parseManifest, type LooseSubject } from '../registry/manifest.js';
 
@@ -23,23 +27,60 @@ export type ManifestRead =
 /** One empty list for every manifest without children (most of them). */
 const NONE: readonly Digest[] = Object.freeze([]);
 
+/** Child manifests read per storage call. */
+const READ_BATCH = 256;
+
 export class ManifestStore {
   private readonly cache = new Map<Digest, ManifestRead>();
 
   constructor(
     private readonly layout: RegistryLayout,
-    private readonly fs: FileSystem,
     private readonly maxBytes: number,
     private readonly digests: DigestInterner,
   ) {}
 
-  get(digest: Digest): ManifestRead {
+  /** The manifest, read now through `reader` unless it was read before (the scan). */
+  read(reader: TreeReader, digest: Digest): ManifestRead {
     let result = this.cache.get(digest);
     if (!result) {
-      result = this.load(digest);
+      result = this.interpret(outcomeOf(() => reader.read(this.layout.blobData(digest), this.maxBytes)));
       this.cache.set(digest, result);
     }
     return result;
+  }
+
+  /**
+   * What was read of the manifest. One never read (which readReachable rules
+   * out for anything marking walks to) is uncertain, as a manifest that
+   * cannot be read is: marking must not guess.
+   */
+  get(digest: Digest): ManifestRead {
+    return this.cache.get(digest) ?? { state: 'bad', code: 'manifest_unread', message: 'manifest was not read before marking', subject: 'unknown' };
+  }
+
+  /** Reads every child manifest of a manifest read so far, to the end of the chains, in batches. */
+  async readReachable(storage: Storage, signal?: AbortSignal): Promise<void> {
+    let wanted = this.unreadChildren(this.cache.values());
+    while (wanted.length > 0) {
+      signal?.throwIfAborted();
+      const batch = wanted.splice(0, READ_BATCH);
+      const outcomes = await storage.readFiles(batch.map((digest) => this.layout.blobData(digest)), this.maxBytes);
+      const reads = outcomes.map((outcome, i) => {
+        const read = this.interpret(outcome);
+        this.cache.set(this.digests.intern(batch[i]!), read);
+        return read;
+      });
+      wanted.push(...this.unreadChildren(reads));
+    }
+  }
+
+  private unreadChildren(reads: Iterable<ManifestRead>): Digest[] {
+    const wanted = new Set<Digest>();
+    for (const read of reads) {
+      if (read.state !== 'ok') continue;
+      for (const child of read.children) if (!this.cache.has(child)) wanted.add(child);
+    }
+    return [...wanted];
   }
 
   /** Everything read so far, to hand to another store. */
@@ -84,11 +125,10 @@ export class ManifestStore {
     };
   }
 
-  private load(digest: Digest): ManifestRead {
-    let data: Buffer;
-    try {
-      data = this.fs.read(this.layout.blobData(digest), this.maxBytes);
-    } catch (error) {
+  /** What a read of a manifest's blob says: its references, or why it cannot be trusted. */
+  private interpret(outcome: Outcome<Buffer>): ManifestRead {
+    if (!outcome.ok) {
+      const { error } = outcome;
       const code = errorCode(error);
       if (code === 'ENOENT') return { state: 'missing' };
       // Unread bytes could say anything, a subject included.
@@ -100,7 +140,7 @@ export class ManifestStore {
       return { state: 'bad', code: 'manifest_unreadable', message: `cannot read manifest: ${(error as Error).message}`, subject };
     }
     try {
-      const { blobs, children, subject } = parseManifest(data);
+      const { blobs, children, subject } = parseManifest(outcome.value);
       return this.interned({ state: 'ok', blobs, children, subject });
     } catch (error) {
       if (error instanceof ManifestError) {

@@ -6,17 +6,20 @@
  */
 import { DigestInterner } from '../registry/digest-interner.js';
 import { RegistryGcError, type Problem } from '../report/errors.js';
-import { nodeFileSystem, type FileSystem } from '../storage/file-system.js';
+import type { FileSystem } from '../storage/file-system.js';
+import { nodeFileSystem } from '../storage/node-storage.js';
 import { Findings } from '../report/findings.js';
 import { RegistryLayout } from '../registry/layout.js';
 import { isRepositoryName } from '../registry/names.js';
-import { byName } from '../report/report.js';
+import { byName } from '../report/order.js';
 import { checkRegistryRoot, checkRepositoryPath } from './root-check.js';
-import { discoverRepositories, scanRepository, type RepositoryScan, type ScanContext, type TagScan } from './repository.js';
+import { discoverRepositories } from './discover.js';
+import type { ScanContext } from './listing.js';
+import { scanRepository, type RepositoryScan, type TagScan } from './repository.js';
 
 function context(root: string, fs: FileSystem): ScanContext {
   const layout = new RegistryLayout(root);
-  const ctx = { layout, fs, findings: new Findings(layout), digests: new DigestInterner() };
+  const ctx = { layout, reader: fs, findings: new Findings(layout), digests: new DigestInterner() };
   checkRegistryRoot(ctx);
   return ctx;
 }

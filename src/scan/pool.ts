@@ -1,25 +1,25 @@
 /**
  * Scans every repository, on worker threads when that pays.
  *
- * With the real file system and concurrency > 1, `concurrency - 1` worker
- * threads and the main thread (which first lists the blob store) take
- * batches of repositories from one shared queue until none is left. A
- * custom FileSystem (tests, fault injection) cannot cross a thread boundary,
- * and neither can it when the compiled worker is absent (running from
- * TypeScript sources): then the same batches run in-process, yielding to the
- * event loop between them.
+ * When the storage can be opened on another thread (its `workerAccess`) and
+ * concurrency > 1, `concurrency - 1` worker threads and the main thread
+ * (which first lists the blob store) take batches of repositories from one
+ * shared queue until none is left. A storage that cannot cross a thread
+ * boundary (a custom FileSystem) scans in-process, and so does any storage
+ * when the compiled worker is absent (running from TypeScript sources): the
+ * same batches, yielding to the event loop between them.
  */
 import fs from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { nodeFileSystem } from '../storage/file-system.js';
 import type { DigestInterner } from '../registry/digest-interner.js';
 import type { Digest } from '../registry/digest.js';
 import type { Findings } from '../report/findings.js';
 import type { ManifestStore } from './manifest-store.js';
-import type { NormalizedOptions } from '../collect/options.js';
-import { byName } from '../report/report.js';
+import type { ProgressEvent } from '../collect/options.js';
+import type { Storage } from '../storage/storage.js';
+import { byName } from '../report/order.js';
 import type { RepositoryScan } from './repository.js';
 import { BatchQueue } from './batch-queue.js';
 import { scanChunk, type ChunkResult } from './chunk.js';
@@ -35,11 +35,23 @@ const MIN_REPOSITORIES_PER_WORKER = 16;
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/** What the scan needs of a run. */
+export interface ScanInput {
+  readonly root: string;
+  readonly names: readonly string[];
+  readonly storage: Storage;
+  /** Threads, this one included. */
+  readonly concurrency: number;
+  readonly maxManifestBytes: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: (event: ProgressEvent) => void;
+}
+
 /** Worker threads beside the main thread, which scans a share too. */
-function workerCount(opts: NormalizedOptions, repositories: number): number {
-  if (opts.fileSystem !== nodeFileSystem || opts.concurrency < 2) return 0;
+function workerCount(input: ScanInput): number {
+  if (input.storage.workerAccess === undefined || input.concurrency < 2) return 0;
   if (!fs.existsSync(fileURLToPath(workerUrl))) return 0;
-  return Math.min(opts.concurrency - 1, Math.floor(repositories / MIN_REPOSITORIES_PER_WORKER));
+  return Math.min(input.concurrency - 1, Math.floor(input.names.length / MIN_REPOSITORIES_PER_WORKER));
 }
 
 /** Runs one worker; each batch it posts goes to `onResult` as it arrives. */
@@ -69,14 +81,14 @@ function runWorker(request: WorkerRequest, signal: AbortSignal | undefined, onPr
  * during the scan go into `store`; warnings and problems into `findings`.
  */
 export async function scanRepositories<T>(
-  root: string,
-  names: readonly string[],
-  opts: NormalizedOptions,
+  input: ScanInput,
   { store, findings, digests }: { store: ManifestStore; findings: Findings; digests: DigestInterner },
   alongside: () => T,
 ): Promise<{ scans: RepositoryScan[]; alongside: T }> {
+  const { root, names, storage, maxManifestBytes, signal, onProgress } = input;
   const total = names.length;
-  const workers = workerCount(opts, total);
+  const workers = workerCount(input);
+  const access = storage.workerAccess;
   const scans: RepositoryScan[] = [];
   // This thread's results hold its own strings; a worker's are copies, given this thread's strings.
   const merge = (result: ChunkResult, own: boolean): void => {
@@ -87,18 +99,18 @@ export async function scanRepositories<T>(
   };
   let doneHere = 0;
   const doneByWorker = new Array<number>(workers).fill(0);
-  const report = () => opts.onProgress({ phase: 'scan', done: doneByWorker.reduce((a, b) => a + b, doneHere), total });
-  opts.onProgress({ phase: 'scan', done: 0, total });
+  const report = () => onProgress({ phase: 'scan', done: doneByWorker.reduce((a, b) => a + b, doneHere), total });
+  onProgress({ phase: 'scan', done: 0, total });
 
   // Workers start first: their start-up overlaps this thread's listing of the blob store.
   const queue = new BatchQueue(total, BATCH);
   const pending = Array.from({ length: workers }, (_, w) => {
-    const request: WorkerRequest = { root, names, maxManifestBytes: opts.maxManifestBytes, queue: { shared: queue.shared, batchSize: BATCH } };
-    const onProgress = (n: number) => {
+    const request: WorkerRequest = { root, names, maxManifestBytes, queue: { shared: queue.shared, batchSize: BATCH }, storage: access! };
+    const onWorkerProgress = (n: number) => {
       doneByWorker[w] = n;
       report();
     };
-    return runWorker(request, opts.signal, onProgress, (result) => merge(result, false));
+    return runWorker(request, signal, onWorkerProgress, (result) => merge(result, false));
   });
   // Until this thread is done, a failure in a worker must not go unobserved.
   const all = Promise.all(pending);
@@ -106,15 +118,15 @@ export async function scanRepositories<T>(
   const side = alongside();
   for (let batch = queue.take(); batch; batch = queue.take()) {
     await yieldToEventLoop();
-    opts.signal?.throwIfAborted();
-    const request = { root, names: names.slice(...batch), maxManifestBytes: opts.maxManifestBytes };
-    merge(scanChunk(request, opts.fileSystem, digests), true);
+    signal?.throwIfAborted();
+    const request = { root, names: names.slice(...batch), maxManifestBytes };
+    merge(scanChunk(request, storage.reader, digests), true);
     doneHere += request.names.length;
     report();
   }
   await all;
 
-  opts.onProgress({ phase: 'scan', done: total, total });
+  onProgress({ phase: 'scan', done: total, total });
   scans.sort(byName);
   return { scans, alongside: side };
 }

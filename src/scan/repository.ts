@@ -1,27 +1,18 @@
 /**
- * Repository discovery and the per-repository scan.
- *
- * Discovery walks `repositories/` with plain directory listings (the layout is
- * fixed, so no glob is needed): a folder is a repository when it holds
- * `_manifests`, `_layers` or `_uploads`; folders starting with `_` are never
- * name components. Repositories nest, so the walk goes on below a repository.
- *
- * The scan of one repository lists its revisions, tags (each tag's current
- * link read once, and its history listed once), layer links and uploads. It
- * reads no manifest: that is the mark phase's job. Symbolic links anywhere in
- * the walk are problems (the run must not decide through them); unexpected
- * names are warnings and are left alone.
+ * The scan of one repository: its revisions (each link read once), tags
+ * (each tag's current link read once, its history listed once), layer links
+ * and uploads. It reads no manifest: the scan chunk (chunk.ts) does, right
+ * after. Symbolic links are problems; unexpected names are warnings, left alone.
  */
-import path from 'node:path';
-import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
-import { errorCode } from '../report/errors.js';
-import type { DigestInterner } from '../registry/digest-interner.js';
-import type { DirEntry, FileSystem } from '../storage/file-system.js';
-import type { Findings } from '../report/findings.js';
-import { REPOSITORY_MARKERS, type RegistryLayout } from '../registry/layout.js';
-import { byName } from '../report/report.js';
+import { isValidHex, type Digest } from '../registry/digest.js';
+import { MANIFEST_PARTS, REGISTRY_ALGORITHM, REPOSITORY_MARKERS } from '../registry/layout.js';
 import { readLink } from '../registry/links.js';
-import { isRepositoryComponent, isRepositoryName, isTagName, MAX_REPOSITORY_NAME_LENGTH } from '../registry/names.js';
+import { isTagName } from '../registry/names.js';
+import { byName } from '../report/order.js';
+import { directories, listDigestFolders, listOrReport, type ScanContext } from './listing.js';
+
+const [MANIFESTS, LAYERS, UPLOADS] = REPOSITORY_MARKERS;
+const [REVISIONS, TAGS] = MANIFEST_PARTS;
 
 export interface TagScan {
   readonly name: string;
@@ -50,108 +41,13 @@ export interface RepositoryScan {
   readonly uploads: readonly string[];
 }
 
-export interface ScanContext {
-  readonly layout: RegistryLayout;
-  readonly fs: FileSystem;
-  readonly findings: Findings;
-  /** Every digest the scan keeps goes through it: one string per digest. */
-  readonly digests: DigestInterner;
-}
-
-/** Lists a directory; a missing one is empty, any other error is a problem (and empty). */
-export function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
-  try {
-    return ctx.fs.list(dir);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT') return [];
-    if (code === 'ENOTDIR') {
-      ctx.findings.fail('not_a_directory', dir, 'expected a directory, found a file');
-    } else {
-      ctx.findings.fail('unreadable', dir, `cannot list: ${(error as Error).message}`);
-    }
-    return [];
-  }
-}
-
-/**
- * Keeps the entries that are real directories; reports links (problems) and
- * strays. `strict` where a stray hides what marking needs (revisions, tags):
- * there a file in place of a folder is a problem too, since the collector
- * cannot know what it stands for.
- */
-function directories(ctx: ScanContext, dir: string, entries: DirEntry[], strict = false): DirEntry[] {
-  const result: DirEntry[] = [];
-  for (const entry of entries) {
-    if (entry.type === 'dir') result.push(entry);
-    else if (entry.type === 'symlink') ctx.findings.fail('symlink', `${dir}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
-    else if (strict) ctx.findings.fail('not_a_directory', `${dir}/${entry.name}`, `a ${entry.type} where marking expects a folder`);
-    else ctx.findings.warn('unexpected_entry', `${dir}/${entry.name}`, `unexpected ${entry.type}, left alone`);
-  }
-  return result;
-}
-
-/** Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history). */
-export function listDigestDirs(ctx: ScanContext, dir: string, strict = false): Digest[] {
-  const digests: Digest[] = [];
-  for (const alg of directories(ctx, dir, listOrReport(ctx, dir), strict)) {
-    const algDir = `${dir}/${alg.name}`;
-    if (!isAlgorithm(alg.name)) {
-      ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
-      continue;
-    }
-    const algorithm: Algorithm = alg.name;
-    for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) {
-      if (isValidHex(algorithm, entry.name)) digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
-      else ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
-    }
-  }
-  return digests;
-}
-
-/** Finds every repository below `repositories/`, nested ones included. */
-export function discoverRepositories(ctx: ScanContext): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, components: string[]): void => {
-    const entries = listOrReport(ctx, dir);
-    if (components.length > 0 && entries.some((e) => (REPOSITORY_MARKERS as readonly string[]).includes(e.name))) {
-      const name = components.join('/');
-      if (isRepositoryName(name)) found.push(name);
-      else ctx.findings.warn('repository_name_invalid', dir, `"${name}" is not a valid repository name; left alone`);
-    }
-    for (const entry of entries) {
-      const full = `${dir}/${entry.name}`;
-      if (entry.name.startsWith('_')) {
-        // The markers belong to the repository above; any other `_name` is no repository component.
-        if (components.length === 0 || !(REPOSITORY_MARKERS as readonly string[]).includes(entry.name)) {
-          ctx.findings.warn('repository_name_invalid', full, `"${entry.name}" cannot be a repository name component; left alone`);
-        }
-        continue;
-      }
-      if (entry.type === 'symlink') {
-        ctx.findings.fail('symlink', full, 'symbolic link in the registry tree; the collector does not follow links');
-      } else if (entry.type !== 'dir') {
-        ctx.findings.warn('unexpected_entry', full, `unexpected ${entry.type} among repositories, left alone`);
-      } else if (!isRepositoryComponent(entry.name)) {
-        ctx.findings.warn('repository_name_invalid', full, `"${entry.name}" is not a valid repository name component; left alone`);
-      } else if (components.join('/').length + entry.name.length + 1 <= MAX_REPOSITORY_NAME_LENGTH + 1) {
-        walk(full, [...components, entry.name]);
-      } else {
-        ctx.findings.warn('repository_name_invalid', full, 'repository name longer than 255 characters; left alone');
-      }
-    }
-  };
-  walk(ctx.layout.repositoriesDir, []);
-  return found.sort();
-}
-
 /**
  * Per tag: its current link (read once, O_NOFOLLOW) and its sha256 history,
  * one listing. The tag folder itself and `index/` are not listed: that would
  * triple the listings of a run, and the registry writes manifests' history
  * under sha256 only. So a symbolic link as `current` or `index` is not seen
  * here; nothing is ever deleted below a tag without checking those folders
- * first (sweep.ts: assertRealFolders).
+ * first (sweep/context.ts: realFolders).
  */
 function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain: boolean } {
   const tagsDir = ctx.layout.tagsDir(name);
@@ -161,7 +57,7 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
     const tag = entry.name;
     if (!isTagName(tag)) ctx.findings.warn('tag_name_invalid', ctx.layout.tagDir(name, tag), `"${tag}" is not a valid tag name`);
     const linkFile = ctx.layout.tagCurrentLink(name, tag);
-    const link = readLink(ctx.fs, linkFile);
+    const link = readLink(ctx.reader, linkFile);
     let current: Digest | undefined;
     if (link.state === 'ok') current = ctx.digests.intern(link.digest);
     else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'tag link is a symbolic link');
@@ -169,11 +65,11 @@ function scanTags(ctx: ScanContext, name: string): { tags: TagScan[]; uncertain:
     else if (link.state === 'invalid') ctx.findings.warn('bad_link', linkFile, `tag link does not hold a digest: ${JSON.stringify(link.content.slice(0, 80))}`);
     else ctx.findings.warn('tag_link_missing', linkFile, 'tag has no current link');
     if (link.state !== 'ok' && link.state !== 'missing') uncertain = true;
-    const historyDir = ctx.layout.tagHistoryDir(name, tag, 'sha256');
+    const historyDir = ctx.layout.tagHistoryDir(name, tag);
     const history: Digest[] = [];
     for (const e of directories(ctx, historyDir, listOrReport(ctx, historyDir))) {
-      if (isValidHex('sha256', e.name)) history.push(ctx.digests.intern(`sha256:${e.name}` as Digest));
-      else ctx.findings.warn('bad_digest_name', `${historyDir}/${e.name}`, 'not a sha256 digest, left alone');
+      if (isValidHex(REGISTRY_ALGORITHM, e.name)) history.push(ctx.digests.intern(`${REGISTRY_ALGORITHM}:${e.name}` as Digest));
+      else ctx.findings.warn('bad_digest_name', `${historyDir}/${e.name}`, `not a ${REGISTRY_ALGORITHM} digest, left alone`);
     }
     tags.push({ name: tag, current, history });
   }
@@ -189,9 +85,9 @@ function scanRevisions(ctx: ScanContext, name: string): { revisions: Digest[]; p
   const revisions: Digest[] = [];
   const pinned: Digest[] = [];
   const unlinked: Digest[] = [];
-  for (const digest of listDigestDirs(ctx, ctx.layout.revisionsDir(name), true)) {
+  for (const digest of listDigestFolders(ctx, ctx.layout.revisionsDir(name), true)) {
     const linkFile = ctx.layout.revisionLink(name, digest);
-    const link = readLink(ctx.fs, linkFile);
+    const link = readLink(ctx.reader, linkFile);
     if (link.state === 'missing') {
       unlinked.push(digest);
       continue;
@@ -221,16 +117,16 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
     directories(ctx, repoDir, listOrReport(ctx, repoDir).filter((e) => (REPOSITORY_MARKERS as readonly string[]).includes(e.name)), true).map((e) => e.name),
   );
   const manifestParts = new Set<string>();
-  if (markers.has('_manifests')) {
-    const manifestsDir = path.dirname(ctx.layout.revisionsDir(name));
-    const parts = listOrReport(ctx, manifestsDir).filter((e) => e.name === 'revisions' || e.name === 'tags');
+  if (markers.has(MANIFESTS)) {
+    const manifestsDir = ctx.layout.manifestsDir(name);
+    const parts = listOrReport(ctx, manifestsDir).filter((e) => (MANIFEST_PARTS as readonly string[]).includes(e.name));
     for (const part of directories(ctx, manifestsDir, parts, true)) manifestParts.add(part.name);
   }
   // Nothing is listed through a link: a linked folder is a problem already, and stays unread.
-  const { revisions, pinned, unlinked } = manifestParts.has('revisions') ? scanRevisions(ctx, name) : { revisions: [], pinned: [], unlinked: [] };
-  const { tags, uncertain } = manifestParts.has('tags') ? scanTags(ctx, name) : { tags: [], uncertain: false };
-  const layers = markers.has('_layers') ? listDigestDirs(ctx, ctx.layout.layersDir(name)) : [];
-  const uploads = markers.has('_uploads') ? scanUploads(ctx, name) : [];
+  const { revisions, pinned, unlinked } = manifestParts.has(REVISIONS) ? scanRevisions(ctx, name) : { revisions: [], pinned: [], unlinked: [] };
+  const { tags, uncertain } = manifestParts.has(TAGS) ? scanTags(ctx, name) : { tags: [], uncertain: false };
+  const layers = markers.has(LAYERS) ? listDigestFolders(ctx, ctx.layout.layersDir(name)) : [];
+  const uploads = markers.has(UPLOADS) ? scanUploads(ctx, name) : [];
   // Listings come in file-system order; sort so every run reports the same way.
   return {
     name,

@@ -4,15 +4,17 @@
  * (listing a folder through a link would follow it).
  */
 import path from 'node:path';
-import { errorCode, RegistryGcError } from '../report/errors.js';
-import type { ScanContext } from './repository.js';
+import { RegistryGcError } from '../report/errors.js';
+import { errorCode } from '../storage/errno.js';
+import { V2_FOLDERS } from '../registry/layout.js';
+import type { ScanContext } from './listing.js';
 
 /** `<root>/docker/registry/v2` must exist, and nothing on the way to it may be a link. */
 export function checkRegistryRoot(ctx: ScanContext): void {
   for (const dir of ctx.layout.v2Ancestry()) {
     let type: string;
     try {
-      type = ctx.fs.entry(dir).type;
+      type = ctx.reader.entry(dir).type;
     } catch (error) {
       if (errorCode(error) === 'ENOENT') {
         throw new RegistryGcError('E_NOT_A_REGISTRY', `${ctx.layout.root} is not a registry root: ${dir} does not exist (point at the folder that holds docker/registry/v2)`);
@@ -30,13 +32,13 @@ export function checkRegistryRoot(ctx: ScanContext): void {
   // anything is read through it (a link to / would otherwise walk the whole machine).
   let entries;
   try {
-    entries = ctx.fs.list(ctx.layout.v2);
+    entries = ctx.reader.list(ctx.layout.v2);
   } catch (error) {
     throw new RegistryGcError('E_MARK_INCOMPLETE', `cannot list ${ctx.layout.v2}: ${(error as Error).message}; nothing was deleted`, [
       { code: 'unreadable', path: ctx.layout.relative(ctx.layout.v2), message: `cannot list: ${(error as Error).message}` },
     ], { cause: error });
   }
-  const links = entries.filter((e) => e.type === 'symlink' && (e.name === 'blobs' || e.name === 'repositories'));
+  const links = entries.filter((e) => e.type === 'symlink' && (V2_FOLDERS as readonly string[]).includes(e.name));
   if (links.length > 0) {
     throw new RegistryGcError(
       'E_SYMLINK',
@@ -56,7 +58,7 @@ export function checkRepositoryPath(ctx: ScanContext, name: string): void {
     dir = path.join(dir, component);
     let type: string;
     try {
-      type = ctx.fs.entry(dir).type;
+      type = ctx.reader.entry(dir).type;
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return;
       throw error;

@@ -1,21 +1,21 @@
 /**
  * Unmarked blobs (spec §4 step 2): the whole `blobs/<alg>/<xx>/<hex>` folder.
  *
- * Before the sweep, each candidate's `data` is looked at once (lstat): for
- * its size, its age (minAge), and whether it is a symbolic link. A linked
- * `data` among the candidates stops the run before any deletion (spec §4);
- * kept blobs are not stat-ed one by one (a stat per blob would double a
- * run), and nothing is ever deleted through a link anyway.
+ * Before the sweep, each candidate's `data` is inspected once: for its size,
+ * its age (minAge), and whether it is a symbolic link. A linked `data` among
+ * the candidates stops the run before any deletion (spec §4); kept blobs are
+ * not inspected one by one (that would double a run), and nothing is ever
+ * deleted through a link anyway.
  */
-import type { BlobPrefix } from '../scan/blobs.js';
+import type { AgeGuard } from '../collect/age-guard.js';
 import type { Digest } from '../registry/digest.js';
-import { isNotFound } from '../report/errors.js';
+import type { RegistryLayout } from '../registry/layout.js';
 import type { Findings } from '../report/findings.js';
 import type { DeletedBlob } from '../report/report.js';
-import { forEachConcurrently, removeAsync, removeIfEmpty, type SweepContext } from './sweep.js';
-import type { AgeGuard } from '../collect/age-guard.js';
-import type { FileSystem } from '../storage/file-system.js';
-import type { RegistryLayout } from '../registry/layout.js';
+import type { BlobPrefix } from '../scan/blobs.js';
+import { isNotFound } from '../storage/errno.js';
+import type { Storage } from '../storage/storage.js';
+import { deleteEach, remove, removeIfEmpty, type SweepContext } from './context.js';
 
 export interface BlobCandidate {
   readonly digest: Digest;
@@ -29,53 +29,55 @@ export interface PrefixCandidates {
 }
 
 /** The unmarked blobs of each prefix folder, inspected; links found are problems. */
-export function inspectBlobCandidates(
+export async function inspectBlobCandidates(
   layout: RegistryLayout,
-  fs: FileSystem,
+  storage: Storage,
   age: AgeGuard,
   findings: Findings,
   prefixes: readonly BlobPrefix[],
   marked: ReadonlySet<Digest>,
-): PrefixCandidates[] {
-  return prefixes.map((prefix) => ({
-    prefix,
-    candidates: prefix.digests
-      .filter((digest) => !marked.has(digest))
-      .map((digest) => {
-        const data = layout.blobData(digest);
-        try {
-          const entry = fs.entry(data);
-          if (entry.type === 'symlink') findings.fail('symlink', data, 'the data of an unreferenced blob is a symbolic link');
-          return { digest, size: entry.size, young: age.enabled && entry.mtimeMs > age.cutoff };
-        } catch (error) {
-          // The size is only reported: not knowing it is no reason to keep an unreachable blob.
-          if (!isNotFound(error)) findings.warn('size_unknown', data, `cannot stat: ${(error as Error).message}`);
-          return { digest, size: 0, young: age.enabled && !isNotFound(error) };
-        }
-      }),
-  }));
+): Promise<PrefixCandidates[]> {
+  const result: PrefixCandidates[] = [];
+  for (const prefix of prefixes) {
+    const unmarked = prefix.digests.filter((digest) => !marked.has(digest));
+    const data = unmarked.map((digest) => layout.blobData(digest));
+    const outcomes = unmarked.length === 0 ? [] : await storage.inspect(data);
+    const candidates = unmarked.map((digest, i): BlobCandidate => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        if (outcome.value.type === 'symlink') findings.fail('symlink', data[i]!, 'the data of an unreferenced blob is a symbolic link');
+        return { digest, size: outcome.value.size, young: age.isYoungTime(outcome.value.mtimeMs) };
+      }
+      // The size is only reported: not knowing it is no reason to keep an unreachable blob.
+      const gone = isNotFound(outcome.error);
+      if (!gone) findings.warn('size_unknown', data[i]!, `cannot stat: ${(outcome.error as Error).message}`);
+      return { digest, size: 0, young: age.enabled && !gone };
+    });
+    result.push({ prefix, candidates });
+  }
+  return result;
 }
 
 /** Deletes the inspected candidates (young ones are kept); removes prefix folders it empties. */
 export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCandidates[], deleted: DeletedBlob[], keptForAge: DeletedBlob[]): Promise<void> {
-  const doomed: Array<{ candidate: BlobCandidate; prefix: number }> = [];
+  const doomed: Array<{ candidate: { kind: 'blob'; digest: Digest }; blob: DeletedBlob; prefix: number }> = [];
   for (const [prefix, { candidates }] of prefixes.entries()) {
-    for (const candidate of candidates) {
-      if (candidate.young) keptForAge.push({ digest: candidate.digest, size: candidate.size });
-      else if (ctx.options.allow?.({ kind: 'blob', digest: candidate.digest }) !== false) doomed.push({ candidate, prefix });
+    for (const { digest, size, young } of candidates) {
+      if (young) keptForAge.push({ digest, size });
+      else doomed.push({ candidate: { kind: 'blob', digest }, blob: { digest, size }, prefix });
     }
   }
   const removed = new Array<number>(prefixes.length).fill(0);
-  await forEachConcurrently(ctx, 'sweep-blobs', doomed, async ({ candidate: { digest, size }, prefix }) => {
-    if (await removeAsync(ctx, ctx.layout.blobDir(digest), ctx.layout.blobData(digest))) {
-      deleted.push({ digest, size });
+  await deleteEach(ctx, 'blobs', doomed, async ({ blob, prefix }) => {
+    if (await remove(ctx, ctx.layout.blobDir(blob.digest), ctx.layout.blobData(blob.digest))) {
+      deleted.push(blob);
       removed[prefix]!++;
     }
   });
   // The registry recreates prefix folders on demand; an empty one costs an inode and a
   // listing. One left empty by an interrupted run (0 entries) goes too.
-  if (ctx.options.dryRun) return;
+  if (ctx.dryRun) return;
   for (const [i, { prefix }] of prefixes.entries()) {
-    if (removed[i] === prefix.entries) removeIfEmpty(ctx, ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
+    if (removed[i] === prefix.entries) await removeIfEmpty(ctx, ctx.layout.blobPrefixDir(prefix.algorithm, prefix.prefix));
   }
 }

@@ -4,41 +4,29 @@
  * upload without a readable RFC 3339 `startedat` is kept and reported: its
  * age is unknown, and it may be a push in progress.
  */
-import path from 'node:path';
-import { errorCode } from '../report/errors.js';
-import type { FileSystem } from '../storage/file-system.js';
+import { UPLOAD_STARTED_AT } from '../registry/layout.js';
+import { MAX_STARTED_AT_BYTES, startedAtOf } from '../registry/startedat.js';
 import type { DeletedUpload } from '../report/report.js';
 import type { RepositoryScan } from '../scan/repository.js';
-import { checkpoint, remove, type SweepContext } from './sweep.js';
+import type { Storage } from '../storage/storage.js';
+import { deleteEach, remove, type SweepContext } from './context.js';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
-/** A timestamp, with room for nanoseconds and an offset. */
-const MAX_STARTEDAT_BYTES = 64;
-
-type StartedAt = { readonly time: number; readonly text: string } | { readonly problem: string; readonly code: string };
-
-function readStartedAt(ctx: SweepContext, file: string): StartedAt {
-  let text: string;
-  try {
-    text = ctx.fs.read(file, MAX_STARTEDAT_BYTES).toString('utf8');
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT') return { code: 'upload_startedat_missing', problem: 'upload has no startedat' };
-    return { code: 'upload_startedat_invalid', problem: `cannot read startedat: ${(error as Error).message}` };
-  }
-  const trimmed = text.trim();
-  const time = RFC3339.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
-  if (Number.isNaN(time)) return { code: 'upload_startedat_invalid', problem: `startedat is not an RFC 3339 time: ${JSON.stringify(text.slice(0, 40))}` };
-  return { time, text: trimmed };
+export interface UploadInput {
+  readonly scans: readonly RepositoryScan[];
+  /** Uploads started before this (ms since the epoch) are stale; undefined leaves every upload alone. */
+  readonly staleBefore: number | undefined;
 }
 
 /** Bytes of every file below `dir`, links counted as themselves, never followed. */
-export function directorySize(fs: FileSystem, dir: string): number {
+async function folderSize(storage: Storage, dir: string): Promise<number> {
   let total = 0;
-  for (const entry of fs.list(dir)) {
-    const full = path.join(dir, entry.name);
-    total += entry.type === 'dir' ? directorySize(fs, full) : fs.entry(full).size;
+  const entries = await storage.list(dir);
+  const files = entries.filter((e) => e.type !== 'dir').map((e) => `${dir}/${e.name}`);
+  for (const outcome of await storage.inspect(files)) {
+    if (!outcome.ok) throw outcome.error;
+    total += outcome.value.size;
   }
+  for (const e of entries) if (e.type === 'dir') total += await folderSize(storage, `${dir}/${e.name}`);
   return total;
 }
 
@@ -47,51 +35,50 @@ export function directorySize(fs: FileSystem, dir: string): number {
  * that the next run still recognises as stale, not one without a start time
  * (which would be kept, and warned about, forever).
  */
-function removeUpload(ctx: SweepContext, dir: string): boolean {
-  if (!ctx.options.dryRun) {
+async function removeUpload(ctx: SweepContext, dir: string): Promise<boolean> {
+  if (!ctx.dryRun) {
     let entries: string[] = [];
     try {
-      entries = ctx.fs.list(dir).map((e) => e.name);
+      entries = (await ctx.storage.list(dir)).map((e) => e.name);
     } catch {
       // The whole-folder removal below reports what matters.
     }
-    for (const name of entries) if (name !== 'startedat' && !remove(ctx, `${dir}/${name}`)) return false;
+    for (const name of entries) if (name !== UPLOAD_STARTED_AT && !(await remove(ctx, `${dir}/${name}`))) return false;
   }
   return remove(ctx, dir);
 }
 
-export async function sweepUploads(
-  ctx: SweepContext,
-  scans: readonly RepositoryScan[],
-  deleted: DeletedUpload[],
-  keptForAge: DeletedUpload[],
-): Promise<void> {
-  if (ctx.options.keepUploads) {
-    // Every phase reports, even one switched off: a progress display sees it end.
-    ctx.options.onProgress({ phase: 'sweep-uploads', done: 0, total: 0 });
-    return;
-  }
-  const cutoff = ctx.options.now.getTime() - ctx.options.uploadAge;
-  const all = scans.flatMap((scan) => scan.uploads.map((id) => ({ repository: scan.name, id })));
-  let done = 0;
+export async function sweepUploads(ctx: SweepContext, { scans, staleBefore }: UploadInput, deleted: DeletedUpload[], keptForAge: DeletedUpload[]): Promise<void> {
+  const doomed: Array<{ candidate: { kind: 'upload'; repository: string; id: string; startedAt: string }; upload: DeletedUpload }> = [];
+  const all = staleBefore === undefined ? [] : scans.flatMap((scan) => scan.uploads.map((id) => ({ repository: scan.name, id })));
   for (const { repository, id } of all) {
-    await checkpoint(ctx, 'sweep-uploads', done++, all.length);
+    ctx.signal?.throwIfAborted();
     const dir = ctx.layout.uploadDir(repository, id);
-    const started = readStartedAt(ctx, ctx.layout.uploadStartedAt(repository, id));
+    const [read] = await ctx.storage.readFiles([ctx.layout.uploadStartedAt(repository, id)], MAX_STARTED_AT_BYTES);
+    const started = startedAtOf(read!);
     if ('problem' in started) {
       ctx.findings.warn(started.code, dir, `${started.problem}; kept`);
       continue;
     }
-    if (started.time >= cutoff) continue;
+    if (started.time >= staleBefore!) continue;
     let size = 0;
     try {
-      size = directorySize(ctx.fs, dir);
+      size = await folderSize(ctx.storage, dir);
     } catch (error) {
       ctx.findings.warn('size_unknown', dir, `cannot measure: ${(error as Error).message}`);
     }
     const upload = { repository, id, size, startedAt: started.text };
     if (ctx.age.isYoungTime(started.time)) keptForAge.push(upload);
-    else if (ctx.options.allow?.({ kind: 'upload', repository, id, startedAt: started.text }) !== false && removeUpload(ctx, dir)) deleted.push(upload);
+    else doomed.push({ candidate: { kind: 'upload', repository, id, startedAt: started.text }, upload });
   }
-  ctx.options.onProgress({ phase: 'sweep-uploads', done, total: all.length });
+  const inOrder = 1;
+  await deleteEach(
+    ctx,
+    'uploads',
+    doomed,
+    async ({ upload }) => {
+      if (await removeUpload(ctx, ctx.layout.uploadDir(upload.repository, upload.id))) deleted.push(upload);
+    },
+    inOrder,
+  );
 }

@@ -13,7 +13,8 @@
  *
  * Order: bytes descending, then repository name, so the table is stable.
  */
-import { compareStrings, type Report } from '../report/report.js';
+import { type Report } from '../report/report.js';
+import { compareStrings } from '../report/order.js';
 
 export interface RepositoryShare {
   readonly repository: string;

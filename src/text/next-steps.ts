@@ -7,7 +7,7 @@
  * it does is known only when a config was given.
  */
 import type { RegistryConfig } from '../config/config.js';
-import { deletedAnything } from './report.js';
+import { deletedAnything } from '../report/queries.js';
 import type { Report } from '../report/report.js';
 
 /** `host:port` or `[v6]:port` → redis-cli arguments. */

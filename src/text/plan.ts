@@ -6,43 +6,17 @@
 import prettyBytes from 'pretty-bytes';
 import { formatProblems, printable } from './report.js';
 import { PLAN_CATEGORIES, type ApplyReport, type Plan, type PlanCategory, type PlanItems, type PlannedItem, type SkippedItem } from '../plan/plan.js';
-import { compareStrings } from '../report/report.js';
+import { KINDS } from '../report/kinds.js';
+import { compareStrings } from '../report/order.js';
 
-const LABEL: { readonly [C in PlanCategory]: string } = {
-  manifests: 'manifests',
-  blobs: 'blobs',
-  layerLinks: 'layer links',
-  tagHistory: 'tag history',
-  uploads: 'uploads',
-  repositories: 'repositories',
-};
-
-const ONE: { readonly [C in PlanCategory]: string } = {
-  manifests: 'manifest',
-  blobs: 'blob',
-  layerLinks: 'layer link',
-  tagHistory: 'tag-history entry',
-  uploads: 'upload',
-  repositories: 'repository',
-};
-
-/** One item, as a person names it: `blob sha256:…`, `manifest team/app@sha256:…`, … */
-export function describeItem(category: PlanCategory, item: PlannedItem): string {
+/** One item, as a person names it: `blob sha256:…`, `manifest team/app@sha256:…`, `upload team/app u1 (startedat …)`. */
+function describeItem(category: PlanCategory, item: PlannedItem): string {
   const i = item as Partial<Record<'repository' | 'digest' | 'tag' | 'id' | 'startedAt', string>>;
-  switch (category) {
-    case 'manifests':
-      return `manifest ${i.repository}@${i.digest}`;
-    case 'blobs':
-      return `blob ${i.digest}`;
-    case 'layerLinks':
-      return `layer link ${i.repository}@${i.digest}`;
-    case 'tagHistory':
-      return `tag history ${i.repository}:${printable(i.tag ?? '')}@${i.digest}`;
-    case 'uploads':
-      return `upload ${i.repository} ${printable(i.id ?? '')} (startedat ${printable(i.startedAt ?? '')})`;
-    case 'repositories':
-      return `repository ${i.repository}`;
-  }
+  let name = i.repository ?? '';
+  if (i.tag !== undefined) name += `:${printable(i.tag)}`;
+  if (i.digest !== undefined) name += name === '' ? i.digest : `@${i.digest}`;
+  if (i.id !== undefined) name += ` ${printable(i.id)} (startedat ${printable(i.startedAt ?? '')})`;
+  return `${KINDS[category].one} ${name}`;
 }
 
 const bytesOf = (items: readonly PlannedItem[]) => items.reduce((n, item) => n + ('size' in item ? item.size : 0), 0);
@@ -52,9 +26,9 @@ function countLine(category: PlanCategory, items: readonly PlannedItem[]): strin
   const reasons = new Map<string, number>();
   for (const item of items) reasons.set(item.reason, (reasons.get(item.reason) ?? 0) + 1);
   const why = [...reasons].sort(([a], [b]) => compareStrings(a, b)).map(([reason, n]) => `${n} ${reason}`);
-  const bytes = category === 'blobs' || category === 'uploads' ? `, ${prettyBytes(bytesOf(items))}` : '';
+  const bytes = KINDS[category].sized ? `, ${prettyBytes(bytesOf(items))}` : '';
   const detail = items.length > 0 ? ` (${why.join(', ')}${bytes})` : '';
-  return `  ${LABEL[category].padEnd(14)}${items.length.toLocaleString('en-US')}${detail}`;
+  return `  ${KINDS[category].label.padEnd(14)}${items.length.toLocaleString('en-US')}${detail}`;
 }
 
 export function formatPlan(plan: Plan, file: string): string {
@@ -98,7 +72,7 @@ function skippedLines(skipped: readonly SkippedItem[], perReason = 5): string[] 
 }
 
 function notInPlanLines(items: PlanItems): string[] {
-  const parts = PLAN_CATEGORIES.filter((c) => items[c].length > 0).map((c) => `${items[c].length} ${items[c].length === 1 ? ONE[c] : LABEL[c]}`);
+  const parts = PLAN_CATEGORIES.filter((c) => items[c].length > 0).map((c) => `${items[c].length} ${items[c].length === 1 ? KINDS[c].one : KINDS[c].label}`);
   if (parts.length === 0) return [];
   return [`not in the plan, left alone: ${parts.join(', ')}; make a new plan to review them`];
 }
@@ -111,8 +85,8 @@ export function formatApplyReport(result: ApplyReport, file: string): string {
     `registry-gc ${result.dryRun ? 'dry run of applying' : 'apply of'} ${file} to ${result.root}`,
     `  ${'plan'.padEnd(14)}made ${result.plan.createdAt}, ${result.plan.items.toLocaleString('en-US')} items, ${prettyBytes(result.plan.bytes)}, sha256:${result.plan.sha256.slice(0, 16)}…`,
     ...PLAN_CATEGORIES.map((c) => {
-      const bytes = c === 'blobs' || c === 'uploads' ? ` (${prettyBytes(bytesOf(result.deleted[c]))})` : '';
-      return `  ${LABEL[c].padEnd(14)}${verb} ${result.deleted[c].length.toLocaleString('en-US')} of ${planned(c).toLocaleString('en-US')} planned${bytes}`;
+      const bytes = KINDS[c].sized ? ` (${prettyBytes(bytesOf(result.deleted[c]))})` : '';
+      return `  ${KINDS[c].label.padEnd(14)}${verb} ${result.deleted[c].length.toLocaleString('en-US')} of ${planned(c).toLocaleString('en-US')} planned${bytes}`;
     }),
     `  ${'total'.padEnd(14)}${verb} ${prettyBytes(result.deletedBytes)}`,
     ...skippedLines(result.skipped),

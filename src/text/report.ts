@@ -8,7 +8,10 @@
 import prettyBytes from 'pretty-bytes';
 import { attributeByRepository } from './attribution.js';
 import type { Problem } from '../report/errors.js';
-import { compareStrings, type Report } from '../report/report.js';
+import { type Report } from '../report/report.js';
+import { CATEGORIES, KINDS } from '../report/kinds.js';
+import { compareStrings } from '../report/order.js';
+import { deletedBytes } from '../report/queries.js';
 
 /** Rows of the "frees the most" table. */
 export const TOP_REPOSITORIES = 10;
@@ -55,34 +58,12 @@ export function formatMilliseconds(ms: number): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-/** Everything the run deleted (or would delete), summed over categories that have bytes. */
-export function totalBytes(report: Report): number {
-  return report.blobs.deletedBytes + report.uploads.deletedBytes;
-}
-
-export function deletedAnything(report: Report): boolean {
-  return (
-    report.manifests.deleted.length +
-      report.blobs.deleted.length +
-      report.layerLinks.deleted.length +
-      report.uploads.deleted.length +
-      report.tagHistory.deleted.length +
-      report.repositories.deleted.length >
-    0
-  );
-}
-
 function categoryLines(report: Report, verb: string): string[] {
   const row = (name: string, count: number, bytes?: number) =>
     `  ${name.padEnd(14)}${verb} ${count.toLocaleString('en-US')}${bytes === undefined ? '' : ` (${prettyBytes(bytes)})`}`;
   return [
-    row('manifests', report.manifests.deleted.length),
-    row('blobs', report.blobs.deleted.length, report.blobs.deletedBytes),
-    row('layer links', report.layerLinks.deleted.length),
-    row('uploads', report.uploads.deleted.length, report.uploads.deletedBytes),
-    row('tag history', report.tagHistory.deleted.length),
-    row('repositories', report.repositories.deleted.length),
-    `  ${'total'.padEnd(14)}${verb} ${prettyBytes(totalBytes(report))}`,
+    ...CATEGORIES.map((c) => row(KINDS[c].label, report[c].deleted.length, KINDS[c].sized ? (report[c] as { deletedBytes: number }).deletedBytes : undefined)),
+    `  ${'total'.padEnd(14)}${verb} ${prettyBytes(deletedBytes(report))}`,
     ...keptForAgeLines(report),
   ];
 }

@@ -1,0 +1,46 @@
+/**
+ * The options that decide what is garbage, listed once: a plan records
+ * them, its fingerprint covers them in this order, a plan file is checked
+ * against their kinds, apply runs with exactly them, and the command line
+ * refuses the flags that would change them at apply time.
+ */
+import type { NormalizedOptions } from '../collect/options.js';
+import type { PlanOptions } from './types.js';
+
+type Check = 'boolean' | 'milliseconds' | 'positive';
+
+interface DecidingOption {
+  readonly name: keyof PlanOptions;
+  /** Its command-line flag, where it has one. */
+  readonly flag: string | undefined;
+  readonly check: Check;
+}
+
+export const DECIDING_OPTIONS: readonly DecidingOption[] = [
+  { name: 'deleteUntagged', flag: 'delete-untagged', check: 'boolean' },
+  { name: 'pruneLayerLinks', flag: 'prune-layer-links', check: 'boolean' },
+  { name: 'removeEmptyRepositories', flag: 'remove-empty-repositories', check: 'boolean' },
+  { name: 'keepUploads', flag: 'keep-uploads', check: 'boolean' },
+  { name: 'uploadAge', flag: 'upload-age', check: 'milliseconds' },
+  { name: 'minAge', flag: 'min-age', check: 'milliseconds' },
+  { name: 'maxManifestBytes', flag: undefined, check: 'positive' },
+];
+
+export function planOptionsOf(opts: NormalizedOptions): PlanOptions {
+  return Object.fromEntries(DECIDING_OPTIONS.map(({ name }) => [name, opts[name]])) as unknown as PlanOptions;
+}
+
+/** The values, in the fingerprint's order. */
+export function optionValues(options: PlanOptions): Array<boolean | number> {
+  return DECIDING_OPTIONS.map(({ name }) => options[name]);
+}
+
+/** The option whose recorded value is not of its kind, if any. */
+export function invalidOption(options: Readonly<Record<string, unknown>>): string | undefined {
+  const valid: Record<Check, (value: unknown) => boolean> = {
+    boolean: (v) => typeof v === 'boolean',
+    milliseconds: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+    positive: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1,
+  };
+  return DECIDING_OPTIONS.find(({ name, check }) => !valid[check](options[name]))?.name;
+}

@@ -1,0 +1,72 @@
+/**
+ * The scan's listings: what a folder holds, with what it should not hold
+ * reported. Symbolic links anywhere in the walk are problems (the run must
+ * not decide through them); unexpected names are warnings and are left alone.
+ */
+import type { DigestInterner } from '../registry/digest-interner.js';
+import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
+import type { RegistryLayout } from '../registry/layout.js';
+import type { Findings } from '../report/findings.js';
+import { errorCode } from '../storage/errno.js';
+import type { DirEntry, TreeReader } from '../storage/storage.js';
+
+export interface ScanContext {
+  readonly layout: RegistryLayout;
+  /** The storage's synchronous reader (storage.ts). */
+  readonly reader: TreeReader;
+  readonly findings: Findings;
+  /** Every digest the scan keeps goes through it: one string per digest. */
+  readonly digests: DigestInterner;
+}
+
+/** Lists a directory; a missing one is empty, any other error is a problem (and empty). */
+export function listOrReport(ctx: ScanContext, dir: string): DirEntry[] {
+  try {
+    return ctx.reader.list(dir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') {
+      ctx.findings.fail('not_a_directory', dir, 'expected a directory, found a file');
+    } else {
+      ctx.findings.fail('unreadable', dir, `cannot list: ${(error as Error).message}`);
+    }
+    return [];
+  }
+}
+
+/**
+ * Keeps the entries that are real directories; reports links (problems) and
+ * strays. `strict` where a stray hides what marking needs (revisions, tags):
+ * there a file in place of a folder is a problem too, since the collector
+ * cannot know what it stands for.
+ */
+export function directories(ctx: ScanContext, dir: string, entries: DirEntry[], strict = false): DirEntry[] {
+  const result: DirEntry[] = [];
+  for (const entry of entries) {
+    if (entry.type === 'dir') result.push(entry);
+    else if (entry.type === 'symlink') ctx.findings.fail('symlink', `${dir}/${entry.name}`, 'symbolic link in the registry tree; the collector does not follow links');
+    else if (strict) ctx.findings.fail('not_a_directory', `${dir}/${entry.name}`, `a ${entry.type} where marking expects a folder`);
+    else ctx.findings.warn('unexpected_entry', `${dir}/${entry.name}`, `unexpected ${entry.type}, left alone`);
+  }
+  return result;
+}
+
+/** Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history). */
+export function listDigestFolders(ctx: ScanContext, dir: string, strict = false): Digest[] {
+  const digests: Digest[] = [];
+  for (const alg of directories(ctx, dir, listOrReport(ctx, dir), strict)) {
+    const algDir = `${dir}/${alg.name}`;
+    if (!isAlgorithm(alg.name)) {
+      ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
+      continue;
+    }
+    const algorithm: Algorithm = alg.name;
+    for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) {
+      if (isValidHex(algorithm, entry.name)) digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
+      else ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
+    }
+  }
+  return digests;
+}
+

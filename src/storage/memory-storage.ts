@@ -1,0 +1,249 @@
+/**
+ * A registry tree held in memory, behind the storage seam (storage.ts): the
+ * second backend, which proves that the pipeline knows only the seam. Tests
+ * run whole collections on it (worker threads and the concurrent sweep
+ * included) and compare them with runs on disk; tool authors can use it to
+ * test what they build on the library without a disk.
+ *
+ * - Built from a real folder (`fromDirectory`) or from nothing; `files()`
+ *   lists what it holds, for comparisons.
+ * - Worker threads get a copy of the tree (`workerAccess`): they only read,
+ *   and only during the scan, before anything is changed.
+ * - `faults` make a call fail with a Node-style code, on this thread and in
+ *   workers alike: `{ op: 'read', path: '/r/…/link', code: 'EIO' }`.
+ * - Asynchronous calls answer on a later turn of the event loop, so
+ *   concurrent callers really overlap; `maxRemovalsInFlight` tells how many did.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { codedError } from './errno.js';
+import { answerEach, type DirEntry, type EntryInfo, type Storage, type TreeReader, type WorkerAccess } from './storage.js';
+
+export type MemoryOperation = 'list' | 'read' | 'entry' | 'remove' | 'removeEmptyDir' | 'rename' | 'createExclusive';
+
+export interface MemoryFault {
+  readonly op: MemoryOperation;
+  /** The absolute path the call names. */
+  readonly path: string;
+  readonly code: string;
+}
+
+type MemoryNode =
+  | { readonly type: 'dir'; readonly children: Map<string, MemoryNode>; mtimeMs: number }
+  | { readonly type: 'file'; readonly data: Uint8Array; mtimeMs: number }
+  | { readonly type: 'symlink'; readonly target: string; mtimeMs: number };
+
+interface MemoryTreeData {
+  readonly root: MemoryNode & { type: 'dir' };
+  readonly faults: readonly MemoryFault[];
+  readonly now: number;
+}
+
+const dir = (mtimeMs: number): MemoryNode & { type: 'dir' } => ({ type: 'dir', children: new Map(), mtimeMs });
+
+export class MemoryStorage implements Storage {
+  readonly reader: TreeReader;
+  private readonly root: MemoryNode & { type: 'dir' };
+  private readonly faults: MemoryFault[];
+  /** The mtime given to what this storage writes (a fixed clock: runs compare equal). */
+  private readonly now: number;
+  private removalsInFlight = 0;
+  /** The most removals that were in flight at once. */
+  maxRemovalsInFlight = 0;
+
+  constructor(data: MemoryTreeData = { root: dir(0), faults: [], now: 0 }) {
+    this.root = data.root;
+    this.faults = [...data.faults];
+    this.now = data.now;
+    this.reader = { list: (d) => this.listNow(d), read: (f, max) => this.readNow(f, max), entry: (t) => this.entryNow(t) };
+  }
+
+  /** A copy of the folder `source` (files, folders, symbolic links with their mtimes), at the same path. */
+  static fromDirectory(source: string): MemoryStorage {
+    const copy = (p: string): MemoryNode => {
+      const stats = fs.lstatSync(p);
+      if (stats.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(p), mtimeMs: stats.mtimeMs };
+      if (stats.isFile()) return { type: 'file', data: fs.readFileSync(p), mtimeMs: stats.mtimeMs };
+      const node = dir(stats.mtimeMs);
+      for (const name of fs.readdirSync(p)) node.children.set(name, copy(path.join(p, name)));
+      return node;
+    };
+    const storage = new MemoryStorage();
+    const absolute = path.resolve(source);
+    const parent = storage.ensureDir(path.dirname(absolute));
+    parent.children.set(path.basename(absolute), copy(absolute));
+    return storage;
+  }
+
+  get workerAccess(): WorkerAccess {
+    const data: MemoryTreeData = { root: this.root, faults: this.faults, now: this.now };
+    return { module: import.meta.url, data };
+  }
+
+  /** Makes every later call `op` on `target` fail with `code`. */
+  inject(fault: MemoryFault): void {
+    this.faults.push(fault);
+  }
+
+  /** Every file below `top` (absolute), with its bytes, sorted: for comparing trees. */
+  files(top: string): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    const walk = (node: MemoryNode, p: string): void => {
+      if (node.type === 'file') out.set(p, Buffer.from(node.data));
+      else if (node.type === 'symlink') out.set(p, Buffer.from(`-> ${node.target}`));
+      else for (const name of [...node.children.keys()].sort()) walk(node.children.get(name)!, `${p}/${name}`);
+    };
+    const start = this.find(path.resolve(top));
+    if (start) walk(start, path.resolve(top));
+    return out;
+  }
+
+  /** Writes a file (and the folders above it), as a registry would. */
+  write(file: string, data: string | Uint8Array, mtimeMs = this.now): void {
+    const parent = this.ensureDir(path.dirname(file));
+    parent.children.set(path.basename(file), { type: 'file', data: typeof data === 'string' ? Buffer.from(data) : data, mtimeMs });
+    parent.mtimeMs = mtimeMs;
+  }
+
+  // The reader ------------------------------------------------------------------
+
+  private listNow(d: string): DirEntry[] {
+    this.fault('list', d);
+    const node = this.need(d);
+    if (node.type !== 'dir') throw codedError('ENOTDIR', `${d} is not a directory`);
+    return [...node.children].map(([name, child]) => ({ name, type: child.type }));
+  }
+
+  private readNow(file: string, maxBytes: number): Buffer {
+    this.fault('read', file);
+    const node = this.need(file);
+    if (node.type === 'symlink') throw codedError('ELOOP', `${file} is a symbolic link`);
+    if (node.type === 'dir') throw codedError('EISDIR', `${file} is a directory`);
+    if (node.data.length > maxBytes) throw codedError('EFBIG', `${file} is ${node.data.length} bytes, over the limit of ${maxBytes}`);
+    return Buffer.from(node.data);
+  }
+
+  private entryNow(target: string): EntryInfo {
+    this.fault('entry', target);
+    const node = this.need(target);
+    return { type: node.type, size: node.type === 'file' ? node.data.length : node.type === 'symlink' ? node.target.length : 4096, mtimeMs: node.mtimeMs };
+  }
+
+  // The asynchronous operations ---------------------------------------------------
+
+  async readFiles(files: readonly string[], maxBytes: number) {
+    await nextTurn();
+    return answerEach(files, (file) => this.readNow(file, maxBytes));
+  }
+
+  async inspect(targets: readonly string[]) {
+    await nextTurn();
+    return answerEach(targets, (target) => this.entryNow(target));
+  }
+
+  async list(d: string) {
+    await nextTurn();
+    return this.listNow(d);
+  }
+
+  async remove(target: string): Promise<void> {
+    this.removalsInFlight++;
+    this.maxRemovalsInFlight = Math.max(this.maxRemovalsInFlight, this.removalsInFlight);
+    try {
+      await nextTurn();
+      this.fault('remove', target);
+      this.need(target);
+      this.detach(target);
+    } finally {
+      this.removalsInFlight--;
+    }
+  }
+
+  async removeEmptyDir(d: string): Promise<void> {
+    await nextTurn();
+    this.fault('removeEmptyDir', d);
+    const node = this.need(d);
+    if (node.type !== 'dir') throw codedError('ENOTDIR', `${d} is not a directory`);
+    if (node.children.size > 0) throw codedError('ENOTEMPTY', `${d} is not empty`);
+    this.detach(d);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await nextTurn();
+    this.fault('rename', from);
+    const node = this.need(from);
+    const parent = this.find(path.dirname(to));
+    if (!parent || parent.type !== 'dir') throw codedError('ENOENT', `${path.dirname(to)} does not exist`);
+    this.detach(from);
+    parent.children.set(path.basename(to), node);
+    parent.mtimeMs = this.now;
+  }
+
+  readonly lockFiles = {
+    create: async (file: string, data: string): Promise<void> => {
+      this.fault('createExclusive', file);
+      const parent = this.find(path.dirname(file));
+      if (!parent || parent.type !== 'dir') throw codedError('ENOENT', `${path.dirname(file)} does not exist`);
+      if (parent.children.has(path.basename(file))) throw codedError('EEXIST', `${file} exists`);
+      this.write(file, data);
+    },
+    read: async (file: string): Promise<string> => this.readNow(file, 1 << 20).toString('utf8'),
+    rename: (from: string, to: string): Promise<void> => this.rename(from, to),
+    remove: async (file: string): Promise<void> => {
+      if (this.find(file)) this.detach(file);
+    },
+  };
+
+  // The tree ----------------------------------------------------------------------
+
+  private fault(op: MemoryOperation, target: string): void {
+    const hit = this.faults.find((f) => f.op === op && f.path === target);
+    if (hit) throw codedError(hit.code, `${op} ${target} (injected)`);
+  }
+
+  /** The node at `target`, never through a symbolic link on the way. */
+  private find(target: string): MemoryNode | undefined {
+    let node: MemoryNode = this.root;
+    for (const part of target.split('/').filter(Boolean)) {
+      if (node.type !== 'dir') return undefined;
+      const child = node.children.get(part);
+      if (!child) return undefined;
+      node = child;
+    }
+    return node;
+  }
+
+  private need(target: string): MemoryNode {
+    const parent = this.find(path.dirname(target));
+    if (parent && parent.type === 'symlink') throw codedError('ELOOP', `${path.dirname(target)} is a symbolic link`);
+    if (parent && parent.type === 'file') throw codedError('ENOTDIR', `${path.dirname(target)} is not a directory`);
+    const node = this.find(target);
+    if (!node) throw codedError('ENOENT', `${target} does not exist`);
+    return node;
+  }
+
+  private detach(target: string): void {
+    const parent = this.find(path.dirname(target));
+    if (parent?.type === 'dir') {
+      parent.children.delete(path.basename(target));
+      parent.mtimeMs = this.now;
+    }
+  }
+
+  private ensureDir(d: string): MemoryNode & { type: 'dir' } {
+    let node: MemoryNode & { type: 'dir' } = this.root;
+    for (const part of d.split('/').filter(Boolean)) {
+      const child: MemoryNode = node.children.get(part) ?? dir(this.now);
+      if (child.type !== 'dir') throw codedError('ENOTDIR', `${d}: ${part} is not a directory`);
+      node.children.set(part, child);
+      node = child;
+    }
+    return node;
+  }
+}
+
+/** Worker-thread entry of workerAccess. */
+export function openStorage(data: MemoryTreeData): Storage {
+  return new MemoryStorage(data);
+}

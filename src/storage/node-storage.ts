@@ -1,0 +1,146 @@
+/**
+ * The file-system backend of the storage seam (storage.ts): the registry's
+ * `filesystem` driver, on node:fs.
+ *
+ * Reads are synchronous, also behind the asynchronous methods: a link or a
+ * manifest of a few hundred bytes is read faster than the thread pool can
+ * hand a request over (spec §7). Removals and renames go to libuv's thread
+ * pool, where several overlap: on a volume where each directory change waits
+ * on the disk (ext4 with `discard`), that is where a real run spends its time.
+ * Worker threads open the same backend (`openStorage`) and scan with the
+ * synchronous reader.
+ */
+import fs from 'node:fs';
+import type { FileSystem } from './file-system.js';
+import { answerEach, type EntryType, type Storage } from './storage.js';
+
+function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): EntryType {
+  if (entry.isSymbolicLink()) return 'symlink';
+  if (entry.isDirectory()) return 'dir';
+  if (entry.isFile()) return 'file';
+  return 'other';
+}
+
+// O_NONBLOCK: opening a FIFO planted where a link or manifest should be must not hang the run.
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
+/** Per thread (each worker has its own module instance): reads never overlap. */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The synchronous FileSystem on node:fs: the reader of `nodeStorage`, and the default FileSystem. */
+export const nodeFileSystem: FileSystem = {
+  list(dir) {
+    return fs.readdirSync(dir, { withFileTypes: true }).map((dirent) => {
+      let type = typeOf(dirent);
+      // Some file systems report no type in readdir (DT_UNKNOWN): ask lstat.
+      if (type === 'other' && !dirent.isBlockDevice() && !dirent.isCharacterDevice() && !dirent.isFIFO() && !dirent.isSocket()) {
+        type = typeOf(fs.lstatSync(`${dir}/${dirent.name}`));
+      }
+      return { name: dirent.name, type };
+    });
+  },
+  read(file, maxBytes) {
+    const fd = fs.openSync(file, OPEN_FLAGS);
+    try {
+      // Most reads are links and manifests of a few hundred bytes: one read into a
+      // reused buffer, and an fstat only when that read says nothing or fills it.
+      let first = 0;
+      let readError: unknown;
+      try {
+        first = fs.readSync(fd, scratch, 0, scratch.length, 0);
+      } catch (error) {
+        readError = error; // a directory (EISDIR) or a FIFO (EAGAIN): fstat says which
+      }
+      if (first > 0 && first < scratch.length && first <= maxBytes) return Buffer.from(scratch.subarray(0, first));
+      const stats = fs.fstatSync(fd);
+      if (stats.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
+      if (!stats.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+      if (readError) throw readError;
+      const { size } = stats;
+      if (size > maxBytes) {
+        throw Object.assign(new Error(`${file} is ${size} bytes, over the limit of ${maxBytes}`), { code: 'EFBIG' });
+      }
+      const buffer = Buffer.allocUnsafe(size);
+      let offset = 0;
+      while (offset < size) {
+        const n = fs.readSync(fd, buffer, offset, size - offset, offset);
+        if (n === 0) break;
+        offset += n;
+      }
+      return offset === size ? buffer : buffer.subarray(0, offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  entry(target) {
+    const stats = fs.lstatSync(target);
+    return { type: typeOf(stats), size: stats.size, mtimeMs: stats.mtimeMs };
+  },
+  // The hint is for the thread-pool removal of nodeStorage; one at a time, the general removal is as good.
+  remove(target) {
+    fs.rmSync(target, { recursive: true, force: false });
+  },
+  removeEmptyDir(dir) {
+    fs.rmdirSync(dir);
+  },
+};
+
+/**
+ * lstat, unlink, rmdir: what removing a registry folder of one file takes.
+ * fs.rm makes about eight calls for the same folder (two stats, a failing
+ * rmdir, a listing, a stat of the file). True when the folder is gone; false
+ * when it is not what the hint said (a link, a file, other content): then
+ * the general removal decides.
+ */
+async function removeFolderOfOneFile(target: string, onlyFile: string): Promise<boolean> {
+  // lstat first: through a link in place of the folder, unlink would delete the file it leads to.
+  if (!(await fs.promises.lstat(target)).isDirectory()) return false;
+  try {
+    await fs.promises.unlink(onlyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+  }
+  try {
+    await fs.promises.rmdir(target);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+export const nodeStorage: Storage = {
+  reader: nodeFileSystem,
+  workerAccess: { module: import.meta.url, data: null },
+  async readFiles(files, maxBytes) {
+    return answerEach(files, (file) => nodeFileSystem.read(file, maxBytes));
+  },
+  async inspect(targets) {
+    return answerEach(targets, (target) => nodeFileSystem.entry(target));
+  },
+  async list(dir) {
+    return nodeFileSystem.list(dir);
+  },
+  async remove(target, onlyFile) {
+    if (onlyFile !== undefined && (await removeFolderOfOneFile(target, onlyFile))) return;
+    await fs.promises.rm(target, { recursive: true, force: false });
+  },
+  async removeEmptyDir(dir) {
+    fs.rmdirSync(dir);
+  },
+  async rename(from, to) {
+    await fs.promises.rename(from, to);
+  },
+  lockFiles: {
+    create: (file, data) => fs.promises.writeFile(file, data, { flag: 'wx' }),
+    read: (file) => fs.promises.readFile(file, 'utf8'),
+    rename: (from, to) => fs.promises.rename(from, to),
+    remove: (file) => fs.promises.rm(file, { force: true }),
+  },
+};
+
+/** Worker-thread entry of workerAccess. */
+export function openStorage(): Storage {
+  return nodeStorage;
+}

@@ -1,0 +1,109 @@
+/**
+ * The storage seam: every operation the collector makes on a registry's
+ * storage goes through a Storage, so that the pipeline (scan, mark, sweep)
+ * never knows which backend holds the tree.
+ *
+ * Two shapes, for two kinds of work:
+ *
+ *  - `reader`: synchronous listings and reads, for the scan. A scan is
+ *    hundreds of thousands of small calls; on a file system, synchronous
+ *    calls on worker threads beat any asynchronous hand-off several times
+ *    over (spec §7). A backend that can run the scan on other threads says
+ *    how to open itself there (`workerAccess`).
+ *  - asynchronous, batch-shaped operations for everything after the scan:
+ *    reading manifests and links, inspecting candidates, removing, renaming.
+ *    A backend whose calls take milliseconds (an object store) answers a
+ *    batch with many requests in flight; the file system answers small reads
+ *    synchronously inside the promise and removals on its thread pool.
+ *
+ * Paths are absolute and built by the layout (registry/layout.ts). Errors are
+ * Node-style: an error with `code` (`ENOENT` means "not there").
+ */
+
+export type EntryType = 'dir' | 'file' | 'symlink' | 'other';
+
+export interface DirEntry {
+  readonly name: string;
+  readonly type: EntryType;
+}
+
+/** What lstat tells of an entry itself (a symbolic link is not followed). */
+export interface EntryInfo {
+  readonly type: EntryType;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** Synchronous reads of a tree: what the scan walks, on whichever thread runs it. */
+export interface TreeReader {
+  /** Lists a directory without following symbolic links in it. */
+  list(dir: string): DirEntry[];
+  /**
+   * Reads a regular file, refusing a symbolic link as the last component
+   * (ELOOP), a directory (EISDIR) or any other kind of file (ENOTREG); throws
+   * EFBIG past `maxBytes`.
+   */
+  read(file: string, maxBytes: number): Buffer;
+  /** The entry itself: type, size and modification time. */
+  entry(target: string): EntryInfo;
+}
+
+/** One answer of a batch: each item succeeds or fails on its own. */
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * How a worker thread opens the same storage: `module` (a URL) exports
+ * `openStorage(data)`, and `data` survives a structured clone.
+ */
+export interface WorkerAccess {
+  readonly module: string;
+  readonly data: unknown;
+}
+
+export interface Storage {
+  readonly reader: TreeReader;
+  /** Undefined: this storage is scanned on the calling thread only. */
+  readonly workerAccess: WorkerAccess | undefined;
+  /** Reads each file as `reader.read` does; answers in the order asked. */
+  readFiles(files: readonly string[], maxBytes: number): Promise<Outcome<Buffer>[]>;
+  /** Inspects each target as `reader.entry` does; answers in the order asked. */
+  inspect(targets: readonly string[]): Promise<Outcome<EntryInfo>[]>;
+  list(dir: string): Promise<DirEntry[]>;
+  /**
+   * Removes a file or a folder tree, never following symbolic links.
+   * `onlyFile`: the one file the registry keeps in this folder (`data`,
+   * `link`), a hint that lets the common case take fewer calls; the result
+   * must be the same with or without it.
+   */
+  remove(target: string, onlyFile?: string): Promise<void>;
+  /** Removes an empty folder; ENOTEMPTY (or EEXIST) when it is not. */
+  removeEmptyDir(dir: string): Promise<void>;
+  /** Moves `from` to `to` in one atomic step (as rename(2): a file at `to` is replaced). */
+  rename(from: string, to: string): Promise<void>;
+  /** The collector's own lock file, which is no registry data. */
+  readonly lockFiles: LockFiles;
+}
+
+/** What the lock (collect/lock.ts) does with its file. */
+export interface LockFiles {
+  /** Creates `file` holding `data`; EEXIST when it exists. */
+  create(file: string, data: string): Promise<void>;
+  read(file: string): Promise<string>;
+  /** Moves a stale lock aside (and back), as rename(2). */
+  rename(from: string, to: string): Promise<void>;
+  remove(file: string): Promise<void>;
+}
+
+/** The outcome of one synchronous call. */
+export function outcomeOf<T>(call: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: call() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** A batch answered by calling `one` on each item, on this thread. */
+export function answerEach<I, T>(items: readonly I[], one: (item: I) => T): Outcome<T>[] {
+  return items.map((item) => outcomeOf(() => one(item)));
+}

@@ -1,0 +1,45 @@
+/**
+ * Untagged manifests (spec §4 step 1, `deleteUntagged` only): first each of
+ * the manifest's tag-history entries, then its revision folder. The revision
+ * goes last: while it exists, a rerun still sees the manifest as a
+ * candidate. Marking asked the `allow` hook about each already (one it
+ * refused stayed a root), so they are not asked again here.
+ */
+import type { Digest } from '../registry/digest.js';
+import type { DeletedManifest } from '../report/report.js';
+import type { RepositoryScan } from '../scan/repository.js';
+import { areRealFolders, deleteEach, remove, type SweepContext } from './context.js';
+
+export async function sweepManifests(
+  ctx: SweepContext,
+  scans: readonly RepositoryScan[],
+  untagged: ReadonlyMap<string, readonly Digest[]>,
+  deleted: DeletedManifest[],
+): Promise<void> {
+  const doomed: Array<{ candidate: undefined; repository: string; digest: Digest; tags: readonly string[] }> = [];
+  for (const scan of scans) {
+    const digests = untagged.get(scan.name) ?? [];
+    if (digests.length === 0) continue;
+    // Each tag's history was listed once during the scan: no per-manifest tag reads.
+    const historyByDigest = new Map<Digest, string[]>();
+    for (const tag of scan.tags) {
+      for (const digest of tag.history) {
+        const tags = historyByDigest.get(digest);
+        if (tags) tags.push(tag.name);
+        else historyByDigest.set(digest, [tag.name]);
+      }
+    }
+    for (const digest of digests) doomed.push({ candidate: undefined, repository: scan.name, digest, tags: historyByDigest.get(digest) ?? [] });
+  }
+  const { layout } = ctx;
+  await deleteEach(ctx, 'manifests', doomed, async ({ repository, digest, tags }) => {
+    let ok = true;
+    for (const tag of tags) {
+      const real = await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag));
+      ok = real && (await remove(ctx, layout.tagIndexEntryDir(repository, tag, digest), layout.tagIndexEntryLink(repository, tag, digest))) && ok;
+    }
+    if (ok && (await remove(ctx, layout.revisionDir(repository, digest), layout.revisionLink(repository, digest)))) {
+      deleted.push({ repository, digest });
+    }
+  });
+}
