@@ -13,10 +13,12 @@
  *   workers alike: `{ op: 'read', path: '/r/…/link', code: 'EIO' }`.
  * - Asynchronous calls answer on a later turn of the event loop, so
  *   concurrent callers really overlap; `maxRemovalsInFlight` tells how many did.
+ * - `latencyMs` makes every call wait, as a slower backend's would.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { isMainThread } from 'node:worker_threads';
 import { codedError } from './errno.js';
 import { answerEach, type DirEntry, type EntryInfo, type Storage, type TreeReader, type WorkerAccess } from './storage.js';
 
@@ -38,6 +40,10 @@ interface MemoryTreeData {
   readonly root: MemoryNode & { type: 'dir' };
   readonly faults: readonly MemoryFault[];
   readonly now: number;
+  /** One counter shared by every thread's copy: reader calls made on worker threads. */
+  readonly callsOnWorkers: SharedArrayBuffer;
+  /** Milliseconds each call waits, as a slower backend's would. */
+  readonly latencyMs: number;
 }
 
 const dir = (mtimeMs: number): MemoryNode & { type: 'dir' } => ({ type: 'dir', children: new Map(), mtimeMs });
@@ -52,15 +58,28 @@ export class MemoryStorage implements Storage {
   /** The most removals that were in flight at once. */
   maxRemovalsInFlight = 0;
 
-  constructor(data: MemoryTreeData = { root: dir(0), faults: [], now: 0 }) {
+  private readonly callsOnWorkers: Int32Array;
+  private readonly shared: SharedArrayBuffer;
+
+  private readonly latencyMs: number;
+  /** Waited on (never woken) for the latency: a sleep that blocks no other thread. */
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(data: MemoryTreeData = { root: dir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs: 0 }) {
+    this.latencyMs = data.latencyMs;
     this.root = data.root;
+    this.shared = data.callsOnWorkers;
+    this.callsOnWorkers = new Int32Array(data.callsOnWorkers);
     this.faults = [...data.faults];
     this.now = data.now;
     this.reader = { list: (d) => this.listNow(d), read: (f, max) => this.readNow(f, max), entry: (t) => this.entryNow(t) };
   }
 
-  /** A copy of the folder `source` (files, folders, symbolic links with their mtimes), at the same path. */
-  static fromDirectory(source: string): MemoryStorage {
+  /**
+   * A copy of the folder `source` (files, folders, symbolic links with their
+   * mtimes), at the same path. `latencyMs`: what each call waits.
+   */
+  static fromDirectory(source: string, { latencyMs = 0 }: { latencyMs?: number } = {}): MemoryStorage {
     const copy = (p: string): MemoryNode => {
       const stats = fs.lstatSync(p);
       if (stats.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(p), mtimeMs: stats.mtimeMs };
@@ -69,7 +88,7 @@ export class MemoryStorage implements Storage {
       for (const name of fs.readdirSync(p)) node.children.set(name, copy(path.join(p, name)));
       return node;
     };
-    const storage = new MemoryStorage();
+    const storage = new MemoryStorage({ root: dir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs });
     const absolute = path.resolve(source);
     const parent = storage.ensureDir(path.dirname(absolute));
     parent.children.set(path.basename(absolute), copy(absolute));
@@ -77,8 +96,13 @@ export class MemoryStorage implements Storage {
   }
 
   get workerAccess(): WorkerAccess {
-    const data: MemoryTreeData = { root: this.root, faults: this.faults, now: this.now };
+    const data: MemoryTreeData = { root: this.root, faults: this.faults, now: this.now, callsOnWorkers: this.shared, latencyMs: this.latencyMs };
     return { module: import.meta.url, data };
+  }
+
+  /** Reader calls made on worker threads so far (a scan that ran there). */
+  get readerCallsOnWorkers(): number {
+    return Atomics.load(this.callsOnWorkers, 0);
   }
 
   /** Makes every later call `op` on `target` fail with `code`. */
@@ -198,6 +222,8 @@ export class MemoryStorage implements Storage {
   // The tree ----------------------------------------------------------------------
 
   private fault(op: MemoryOperation, target: string): void {
+    if (!isMainThread) Atomics.add(this.callsOnWorkers, 0, 1);
+    if (this.latencyMs > 0) Atomics.wait(this.sleeper, 0, 0, this.latencyMs);
     const hit = this.faults.find((f) => f.op === op && f.path === target);
     if (hit) throw codedError(hit.code, `${op} ${target} (injected)`);
   }
