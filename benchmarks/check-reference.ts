@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sample } from './lib/generator.js';
 import { runIfEntryPoint } from './lib/entry.js';
 import type { ExpectationLists } from './lib/model.js';
-import { registryConfigYaml } from '../test/support/registry-server.js';
+import { registryConfigYaml } from '../harness/registry-server.js';
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',

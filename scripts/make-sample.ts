@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TreeBuilder } from '../test/support/tree.js';
+import { TreeBuilder } from '../harness/tree.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sample');
 fs.rmSync(root, { recursive: true, force: true });

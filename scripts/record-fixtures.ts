@@ -1,8 +1,8 @@
 /**
  * npm run record-fixtures [-- SCENARIO…]
  *
- * Records offline goldens for test/goldens.test.ts: runs scenarios of
- * test/support/scenarios.ts against Debian's docker-registry 2.8.2 (needs the
+ * Records offline goldens for test/reference/goldens.test.ts: runs scenarios of
+ * harness/scenarios.ts against Debian's docker-registry 2.8.2 (needs the
  * package: apt-get install docker-registry), then for each one
  *   - copies the registry root the registry wrote into fixtures/reference/<scenario>/;
  *   - writes fixtures/reference/<scenario>.json: the reference collector's
@@ -23,12 +23,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_UPLOAD_AGE_HOURS, expectedDivergence, predictReference } from '../test/support/gc-model.js';
-import { emptyDirectories, GOLDEN_DIR, UPLOAD_CLOCK, type Golden } from '../test/support/golden.js';
-import { runReferenceGc } from '../test/support/reference-gc.js';
-import { RegistryClient } from '../test/support/registry-client.js';
-import { hasDockerRegistry, REGISTRY_BINARY, registryEnv, startRegistry } from '../test/support/registry-server.js';
-import { applyUploadAges, renameUploads, runScenario, scenarioNamed } from '../test/support/scenarios.js';
+import { DEFAULT_UPLOAD_AGE_HOURS, expectedDivergence, predictReference } from '../harness/gc-model.js';
+import { emptyDirectories, GOLDEN_DIR, UPLOAD_CLOCK, type Golden } from '../harness/golden.js';
+import { runReferenceGc } from '../harness/reference-gc.js';
+import { RegistryClient } from '../harness/registry-client.js';
+import { hasDockerRegistry, REGISTRY_BINARY, registryEnv, startRegistry } from '../harness/registry-server.js';
+import { applyUploadAges, renameUploads, runScenario, scenarioNamed } from '../harness/scenarios.js';
 
 /** Small trees that cover every kind of divergence and every kind of leftover. */
 const DEFAULT_SCENARIOS = [

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FloorResult } from '../floor.js';
-import { registryConfigYaml } from '../../test/support/registry-server.js';
+import { registryConfigYaml } from '../../harness/registry-server.js';
 import { BuildInfo, Machine, MODES, Mode, STRACE_SET, Sample, StraceResult, Tool } from './bench-model.js';
 import { Options } from './bench-options.js';
 import { fmtInt, fmtMB, fmtS } from './bench-log.js';

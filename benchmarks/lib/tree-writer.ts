@@ -1,6 +1,6 @@
 /**
  * Writes a registry tree exactly as the filesystem driver lays it out, every
- * path taken from `src/layout.ts`. It records every blob it writes (digest →
+ * path taken from `src/registry/layout.ts`. It records every blob it writes (digest →
  * size) so that the generator can compute what a collector must keep.
  *
  * Speed: a standard tree is ~100k blob folders and ~200k small files. Parent

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { copyTree, tempDir, TreeBuilder } from '../support/tree.js';
+import { copyTree, tempDir, TreeBuilder } from '../../harness/tree.js';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
 type Library = typeof import('../../src/index.js');
@@ -124,7 +124,7 @@ describe('the storage seam, on a registry in memory', () => {
     const left = filesInMemory(storage, t.root);
     expect(left.has(path.relative(t.root, t.layout.blobData(stuck)))).toBe(true);
     // Every blob the dry run kept is still there.
-    const deleted = new Set(dry.blobs.deleted.map((b) => b.digest));
+    const deleted = new Set<string>(dry.blobs.deleted.map((b) => b.digest));
     for (const file of filesOnDisk(t.root).keys()) {
       const match = /blobs\/sha256\/..\/([0-9a-f]{64})\/data$/.exec(file);
       if (match && !deleted.has(`sha256:${match[1]}`)) expect(left.has(file), file).toBe(true);

@@ -30,11 +30,11 @@ import {
   referenceUntaggedFailures,
   stateAfterRegistryGc,
   type Divergence,
-} from './gc-model.js';
-import { runReferenceGc, type ReferenceGcResult } from './reference-gc.js';
-import { RegistryClient } from './registry-client.js';
-import { registryEnv, startRegistry, type RunningRegistry } from './registry-server.js';
-import { V2, applyUploadAges, type ScenarioOutcome, type ScenarioState } from './scenarios.js';
+} from '../../harness/gc-model.js';
+import { runReferenceGc, type ReferenceGcResult } from '../../harness/reference-gc.js';
+import { RegistryClient } from '../../harness/registry-client.js';
+import { registryEnv, startRegistry, type RunningRegistry } from '../../harness/registry-server.js';
+import { V2, applyUploadAges, type ScenarioOutcome, type ScenarioState } from '../../harness/scenarios.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /**

@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { computeDigest, type Digest } from '../../src/registry/digest.js';
-import { TreeBuilder, type Descriptor } from './tree.js';
+import { TreeBuilder, type Descriptor } from '../../harness/tree.js';
 
 /** A small seeded PRNG (mulberry32): the same seed writes the same bytes. */
 export function seededRandom(seed: number): () => number {

@@ -15,7 +15,7 @@ import { collectGarbage } from '../../src/collect/collect-garbage.js';
 import type { CollectOptions } from '../../src/collect/options.js';
 import type { Report } from '../../src/report/report.js';
 import { changedPaths } from './crash-harness.js';
-import { snapshot, tempDir, TreeBuilder, type Descriptor, type Image } from './tree.js';
+import { snapshot, tempDir, TreeBuilder, type Descriptor, type Image } from '../../harness/tree.js';
 
 export const NOW = new Date('2026-11-29T12:00:00Z');
 

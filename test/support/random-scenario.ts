@@ -9,9 +9,9 @@
  * sent, so that the record only holds what the registry accepted.
  */
 import fc from 'fast-check';
-import { randomLayer, type BuiltManifest, type RegistryClient } from './registry-client.js';
-import { deriveExpectations } from './gc-model.js';
-import { FRESH_UPLOAD_HOURS, STALE_UPLOAD_HOURS, ScenarioRegistry, type ScenarioOutcome } from './scenarios.js';
+import { randomLayer, type BuiltManifest, type RegistryClient } from '../../harness/registry-client.js';
+import { deriveExpectations } from '../../harness/gc-model.js';
+import { FRESH_UPLOAD_HOURS, STALE_UPLOAD_HOURS, ScenarioRegistry, type ScenarioOutcome } from '../../harness/scenarios.js';
 
 export const RANDOM_REPOSITORIES = ['r', 'r/nested', 'other'] as const;
 const TAGS = ['latest', 'v1', 'v2'] as const;
