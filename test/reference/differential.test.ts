@@ -1,6 +1,6 @@
 /**
  * Differential tests against the real registry (issue 4): every scenario of
- * test/support/scenarios.ts, and random ones, is written by Debian's
+ * harness/scenarios.ts, and random ones, is written by Debian's
  * `docker-registry serve` 2.8.2 through its HTTP API, then collected by both
  * the reference (`garbage-collect --dry-run [-m]`) and registry-gc
  * (`node dist/cli.js --dry-run --json [-m]`), compared, and proven by pulling
