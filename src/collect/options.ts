@@ -6,8 +6,7 @@ import os from 'node:os';
 import type { AllowDeletion } from '../report/candidate.js';
 import { parseDuration } from '../registry/duration.js';
 import { RegistryGcError } from '../report/errors.js';
-import { storageOfFileSystem, type FileSystem } from '../storage/file-system.js';
-import { nodeStorage } from '../storage/node-storage.js';
+import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import type { Phase } from '../report/report.js';
 
@@ -172,7 +171,7 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     keepUploads: options.keepUploads ?? false,
     removeEmptyRepositories: options.removeEmptyRepositories ?? false,
     now: validDate(options.now),
-    storage: options.storage ?? (options.fileSystem === undefined ? nodeStorage : storageOfFileSystem(options.fileSystem)),
+    storage: chooseStorage(options.storage, options.fileSystem),
     allow: options.allow,
   };
 }

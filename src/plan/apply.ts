@@ -14,8 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AllowDeletion } from '../report/candidate.js';
 import type { Problem } from '../report/errors.js';
-import { storageOfFileSystem, type FileSystem } from '../storage/file-system.js';
-import { nodeStorage } from '../storage/node-storage.js';
+import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import { collectGarbage } from '../collect/collect-garbage.js';
 import { RegistryLayout } from '../registry/layout.js';
@@ -114,7 +113,7 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
   if (options.root !== undefined && !sameFolder(plan.root, options.root)) {
     throw invalidPlan(`this plan is for ${plan.root}, not for ${path.resolve(options.root)}: make a plan of this registry first`);
   }
-  const storage = options.storage ?? (options.fileSystem === undefined ? nodeStorage : storageOfFileSystem(options.fileSystem));
+  const storage = chooseStorage(options.storage, options.fileSystem);
   const base: CollectOptions = {
     // Exactly the options the plan was made with (plan/options.ts).
     ...plan.options,

@@ -36,3 +36,8 @@ export function storageOfFileSystem(fileSystem: FileSystem): Storage {
     lockFiles: nodeStorage.lockFiles,
   };
 }
+
+/** The storage a run uses: the one given, else the FileSystem given, else node:fs. */
+export function chooseStorage(storage: Storage | undefined, fileSystem: FileSystem | undefined): Storage {
+  return storage ?? (fileSystem === undefined ? nodeStorage : storageOfFileSystem(fileSystem));
+}
