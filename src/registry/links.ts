@@ -25,10 +25,10 @@ export function readLink(reader: TreeReader, file: string): LinkRead {
   }
 }
 
-/** readLink through the storage seam, for the sweep's re-check right before a deletion. */
-export async function readLinkFrom(storage: Storage, file: string): Promise<LinkRead> {
-  const [outcome] = await storage.readFiles([file], MAX_LINK_BYTES);
-  return outcome!.ok ? linkOf(outcome!.value) : linkError(outcome!.error);
+/** readLink of each file through the storage seam, in one call: the sweep's re-check right before deleting. */
+export async function readLinksFrom(storage: Storage, files: readonly string[]): Promise<LinkRead[]> {
+  const outcomes = await storage.readFiles(files, MAX_LINK_BYTES);
+  return outcomes.map((outcome) => (outcome.ok ? linkOf(outcome.value) : linkError(outcome.error)));
 }
 
 function linkOf(data: Buffer): LinkRead {

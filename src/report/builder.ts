@@ -38,12 +38,10 @@ export interface RunTally {
 /** Items of a category in report order: by the fields of its identity. */
 function sorted<C extends Category>(category: C, items: readonly DeletedItem<C>[]): DeletedItem<C>[] {
   const fields = KINDS[category].identity;
-  const key = (item: DeletedItem<C>) => fields.map((f) => String((item as unknown as Record<string, unknown>)[f] ?? ''));
+  const field = (item: DeletedItem<C>, name: string) => String((item as unknown as Record<string, unknown>)[name] ?? '');
   return [...items].sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    for (let i = 0; i < ka.length; i++) {
-      const order = compareStrings(ka[i]!, kb[i]!);
+    for (const name of fields) {
+      const order = compareStrings(field(a, name), field(b, name));
       if (order !== 0) return order;
     }
     return 0;

@@ -60,20 +60,21 @@ export async function inspectBlobCandidates(
 
 /** Deletes the inspected candidates (young ones are kept); removes prefix folders it empties. */
 export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCandidates[], deleted: DeletedBlob[], keptForAge: DeletedBlob[]): Promise<void> {
-  const doomed: Array<{ candidate: { kind: 'blob'; digest: Digest }; blob: DeletedBlob; prefix: number }> = [];
+  const doomed: Array<{ blob: DeletedBlob; prefix: number }> = [];
   for (const [prefix, { candidates }] of prefixes.entries()) {
     for (const { digest, size, young } of candidates) {
       if (young) keptForAge.push({ digest, size });
-      else doomed.push({ candidate: { kind: 'blob', digest }, blob: { digest, size }, prefix });
+      else doomed.push({ blob: { digest, size }, prefix });
     }
   }
   const removed = new Array<number>(prefixes.length).fill(0);
-  await deleteEach(ctx, 'blobs', doomed, async ({ blob, prefix }) => {
+  const work = async ({ blob, prefix }: (typeof doomed)[number]) => {
     if (await remove(ctx, ctx.layout.blobDir(blob.digest), ctx.layout.blobData(blob.digest))) {
       deleted.push(blob);
       removed[prefix]!++;
     }
-  });
+  };
+  await deleteEach(ctx, 'blobs', doomed, work, { candidate: ({ blob }) => ({ kind: 'blob', digest: blob.digest }) });
   // The registry recreates prefix folders on demand; an empty one costs an inode and a
   // listing. One left empty by an interrupted run (0 entries) goes too.
   if (ctx.dryRun) return;

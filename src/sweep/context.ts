@@ -5,11 +5,11 @@
  * and any other failure recorded while the sweep goes on.
  *
  * `deleteEach` is the loop of every phase: it asks the `allow` hook about
- * each candidate, then deletes the allowed ones, up to LANES at once where
- * the items are independent (one lane where their order matters), with
- * progress and a yield to the event loop every BATCH items and an abort
- * honoured between two deletions. It returns only once the work in flight
- * has ended, so what the caller records is what happened.
+ * each candidate, then deletes the allowed ones in batches of BATCH, up to
+ * LANES at once where the items are independent (one lane where their order
+ * matters), with progress and a yield to the event loop after each batch and
+ * an abort honoured between two deletions. It returns only once the work in
+ * flight has ended, so what the caller records is what happened.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from '../collect/age-guard.js';
@@ -105,44 +105,59 @@ export async function removeIfEmpty(ctx: SweepContext, dir: string): Promise<boo
   }
 }
 
-/** An item of a phase: the candidate the hook is asked about, or none when marking asked already. */
-export interface SweepItem {
-  readonly candidate: DeletionCandidate | undefined;
+export interface DeleteEachOptions<T> {
+  /** The candidate the `allow` hook is asked about; absent where marking asked already (manifests). */
+  readonly candidate?: (item: T) => DeletionCandidate;
+  /** Deletions at once: LANES where the items are independent, 1 where their order matters. */
+  readonly lanes?: number;
+  /**
+   * Called with each batch of allowed items before any of them goes: where a
+   * phase reads what it re-checks (links), it reads a batch at once, as a
+   * backend with slow calls wants.
+   */
+  readonly beforeBatch?: (batch: readonly T[]) => Promise<void>;
 }
 
 /** The loop of every phase (see the module comment). */
-export async function deleteEach<T extends SweepItem>(
+export async function deleteEach<T>(
   ctx: SweepContext,
   category: Category,
   candidates: readonly T[],
   work: (item: T) => Promise<void>,
-  lanes = LANES,
+  { candidate, lanes = LANES, beforeBatch }: DeleteEachOptions<T> = {},
 ): Promise<void> {
   const { phase } = KINDS[category];
-  const items = candidates.filter((item) => item.candidate === undefined || mayDelete(ctx.allow, item.candidate));
+  const { allow } = ctx;
+  const items = candidate === undefined || allow === undefined ? candidates : candidates.filter((item) => mayDelete(allow, candidate(item)));
   const total = items.length;
   if (total > 0) ctx.onProgress({ phase, done: 0, total });
-  let next = 0;
   let done = 0;
-  let stopped = false;
-  const lane = async (): Promise<void> => {
-    try {
-      while (!stopped && next < total) {
-        ctx.signal?.throwIfAborted();
-        await work(items[next++]!);
-        if (++done % BATCH === 0) {
-          ctx.onProgress({ phase, done, total });
-          await yieldToEventLoop();
+  for (let start = 0; start < total; start += BATCH) {
+    ctx.signal?.throwIfAborted();
+    const batch = items.slice(start, start + BATCH);
+    await beforeBatch?.(batch);
+    let next = 0;
+    let stopped = false;
+    const lane = async (): Promise<void> => {
+      try {
+        while (!stopped && next < batch.length) {
+          ctx.signal?.throwIfAborted();
+          await work(batch[next++]!);
+          done++;
         }
+      } catch (error) {
+        stopped = true;
+        throw error;
       }
-    } catch (error) {
-      stopped = true;
-      throw error;
+    };
+    const results = await Promise.allSettled(Array.from({ length: Math.min(lanes, batch.length) }, lane));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (start + BATCH < total) {
+      ctx.onProgress({ phase, done, total });
+      await yieldToEventLoop();
     }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(lanes, total) }, lane));
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  }
   // Every phase reports its end, even one with nothing to do: a progress display sees it end.
   ctx.onProgress({ phase, done, total });
 }

@@ -9,6 +9,7 @@ import type { DeletedBlob, DeletedLayerLink } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import type { RepositoryScan } from '../scan/repository.js';
 import { deleteEach, type SweepContext } from './context.js';
+import { readLinksFrom, type LinkRead } from '../registry/links.js';
 import { removeVerifiedLink } from './verified-link.js';
 
 export interface LayerLinkInput {
@@ -22,19 +23,27 @@ export interface LayerLinkInput {
 
 export async function sweepLayerLinks(ctx: SweepContext, { scans, blobs, deletedBlobs, referencedBy }: LayerLinkInput, deleted: DeletedLayerLink[]): Promise<void> {
   const left = blobsLeft(blobs, deletedBlobs);
-  const doomed: Array<{ candidate: { kind: 'layer-link'; repository: string; digest: Digest }; link: DeletedLayerLink }> = [];
+  const doomed: DeletedLayerLink[] = [];
   for (const scan of scans) {
     const referenced = referencedBy?.get(scan.name);
     for (const digest of scan.layers) {
       const dangling = !left.has(digest);
       const unreferenced = referencedBy !== undefined && !referenced?.has(digest);
-      if (dangling || unreferenced) doomed.push({ candidate: { kind: 'layer-link', repository: scan.name, digest }, link: { repository: scan.name, digest } });
+      if (dangling || unreferenced) doomed.push({ repository: scan.name, digest });
     }
   }
-  await deleteEach(ctx, 'layerLinks', doomed, async ({ link }) => {
+  const { layout } = ctx;
+  // Each batch's links are read together, right before the batch goes.
+  let reads = new Map<DeletedLayerLink, LinkRead>();
+  const readBatch = async (batch: readonly DeletedLayerLink[]) => {
+    const files = await readLinksFrom(ctx.storage, batch.map((l) => layout.layerLink(l.repository, l.digest)));
+    reads = new Map(batch.map((l, i) => [l, files[i]!]));
+  };
+  const work = async (link: DeletedLayerLink) => {
     const { repository, digest } = link;
-    if (await removeVerifiedLink(ctx, ctx.layout.layerLinkDir(repository, digest), ctx.layout.layerLink(repository, digest), digest)) deleted.push(link);
-  });
+    if (await removeVerifiedLink(ctx, layout.layerLinkDir(repository, digest), layout.layerLink(repository, digest), digest, reads.get(link))) deleted.push(link);
+  };
+  await deleteEach(ctx, 'layerLinks', doomed, work, { candidate: (l) => ({ kind: 'layer-link', ...l }), beforeBatch: readBatch });
 }
 
 /** The blobs listed and not deleted: one set, without a copy of the listing on the way. */

@@ -16,7 +16,7 @@ export async function sweepManifests(
   untagged: ReadonlyMap<string, readonly Digest[]>,
   deleted: DeletedManifest[],
 ): Promise<void> {
-  const doomed: Array<{ candidate: undefined; repository: string; digest: Digest; tags: readonly string[] }> = [];
+  const doomed: Array<{ repository: string; digest: Digest; tags: readonly string[] }> = [];
   for (const scan of scans) {
     const digests = untagged.get(scan.name) ?? [];
     if (digests.length === 0) continue;
@@ -29,7 +29,7 @@ export async function sweepManifests(
         else historyByDigest.set(digest, [tag.name]);
       }
     }
-    for (const digest of digests) doomed.push({ candidate: undefined, repository: scan.name, digest, tags: historyByDigest.get(digest) ?? [] });
+    for (const digest of digests) doomed.push({ repository: scan.name, digest, tags: historyByDigest.get(digest) ?? [] });
   }
   const { layout } = ctx;
   await deleteEach(ctx, 'manifests', doomed, async ({ repository, digest, tags }) => {

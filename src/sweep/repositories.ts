@@ -53,22 +53,16 @@ export async function sweepRepositories(ctx: SweepContext, input: RepositoryInpu
     : [];
   // Deepest first: a nested repository must be gone before its parent folder is tried.
   const ordered = [...empty].sort((a, b) => b.name.split('/').length - a.name.split('/').length || (a.name < b.name ? -1 : 1));
-  const doomed = ordered.map((scan) => ({ candidate: { kind: 'repository' as const, repository: scan.name } }));
-  const inOrder = 1;
-  await deleteEach(
-    ctx,
-    'repositories',
-    doomed,
-    async ({ candidate: { repository } }) => {
-      let ok = true;
-      for (const marker of REPOSITORY_MARKERS) ok = (await remove(ctx, layout.repositoryPart(repository, marker))) && ok;
-      if (!ok) return;
-      deleted.push({ repository });
-      const dir = layout.repositoryDir(repository);
-      for (let folder = dir; folder !== layout.repositoriesDir && layout.contains(folder); folder = path.dirname(folder)) {
-        if (!(await removeIfEmpty(ctx, folder))) break;
-      }
-    },
-    inOrder,
-  );
+  const doomed: DeletedRepository[] = ordered.map((scan) => ({ repository: scan.name }));
+  const work = async ({ repository }: DeletedRepository) => {
+    let ok = true;
+    for (const marker of REPOSITORY_MARKERS) ok = (await remove(ctx, layout.repositoryPart(repository, marker))) && ok;
+    if (!ok) return;
+    deleted.push({ repository });
+    const dir = layout.repositoryDir(repository);
+    for (let folder = dir; folder !== layout.repositoriesDir && layout.contains(folder); folder = path.dirname(folder)) {
+      if (!(await removeIfEmpty(ctx, folder))) break;
+    }
+  };
+  await deleteEach(ctx, 'repositories', doomed, work, { candidate: ({ repository }) => ({ kind: 'repository', repository }), lanes: 1 });
 }

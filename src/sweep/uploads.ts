@@ -49,7 +49,7 @@ async function removeUpload(ctx: SweepContext, dir: string): Promise<boolean> {
 }
 
 export async function sweepUploads(ctx: SweepContext, { scans, staleBefore }: UploadInput, deleted: DeletedUpload[], keptForAge: DeletedUpload[]): Promise<void> {
-  const doomed: Array<{ candidate: { kind: 'upload'; repository: string; id: string; startedAt: string }; upload: DeletedUpload }> = [];
+  const doomed: DeletedUpload[] = [];
   const all = staleBefore === undefined ? [] : scans.flatMap((scan) => scan.uploads.map((id) => ({ repository: scan.name, id })));
   for (const { repository, id } of all) {
     ctx.signal?.throwIfAborted();
@@ -69,16 +69,11 @@ export async function sweepUploads(ctx: SweepContext, { scans, staleBefore }: Up
     }
     const upload = { repository, id, size, startedAt: started.text };
     if (ctx.age.isYoungTime(started.time)) keptForAge.push(upload);
-    else doomed.push({ candidate: { kind: 'upload', repository, id, startedAt: started.text }, upload });
+    else doomed.push(upload);
   }
-  const inOrder = 1;
-  await deleteEach(
-    ctx,
-    'uploads',
-    doomed,
-    async ({ upload }) => {
-      if (await removeUpload(ctx, ctx.layout.uploadDir(upload.repository, upload.id))) deleted.push(upload);
-    },
-    inOrder,
-  );
+  const work = async (upload: DeletedUpload) => {
+    if (await removeUpload(ctx, ctx.layout.uploadDir(upload.repository, upload.id))) deleted.push(upload);
+  };
+  const candidate = ({ repository, id, startedAt }: DeletedUpload) => ({ kind: 'upload' as const, repository, id, startedAt });
+  await deleteEach(ctx, 'uploads', doomed, work, { candidate, lanes: 1 });
 }

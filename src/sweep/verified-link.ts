@@ -1,15 +1,16 @@
 /**
- * A link is read again right before its folder goes: only a link that holds
- * exactly its folder's digest (or an empty folder) is deleted. Anything else
- * is reported and left, because it is not what the registry wrote.
+ * A link is read again right before its folder goes (with the others of its
+ * batch, in one call): only a link that holds exactly its folder's digest (or
+ * an empty folder) is deleted. Anything else is reported and left, because
+ * it is not what the registry wrote.
  */
 import type { Digest } from '../registry/digest.js';
-import { readLinkFrom } from '../registry/links.js';
+import { readLinksFrom, type LinkRead } from '../registry/links.js';
 import { remove, removeIfEmpty, type SweepContext } from './context.js';
 
-/** Deletes the folder of a link that was verified; false when it must stay. */
-export async function removeVerifiedLink(ctx: SweepContext, dir: string, linkFile: string, digest: Digest): Promise<boolean> {
-  const link = await readLinkFrom(ctx.storage, linkFile);
+/** Deletes the folder of a link that was verified (`read`: what it held, read with its batch); false when it must stay. */
+export async function removeVerifiedLink(ctx: SweepContext, dir: string, linkFile: string, digest: Digest, read?: LinkRead): Promise<boolean> {
+  const link = read ?? (await readLinksFrom(ctx.storage, [linkFile]))[0]!;
   if (link.state === 'ok' && link.digest === digest) return remove(ctx, dir, linkFile);
   if (link.state === 'missing') {
     // An empty folder is dead weight; a folder holding something else is not ours to judge.
