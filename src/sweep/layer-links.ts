@@ -4,6 +4,7 @@
  * before; with `pruneLayerLinks`, also those that no kept manifest of their
  * repository references. Each is verified right before it goes.
  */
+import path from 'node:path';
 import type { Digest } from '../registry/digest.js';
 import type { DeletedBlob, DeletedLayerLink } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
@@ -34,14 +35,15 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, blobs, deleted
   }
   const { layout } = ctx;
   // Each batch's links are read together, right before the batch goes.
-  let reads = new Map<DeletedLayerLink, LinkRead>();
+  let batchLinks = new Map<DeletedLayerLink, { file: string; read: LinkRead }>();
   const readBatch = async (batch: readonly DeletedLayerLink[]) => {
-    const files = await readLinksFrom(ctx.storage, batch.map((l) => layout.layerLink(l.repository, l.digest)));
-    reads = new Map(batch.map((l, i) => [l, files[i]!]));
+    const files = batch.map((l) => layout.layerLink(l.repository, l.digest));
+    const reads = await readLinksFrom(ctx.storage, files);
+    batchLinks = new Map(batch.map((l, i) => [l, { file: files[i]!, read: reads[i]! }]));
   };
   const work = async (link: DeletedLayerLink) => {
-    const { repository, digest } = link;
-    if (await removeVerifiedLink(ctx, layout.layerLinkDir(repository, digest), layout.layerLink(repository, digest), digest, reads.get(link))) deleted.push(link);
+    const { file, read } = batchLinks.get(link)!;
+    if (await removeVerifiedLink(ctx, path.dirname(file), file, link.digest, read)) deleted.push(link);
   };
   await deleteEach(ctx, 'layerLinks', doomed, work, { candidate: (l) => ({ kind: 'layer-link', ...l }), beforeBatch: readBatch });
 }
