@@ -150,7 +150,7 @@ async function collect(ctx: RunContext): Promise<Report> {
     allow: opts.allow,
     signal: opts.signal,
     onProgress: opts.onProgress,
-    realFolders: new Map<string, boolean>(),
+    realFolders: new Map<string, Promise<boolean>>(),
   };
   const sweepInput = {
     scans,

@@ -20,6 +20,7 @@ import { collectGarbage } from '../collect/collect-garbage.js';
 import { RegistryLayout } from '../registry/layout.js';
 import type { CollectOptions, ProgressEvent } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
+import { decidingOptionsOf } from './options.js';
 import { itemsOf, keysOf } from './fingerprint.js';
 import { candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
 import { deletedKeys, exists, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
@@ -115,8 +116,8 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
   }
   const storage = chooseStorage(options.storage, options.fileSystem);
   const base: CollectOptions = {
-    // Exactly the options the plan was made with (plan/options.ts).
-    ...plan.options,
+    // Exactly the options the plan was made with (plan/options.ts), and nothing else it may hold.
+    ...decidingOptionsOf(plan.options),
     concurrency: options.concurrency,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -26,8 +26,9 @@ export const DECIDING_OPTIONS: readonly DecidingOption[] = [
   { name: 'maxManifestBytes', flag: undefined, check: 'positive' },
 ];
 
-export function planOptionsOf(opts: NormalizedOptions): PlanOptions {
-  return Object.fromEntries(DECIDING_OPTIONS.map(({ name }) => [name, opts[name]])) as unknown as PlanOptions;
+/** The deciding options of a run's (or a plan's) options, and nothing else. */
+export function decidingOptionsOf(options: NormalizedOptions | PlanOptions): PlanOptions {
+  return Object.fromEntries(DECIDING_OPTIONS.map(({ name }) => [name, options[name]])) as unknown as PlanOptions;
 }
 
 /** The values, in the fingerprint's order. */

@@ -14,7 +14,7 @@ import { RegistryLayout } from '../registry/layout.js';
 import { packageVersion } from '../version.js';
 import { fingerprintCategories, planSha256 } from './fingerprint.js';
 import { itemsOfReport, totalsOf } from './items.js';
-import { planOptionsOf } from './options.js';
+import { decidingOptionsOf } from './options.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type Plan } from './types.js';
 
 export * from './types.js';
@@ -36,7 +36,7 @@ export async function makePlan(root: string, options: MakePlanOptions = {}): Pro
     registryGcVersion: packageVersion(),
     createdAt: opts.now.toISOString(),
     root: report.root,
-    options: planOptionsOf(opts),
+    options: decidingOptionsOf(opts),
     scanned: {
       repositories: report.repositories.total,
       tags: report.tags.total,

@@ -71,10 +71,6 @@ export interface PlanItems {
   readonly repositories: readonly PlannedRepository[];
 }
 
-/** A plan lists every category, each item as the report names it, with a reason. */
-type AssertCategories<T extends { readonly [C in Category]: readonly unknown[] }> = T;
-export type CheckedPlanItems = AssertCategories<PlanItems>;
-
 export type PlannedItem = PlanItems[PlanCategory][number];
 
 /** The options that decide what is deleted; apply runs with exactly these. */

@@ -14,11 +14,6 @@ export function byName(a: { name: string }, b: { name: string }): number {
   return compareStrings(a.name, b.name);
 }
 
-/** Sort key of spec §5: repository, then digest or id. */
-export function byRepositoryThen<T extends { repository: string }>(key: (item: T) => string): (a: T, b: T) => number {
-  return (a, b) => compareStrings(a.repository, b.repository) || compareStrings(key(a), key(b));
-}
-
 export function byWarning(a: Warning, b: Warning): number {
   return compareStrings(a.path, b.path) || compareStrings(a.code, b.code) || compareStrings(a.message, b.message);
 }

@@ -240,12 +240,22 @@ export class MemoryStorage implements Storage {
     return node;
   }
 
+  /**
+   * The node at `target`. A symbolic link or a file on the way is an error
+   * (ELOOP, ENOTDIR), never "not there": node:fs would follow the link, and a
+   * caller must not take a path it could not reach for one already gone.
+   */
   private need(target: string): MemoryNode {
-    const parent = this.find(path.dirname(target));
-    if (parent && parent.type === 'symlink') throw codedError('ELOOP', `${path.dirname(target)} is a symbolic link`);
-    if (parent && parent.type === 'file') throw codedError('ENOTDIR', `${path.dirname(target)} is not a directory`);
-    const node = this.find(target);
-    if (!node) throw codedError('ENOENT', `${target} does not exist`);
+    let node: MemoryNode = this.root;
+    let at = '';
+    for (const part of target.split('/').filter(Boolean)) {
+      if (node.type === 'symlink') throw codedError('ELOOP', `${at} is a symbolic link`);
+      if (node.type === 'file') throw codedError('ENOTDIR', `${at} is not a directory`);
+      const child = node.children.get(part);
+      if (!child) throw codedError('ENOENT', `${target} does not exist`);
+      node = child;
+      at += `/${part}`;
+    }
     return node;
   }
 

@@ -29,7 +29,7 @@ const BATCH = 256;
  * cores): folder removals one at a time 160–180 µs each, four at a time
  * 130 µs; eight no better. Four is also libuv's default thread pool.
  */
-export const LANES = 4;
+const LANES = 4;
 
 export interface SweepContext {
   readonly layout: RegistryLayout;
@@ -43,8 +43,8 @@ export interface SweepContext {
   readonly allow: AllowDeletion | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: (event: ProgressEvent) => void;
-  /** Folders already checked to be real (not links), by areRealFolders. */
-  readonly realFolders: Map<string, boolean>;
+  /** Folders checked (or being checked) to be real, not links, by areRealFolders: each once, whatever the lanes. */
+  readonly realFolders: Map<string, Promise<boolean>>;
 }
 
 /**
@@ -57,14 +57,19 @@ export async function areRealFolders(ctx: SweepContext, folders: readonly string
   for (const folder of folders) {
     let real = ctx.realFolders.get(folder);
     if (real === undefined) {
-      const [outcome] = await ctx.storage.inspect([folder]);
-      real = outcome!.ok ? outcome!.value.type !== 'symlink' : isNotFound(outcome!.error);
+      real = isRealFolder(ctx, folder);
       ctx.realFolders.set(folder, real);
-      if (!real) ctx.findings.warn('symlink', folder, 'symbolic link (or unreadable) on the way to a deletion; nothing below it is deleted');
     }
-    if (!real) return false;
+    if (!(await real)) return false;
   }
   return true;
+}
+
+async function isRealFolder(ctx: SweepContext, folder: string): Promise<boolean> {
+  const [outcome] = await ctx.storage.inspect([folder]);
+  const real = outcome!.ok ? outcome!.value.type !== 'symlink' : isNotFound(outcome!.error);
+  if (!real) ctx.findings.warn('symlink', folder, 'symbolic link (or unreadable) on the way to a deletion; nothing below it is deleted');
+  return real;
 }
 
 /**

@@ -103,6 +103,25 @@ describe('sweep', () => {
     expect(blobExists(t.root, stuck.digest)).toBe(true);
   });
 
+  it('a tag whose index/ is a symbolic link: nothing below it goes, and it is reported once, however many deletions run at once', async () => {
+    const t = new TreeBuilder(tempDir());
+    const kept = t.image('app', { tag: 'v1' });
+    const untagged = Array.from({ length: 6 }, () => t.image('app'));
+    for (const image of untagged) t.history('app', 'v1', image.manifest.digest);
+    const index = t.layout.tagIndexDir('app', 'v1');
+    const moved = path.join(tempDir(), 'index');
+    fs.renameSync(index, moved);
+    fs.symlinkSync(moved, index);
+    const outside = snapshot(moved);
+    const report = await collectGarbage(t.root, { deleteUntagged: true });
+    expect(report.warnings.filter((w) => w.code === 'symlink' && w.path === path.relative(t.root, index))).toHaveLength(1);
+    // No history entry goes through the link, so no revision of those manifests goes either.
+    expect(snapshot(moved)).toEqual(outside);
+    expect(report.manifests.deleted).toEqual([]);
+    for (const image of untagged) expect(fs.existsSync(t.layout.revisionLink('app', image.manifest.digest))).toBe(true);
+    for (const blob of [kept.manifest, kept.config, ...kept.layers]) expect(blobExists(t.root, blob.digest)).toBe(true);
+  });
+
   it('a second run deletes nothing', async () => {
     const t = new TreeBuilder(tempDir());
     t.image('app', { tag: 'v1' });
