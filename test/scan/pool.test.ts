@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { copyTree, snapshot, tempDir, TreeBuilder } from '../../harness/tree.js';
+import { copyTree, snapshot, tempDir } from '../../harness/tree.js';
+import { manyRepositories } from '../support/many-repositories.js';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
 type Collect = typeof import('../../src/collect/collect-garbage.js').collectGarbage;
@@ -15,21 +16,6 @@ async function load(): Promise<Collect> {
   return ((await import(dist)) as { collectGarbage: Collect }).collectGarbage;
 }
 
-function manyRepositories(count = 48): TreeBuilder {
-  const t = new TreeBuilder(tempDir());
-  const shared = t.blob('shared base');
-  for (let r = 0; r < count; r++) {
-    const repo = r % 3 === 0 ? `team${r}` : `team${r - (r % 3)}/app${r}`;
-    const old = t.image(repo, { sharedLayers: [shared] });
-    t.history(repo, 'latest', old.manifest.digest);
-    const child = t.image(repo, { format: 'oci' });
-    const index = t.index(repo, [child.manifest], { tag: 'latest' });
-    t.image(repo, { format: 'oci', artifactType: 'sig', subject: index });
-    t.upload(repo, `u${r}`, '2020-01-01T00:00:00Z');
-    t.blob(`orphan ${r}`);
-  }
-  return t;
-}
 
 const withoutTimes = ({ durations, ...rest }: Awaited<ReturnType<Collect>>) => rest;
 
@@ -54,7 +40,7 @@ describe('scan on worker threads', () => {
 
   it('a manifest a worker could not parse fails the run before anything is deleted', async () => {
     const collectGarbage = await load();
-    const t = manyRepositories();
+    const t = manyRepositories(48);
     t.rawManifest('team3/app4', '{"mediaType": "application/vnd.example.unknown"}', { tag: 'odd' });
     const before = snapshot(t.root);
     const error = await collectGarbage(t.root, { concurrency: 2 }).catch((e: unknown) => e);
@@ -64,7 +50,7 @@ describe('scan on worker threads', () => {
 
   it('a symbolic link a worker meets fails the run before anything is deleted', async () => {
     const collectGarbage = await load();
-    const t = manyRepositories();
+    const t = manyRepositories(48);
     fs.symlinkSync(tempDir(), path.join(t.layout.tagsDir('team3/app4'), 'linked-tag'));
     const before = snapshot(t.root);
     const error = await collectGarbage(t.root, { concurrency: 2 }).catch((e: unknown) => e);

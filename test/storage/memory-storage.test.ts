@@ -9,28 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { copyTree, tempDir, TreeBuilder } from '../../harness/tree.js';
+import { copyTree } from '../../harness/tree.js';
+import { manyRepositories } from '../support/many-repositories.js';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
 type Library = typeof import('../../src/index.js');
 const load = async () => (await import(dist)) as Library;
 
-/** 64 repositories (a worker takes a share from 16 on), with every kind of garbage. */
-function registry(count = 64): TreeBuilder {
-  const t = new TreeBuilder(tempDir());
-  const shared = t.blob('shared base');
-  for (let r = 0; r < count; r++) {
-    const repo = r % 3 === 0 ? `team${r}` : `team${r - (r % 3)}/app${r}`;
-    const old = t.image(repo, { sharedLayers: [shared] });
-    t.history(repo, 'latest', old.manifest.digest);
-    const child = t.image(repo, { format: 'oci' });
-    const index = t.index(repo, [child.manifest], { tag: 'latest' });
-    t.image(repo, { format: 'oci', artifactType: 'sig', subject: index });
-    t.upload(repo, `u${r}`, '2020-01-01T00:00:00Z');
-    t.blob(`orphan ${r}`);
-  }
-  return t;
-}
+const registry = () => manyRepositories(64);
 
 /** Every file below `root` with its bytes, paths relative to it. */
 function filesOnDisk(root: string): Map<string, string> {
