@@ -62,6 +62,20 @@ describe('MemoryStorage', () => {
     expect([...memory.files(root).keys()]).toEqual([]);
   });
 
+  it('renames a tree in one step, as node:fs does (a file at the target is replaced)', async () => {
+    const root = sample();
+    const memory = MemoryStorage.fromDirectory(root);
+    const copy = sample();
+    for (const [storage, top] of [[memory, root], [nodeStorage, copy]] as const) {
+      await storage.rename(path.join(top, 'a', 'b'), path.join(top, 'moved'));
+      expect(storage.reader.read(path.join(top, 'moved', 'data'), 100).toString()).toBe('bytes');
+      expect(code(() => storage.reader.entry(path.join(top, 'a', 'b')))).toBe('ENOENT');
+      await storage.rename(path.join(top, 'a', 'link'), path.join(top, 'moved', 'data'));
+      expect(storage.reader.read(path.join(top, 'moved', 'data'), 100).toString()).toBe('sha256:x');
+    }
+    expect([...memory.files(root).keys()].map((f) => path.relative(root, f)).sort()).toEqual(['linked', 'moved/data']);
+  });
+
   it('creates the lock file exclusively', async () => {
     const root = sample();
     const memory = MemoryStorage.fromDirectory(root);
