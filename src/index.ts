@@ -41,4 +41,6 @@ export type { Storage, TreeReader, EntryInfo, Outcome, WorkerAccess } from './st
 export { MemoryStorage, type MemoryFault, type MemoryOperation } from './storage/memory-storage.js';
 export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target } from './config/config.js';
 export { formatReport } from './text/report.js';
+export { purgeTrash, restoreTrash, type PurgeOptions, type PurgeReport, type PurgedRun, type RestoreOptions, type RestoreReport } from './trash/verbs.js';
+export { formatPurgeReport, formatRestoreReport } from './text/trash.js';
 export { parseDuration } from './registry/duration.js';

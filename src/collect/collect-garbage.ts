@@ -15,6 +15,7 @@
  * Nothing is deleted before every read that could change a decision is done.
  * The options are normalised once, at the door; each phase gets what it needs.
  */
+import { performance } from 'node:perf_hooks';
 import { DigestInterner } from '../registry/digest-interner.js';
 import { RegistryLayout } from '../registry/layout.js';
 import { emptyDeletions, buildReport, type RunTally } from '../report/builder.js';
@@ -35,6 +36,7 @@ import { ActivityWatch, recentUploads, type ActivitySign } from './activity.js';
 import { AgeGuard } from './age-guard.js';
 import { PhaseClock } from './clock.js';
 import { acquireLock } from './lock.js';
+import { openTrashStep, warnOfTrashLeft } from './trash-step.js';
 import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
 
 export async function collectGarbage(root: string, options?: CollectOptions): Promise<Report> {
@@ -44,7 +46,7 @@ export async function collectGarbage(root: string, options?: CollectOptions): Pr
 /** collectGarbage with options normalised already (makePlan's dry run). */
 export async function collectNormalized(root: string, opts: NormalizedOptions): Promise<Report> {
   try {
-    return await run(root, opts);
+    return await run(root, opts, performance.now());
   } catch (error) {
     if (opts.signal?.aborted && !(error instanceof RegistryGcError && error.code === 'E_ABORTED')) {
       throw new RegistryGcError('E_ABORTED', 'the run was aborted before deleting anything', [], { cause: error });
@@ -56,12 +58,14 @@ export async function collectNormalized(root: string, opts: NormalizedOptions): 
 /** One run's shared state: where, through what, and what it found. */
 interface RunContext extends ScanContext {
   readonly opts: NormalizedOptions;
+  /** performance.now() when the run began: the start of the offline window. */
+  readonly startedAt: number;
   readonly errors: Findings;
   readonly clock: PhaseClock;
   readonly age: AgeGuard;
 }
 
-async function run(root: string, opts: NormalizedOptions): Promise<Report> {
+async function run(root: string, opts: NormalizedOptions, startedAt: number): Promise<Report> {
   if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
   const layout = new RegistryLayout(root);
   const { storage } = opts;
@@ -71,6 +75,7 @@ async function run(root: string, opts: NormalizedOptions): Promise<Report> {
     findings: new Findings(layout),
     digests: new DigestInterner(),
     opts,
+    startedAt,
     errors: new Findings(layout),
     clock: new PhaseClock(opts.signal),
     age: new AgeGuard(storage.reader, opts.now, opts.minAge),
@@ -91,6 +96,7 @@ async function collect(ctx: RunContext): Promise<Report> {
 
   // Repositories are scanned (on worker threads when that pays) while this thread lists the blobs.
   const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
+  await warnOfTrashLeft(layout, opts, findings);
   const names = clock.time('discover', () => discoverRepositories(ctx));
   const watch = new ActivityWatch(storage.reader, layout, names);
   const scanInput = { root: layout.root, names, storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
@@ -140,9 +146,11 @@ async function collect(ctx: RunContext): Promise<Report> {
   };
   // The candidates say all the sweep needs from the mark set: let it go before the sweep builds its sets.
   marking.marked.clear();
+  const trash = await openTrashStep(ctx);
   const sweepContext = {
     layout,
     storage,
+    disposal: trash.disposal,
     findings,
     errors: ctx.errors,
     age,
@@ -164,12 +172,22 @@ async function collect(ctx: RunContext): Promise<Report> {
   try {
     await sweep(sweepContext, sweepInput, tally, (phase, work) => clock.time(phase, work));
   } catch (error) {
+    const left = await trash.abandon();
     if (opts.signal?.aborted) {
-      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report: buildReport(tally) });
+      const report = { ...buildReport(tally), ...left };
+      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report });
     }
     throw error;
   }
-  return buildReport(tally);
+  let end;
+  try {
+    end = await trash.finish();
+  } catch (error) {
+    if (!opts.signal?.aborted) throw error;
+    const report = { ...buildReport(tally), ...(await trash.abandon()) };
+    throw new RegistryGcError('E_ABORTED', 'the run was aborted while freeing its trash: everything it collects is out of the registry, and the rest of the trash is left ("registry-gc purge" frees it)', [], { cause: error, report });
+  }
+  return { ...buildReport(tally), ...end };
 }
 
 /** Signs of a running registry: warnings, or with `strict` a refusal before any deletion. */

@@ -38,7 +38,7 @@ function isAlive(pid: number): boolean {
 
 async function readHolder(storage: Storage, file: string): Promise<LockHolder | undefined> {
   try {
-    const parsed = JSON.parse(await storage.lockFiles.read(file)) as Partial<LockHolder>;
+    const parsed = JSON.parse(await storage.ownFiles.read(file)) as Partial<LockHolder>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.startedAt === 'string') {
       return { pid: parsed.pid, host: parsed.host, startedAt: parsed.startedAt };
     }
@@ -54,7 +54,7 @@ function describeHolder(holder: LockHolder | undefined): string {
 
 async function tryCreate(storage: Storage, file: string, holder: LockHolder): Promise<boolean> {
   try {
-    await storage.lockFiles.create(file, `${JSON.stringify(holder)}\n`);
+    await storage.ownFiles.create(file, `${JSON.stringify(holder)}\n`);
     return true;
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return false;
@@ -72,7 +72,7 @@ export async function acquireLock(layout: RegistryLayout, storage: Storage, find
         path: file,
         release: async () => {
           // Only our own lock: a lock someone took over from us is theirs now.
-          if ((await readHolder(storage, file))?.pid === me.pid) await storage.lockFiles.remove(file);
+          if ((await readHolder(storage, file))?.pid === me.pid) await storage.ownFiles.remove(file);
         },
       };
     }
@@ -85,17 +85,17 @@ export async function acquireLock(layout: RegistryLayout, storage: Storage, find
     }
     const aside = `${file}.stale-${me.pid}`;
     try {
-      await storage.lockFiles.rename(file, aside);
+      await storage.ownFiles.rename(file, aside);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') continue; // another collector took it over first; try again
       throw error;
     }
     if ((await readHolder(storage, aside))?.pid !== holder.pid) {
       // We moved a fresh lock that a racer had just written: put it back and give way.
-      await storage.lockFiles.rename(aside, file);
+      await storage.ownFiles.rename(aside, file);
       continue;
     }
-    await storage.lockFiles.remove(aside);
+    await storage.ownFiles.remove(aside);
     findings.warn('stale_lock', file, `took over a lock left by ${describeHolder(holder)}, which is no longer running`);
   }
   throw new RegistryGcError('E_LOCKED', `could not take the lock ${file}: other collectors keep taking it`);

@@ -16,6 +16,12 @@ export interface ProgressEvent {
   readonly done: number;
   /** Items in this phase, when known. */
   readonly total: number | undefined;
+  /**
+   * Set on one event of a real run, the first of phase `purge`: every item is
+   * out of the registry, which may be restarted now. Milliseconds since the
+   * run started: how long the registry had to stay stopped.
+   */
+  readonly offlineMs?: number;
 }
 
 export interface CollectOptions {
@@ -85,6 +91,15 @@ export interface CollectOptions {
   /** The time uploads are aged against. @default the current time */
   now?: Date;
   /**
+   * What a real run does with what it collects. `purge`: moves it all into a
+   * trash of the run (one rename each; the registry may restart as soon as
+   * the last move is done, see ProgressEvent.offlineMs), then frees the
+   * trash. `keep`: moves, and leaves the trash for `purgeTrash` or
+   * `restoreTrash`. `off`: deletes in place, as the reference does.
+   * @default "purge"
+   */
+  trash?: 'purge' | 'keep' | 'off';
+  /**
    * A synchronous file system to read and remove through, for fault
    * injection in tests; it scans on the calling thread. @default node:fs
    */
@@ -120,6 +135,7 @@ export interface NormalizedOptions {
   readonly minAge: number;
   readonly strict: boolean;
   readonly now: Date;
+  readonly trash: 'purge' | 'keep' | 'off';
   readonly storage: Storage;
   readonly allow: AllowDeletion | undefined;
 }
@@ -154,6 +170,12 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
   return value;
 }
 
+function trashMode(value: CollectOptions['trash']): NormalizedOptions['trash'] {
+  if (value === undefined) return 'purge';
+  if (value !== 'purge' && value !== 'keep' && value !== 'off') throw invalid(`trash must be "purge", "keep" or "off", got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function normalizeOptions(options: CollectOptions = {}): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   if (options.allow !== undefined && typeof options.allow !== 'function') throw invalid('allow must be a function');
@@ -171,6 +193,7 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     keepUploads: options.keepUploads ?? false,
     removeEmptyRepositories: options.removeEmptyRepositories ?? false,
     now: validDate(options.now),
+    trash: trashMode(options.trash),
     storage: chooseStorage(options.storage, options.fileSystem),
     allow: options.allow,
   };

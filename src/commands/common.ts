@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import type { parseArgs } from 'node:util';
 import { resolveTarget, type RegistryConfig, type Target } from '../config/config.js';
 import { RegistryGcError } from '../report/errors.js';
-import { formatProblems, printable } from '../text/report.js';
+import { formatMilliseconds, formatProblems, printable } from '../text/report.js';
 import { nextSteps } from '../text/next-steps.js';
-import type { CollectOptions } from '../collect/options.js';
+import type { CollectOptions, ProgressEvent } from '../collect/options.js';
 import { createProgressLine, noProgress, type ProgressLine } from '../text/progress.js';
 import type { Report } from '../report/report.js';
 
@@ -40,6 +40,8 @@ export const OPTIONS = {
   output: { type: 'string', short: 'o' },
   quiet: { type: 'boolean', short: 'q' },
   concurrency: { type: 'string' },
+  'keep-trash': { type: 'boolean' },
+  'older-than': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -67,8 +69,23 @@ export function progressLine(values: Values, io: Io): ProgressLine {
   return io.stderrIsTTY && !values.quiet ? createProgressLine({ write: io.stderr, get columns() { return io.stderrColumns?.(); } }) : noProgress;
 }
 
+/**
+ * Progress for the line on a terminal, and the one line that says, at the
+ * moment it is true, that the registry may be restarted (always printed).
+ */
+export function onProgressOf(progress: ProgressLine, io: Io, keepTrash: boolean): (event: ProgressEvent) => void {
+  return (event) => {
+    if (event.offlineMs !== undefined) {
+      progress.clear();
+      const then = keepTrash ? 'the trash is kept (registry-gc purge frees it, registry-gc restore puts it back)' : 'freeing the trash goes on';
+      io.stderr(`registry-gc: everything collected is out of the registry after ${formatMilliseconds(event.offlineMs)}: it may be restarted now; ${then}\n`);
+    }
+    progress.update(event);
+  };
+}
+
 /** The options of a run (or of a plan's dry run) from the flags and the config. */
-export function runOptions(values: Values, target: Target, concurrency: number | undefined, progress: ProgressLine, signal: AbortSignal | undefined): CollectOptions {
+export function runOptions(values: Values, target: Target, concurrency: number | undefined, progress: ProgressLine, io: Io, signal: AbortSignal | undefined): CollectOptions {
   return {
     dryRun: values['dry-run'] ?? false,
     deleteUntagged: values['delete-untagged'] ?? false,
@@ -81,7 +98,8 @@ export function runOptions(values: Values, target: Target, concurrency: number |
     strict: values.strict,
     concurrency,
     signal,
-    onProgress: (event) => progress.update(event),
+    trash: values['keep-trash'] ? 'keep' : undefined,
+    onProgress: onProgressOf(progress, io, values['keep-trash'] ?? false),
   };
 }
 

@@ -59,6 +59,8 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
   // Loaded only for these commands: the one-step run stays quick to start.
   if (command === 'plan') return (await import('./plan.js')).planCommand(rest, values, concurrency, io, signal);
   if (command === 'apply') return (await import('./plan.js')).applyCommand(rest, values, concurrency, io, signal);
+  if (command === 'purge') return (await import('./trash.js')).purgeCommand(rest, values, io, signal);
+  if (command === 'restore') return (await import('./trash.js')).restoreCommand(rest, values, io, signal);
   if (positionals.length !== 1) {
     io.stderr(`registry-gc: expected exactly one ROOT or CONFIG, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;
@@ -83,7 +85,7 @@ async function collect(argument: string, values: Values, concurrency: number | u
   }
 
   const progress = progressLine(values, io);
-  const options = runOptions(values, target, concurrency, progress, signal);
+  const options = runOptions(values, target, concurrency, progress, io, signal);
 
   let report: Report;
   try {

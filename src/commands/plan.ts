@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, toJson, type Io, type Values } from './common.js';
+import { onProgressOf, openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, toJson, type Io, type Values } from './common.js';
 import type { Target } from '../config/config.js';
 import { RegistryGcError } from '../report/errors.js';
 import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
@@ -51,7 +51,7 @@ export async function planCommand(args: string[], values: Values, concurrency: n
     let plan: Plan;
     try {
       // A plan is always a dry run: -d/--dry-run changes nothing here.
-      const { dryRun: _always, ...options } = runOptions(values, target, concurrency, progress, signal);
+      const { dryRun: _always, trash: _none, ...options } = runOptions(values, target, concurrency, progress, io, signal);
       plan = await makePlan(target.root, options);
     } catch (error) {
       progress.clear();
@@ -120,7 +120,8 @@ export async function applyCommand(args: string[], values: Values, concurrency: 
         strict: values.strict,
         concurrency,
         signal,
-        onProgress: (event) => progress.update(event),
+        trash: values['keep-trash'] ? 'keep' : undefined,
+        onProgress: onProgressOf(progress, io, values['keep-trash'] ?? false),
       });
     } catch (error) {
       progress.clear();

@@ -2,7 +2,9 @@
 
 export const USAGE = `usage: registry-gc [options] ROOT|CONFIG
        registry-gc plan [options] ROOT|CONFIG -o PLAN
-       registry-gc apply [--dry-run] [--json] [-o REPORT] PLAN [ROOT|CONFIG]
+       registry-gc apply [--dry-run] [--keep-trash] [--json] [-o REPORT] PLAN [ROOT|CONFIG]
+       registry-gc purge [--older-than DURATION] [--json] ROOT|CONFIG
+       registry-gc restore [--json] ROOT|CONFIG [RUN]
 
 Offline garbage collection of a stopped Docker registry's filesystem storage.
 ROOT is the registry's rootdirectory (the folder that holds docker/registry/v2).
@@ -13,6 +15,14 @@ environment overrides (e.g. REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY).
 A relative rootdirectory is resolved against the current directory, as the
 registry does: run registry-gc from the registry's working directory.
 Only the filesystem storage driver is supported.
+
+A real run moves everything it collects into a trash of the run, inside
+ROOT but outside docker/registry/v2 (registry-gc-trash/RUN), one rename
+each; when the last move is done it says on stderr that the registry may be
+restarted, and then frees the trash. --keep-trash leaves the trash: purge
+frees the trash (all runs, or those older than --older-than; safe while the
+registry runs), restore puts the latest run (or RUN) back where it came
+from, overwriting nothing (with the registry stopped).
 
 plan writes what a run with the same options would delete (each item with
 its reason and size, and a fingerprint) to PLAN, and deletes nothing.
@@ -38,6 +48,9 @@ options:
                                    less than this long ago (default 0: off)
       --strict                     refuse to delete when the registry looks like it
                                    is running (fresh uploads, the tree changing)
+      --keep-trash                 move what is collected into the trash and leave it
+                                   there (purge frees it, restore puts it back)
+      --older-than DURATION        purge: only runs older than this ("7d")
       --json                       print the report as one JSON object on stdout
   -o, --output FILE                also write the JSON report to FILE
                                    (plan: the file to write the plan to)
@@ -64,4 +77,8 @@ examples:
   # review before deleting: write a plan, read it, then apply it:
   registry-gc plan -m /var/lib/registry -o plan.json
   registry-gc apply --dry-run plan.json /var/lib/registry
-  registry-gc apply plan.json /var/lib/registry`;
+  registry-gc apply plan.json /var/lib/registry
+  # keep an undo: move out, restart the registry, free the trash a week later:
+  registry-gc -m --keep-trash /var/lib/registry
+  registry-gc restore /var/lib/registry        # if something was wrong
+  registry-gc purge --older-than 7d /var/lib/registry`;

@@ -43,6 +43,8 @@ export interface ApplyOptions {
   fileSystem?: FileSystem;
   /** The storage seam (experimental), as CollectOptions.storage. */
   storage?: Storage;
+  /** As CollectOptions.trash, for the run that deletes. @default "purge" */
+  trash?: 'purge' | 'keep' | 'off';
 }
 
 /**
@@ -124,6 +126,7 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
     strict: options.strict,
     now: options.now ?? new Date(),
     storage,
+    trash: options.trash,
   };
   const layout = new RegistryLayout(plan.root);
 

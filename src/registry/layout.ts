@@ -67,6 +67,44 @@ export class RegistryLayout {
   private readonly v2Prefix: string;
   private readonly repositoryDirs = new Map<string, string>();
 
+  /**
+   * The collector's trash: inside the root (so on the file system of the
+   * tree, as a rename needs), outside `v2`, which the registry never leaves.
+   * One folder per run: `<run>/journal.jsonl` and `<run>/entries/<seq>`.
+   */
+  get trashDir(): string {
+    return join(this.root, TRASH_FOLDER);
+  }
+
+  trashRunDir(run: string): string {
+    if (!isTrashRun(run)) throw new TypeError(`not a trash run: ${JSON.stringify(run)}`);
+    return join(this.trashDir, run);
+  }
+
+  trashJournal(run: string): string {
+    return join(this.trashRunDir(run), 'journal.jsonl');
+  }
+
+  trashEntriesDir(run: string): string {
+    return join(this.trashRunDir(run), 'entries');
+  }
+
+  trashEntry(run: string, seq: number): string {
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new TypeError(`not an entry number: ${seq}`);
+    return join(this.trashEntriesDir(run), String(seq));
+  }
+
+  /** True when `target` lies strictly inside the trash. */
+  inTrash(target: string): boolean {
+    const rel = path.relative(this.trashDir, path.resolve(target));
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) && !target.includes('\0');
+  }
+
+  /** Throws unless `target` may be freed from the trash. Called right before every purge deletion. */
+  assertInTrash(target: string): void {
+    if (!this.inTrash(target)) throw new RegistryGcError('E_OUTSIDE_ROOT', `refusing to purge ${target}: it is not inside ${this.trashDir}`);
+  }
+
   /** The collector's lock file: one run at a time per registry. */
   get lockFile(): string {
     return join(this.v2, 'registry-gc.lock');
@@ -237,6 +275,20 @@ export class RegistryLayout {
       throw new RegistryGcError('E_OUTSIDE_ROOT', `refusing to delete ${target}: it is not inside ${this.v2}`);
     }
   }
+}
+
+/** The trash folder's name, below the root. */
+export const TRASH_FOLDER = 'registry-gc-trash';
+
+/** A run's name in the trash: its start time (UTC, sortable) and pid, e.g. `20261201T110503.123Z-4242`. */
+const TRASH_RUN = /^\d{8}T\d{6}\.\d{3}Z-\d+$/;
+
+export function isTrashRun(name: string): boolean {
+  return TRASH_RUN.test(name);
+}
+
+export function trashRunName(startedAt: Date, pid: number): string {
+  return `${startedAt.toISOString().replace(/[-:]/g, '')}-${pid}`;
 }
 
 /** A single path component from a listing: no separators, no dot names, no NUL. */

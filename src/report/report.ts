@@ -61,7 +61,8 @@ export type Phase =
   | 'sweep-layer-links'
   | 'sweep-tag-history'
   | 'sweep-uploads'
-  | 'sweep-repositories';
+  | 'sweep-repositories'
+  | 'purge';
 
 export interface Report {
   readonly dryRun: boolean;
@@ -93,6 +94,20 @@ export interface Report {
   readonly warnings: readonly Warning[];
   /** Deletions that failed (other than "already gone"); a run with errors exits non-zero. */
   readonly errors: readonly Problem[];
+  /** A real run: milliseconds from its start to the end of its last move (or deletion), the time the registry had to stay stopped. */
+  readonly offlineMs?: number;
+  /** A real run that moved what it collected: its trash. */
+  readonly trash?: {
+    readonly run: string;
+    /** The run's folder in the trash. */
+    readonly path: string;
+    /** Entries moved into the trash. */
+    readonly moved: number;
+    /** Items that could not be moved (another file system) and were deleted in place. */
+    readonly deletedInPlace: number;
+    /** The trash was freed by this run (false: kept, for purge or restore). */
+    readonly purged: boolean;
+  };
   /** Milliseconds per phase, in the order they ran. */
   readonly durations: Readonly<Partial<Record<Phase, number>>>;
 }

@@ -3,8 +3,9 @@
  * system must answer (tests inject faults through it, EACCES and EIO that
  * root cannot produce with chmod). A run given one wraps it into the storage
  * seam (storage.ts) with `storageOfFileSystem`: its reads and removals go
- * through it, on the calling thread (it cannot cross a thread boundary); the
- * collector's lock file and renames stay on node:fs.
+ * through it, on the calling thread (it cannot cross a thread boundary), and
+ * so do its moves into the trash when it has `rename`; the collector's own
+ * files (the lock, the trash's journal) stay on node:fs.
  */
 import { nodeStorage } from './node-storage.js';
 import { answerEach, type Storage, type TreeReader } from './storage.js';
@@ -21,6 +22,8 @@ export interface FileSystem extends TreeReader {
   remove(target: string, onlyFile?: string): void;
   /** Removes an empty directory; fails with ENOTEMPTY otherwise. */
   removeEmptyDir(dir: string): void;
+  /** Moves `from` to `to` atomically, as rename(2). Without it, a run given this file system deletes in place. */
+  rename?(from: string, to: string): void;
 }
 
 export function storageOfFileSystem(fileSystem: FileSystem): Storage {
@@ -32,8 +35,8 @@ export function storageOfFileSystem(fileSystem: FileSystem): Storage {
     list: async (dir) => fileSystem.list(dir),
     remove: async (target, onlyFile) => fileSystem.remove(target, onlyFile),
     removeEmptyDir: async (dir) => fileSystem.removeEmptyDir(dir),
-    rename: (from, to) => nodeStorage.rename(from, to),
-    lockFiles: nodeStorage.lockFiles,
+    rename: fileSystem.rename === undefined ? undefined : async (from, to) => fileSystem.rename!(from, to),
+    ownFiles: nodeStorage.ownFiles,
   };
 }
 

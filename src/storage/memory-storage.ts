@@ -12,7 +12,7 @@
  * - `faults` make a call fail with a Node-style code, on this thread and in
  *   workers alike: `{ op: 'read', path: '/r/…/link', code: 'EIO' }`.
  * - Asynchronous calls answer on a later turn of the event loop, so
- *   concurrent callers really overlap; `maxRemovalsInFlight` tells how many did.
+ *   concurrent callers really overlap; `maxChangesInFlight` tells how many did.
  * - `latencyMs` makes every call wait, as a slower backend's would.
  */
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ import { isMainThread } from 'node:worker_threads';
 import { codedError } from './errno.js';
 import { answerEach, type DirEntry, type EntryInfo, type Storage, type TreeReader, type WorkerAccess } from './storage.js';
 
-export type MemoryOperation = 'list' | 'read' | 'entry' | 'remove' | 'removeEmptyDir' | 'rename' | 'createExclusive';
+export type MemoryOperation = 'list' | 'read' | 'entry' | 'remove' | 'removeEmptyDir' | 'rename' | 'createExclusive' | 'append' | 'makeDir';
 
 export interface MemoryFault {
   readonly op: MemoryOperation;
@@ -54,9 +54,9 @@ export class MemoryStorage implements Storage {
   private readonly faults: MemoryFault[];
   /** The mtime given to what this storage writes (a fixed clock: runs compare equal). */
   private readonly now: number;
-  private removalsInFlight = 0;
-  /** The most removals that were in flight at once. */
-  maxRemovalsInFlight = 0;
+  private changesInFlight = 0;
+  /** The most removals and renames that were in flight at once. */
+  maxChangesInFlight = 0;
 
   private readonly callsOnWorkers: Int32Array;
   private readonly shared: SharedArrayBuffer;
@@ -172,15 +172,15 @@ export class MemoryStorage implements Storage {
   }
 
   async remove(target: string): Promise<void> {
-    this.removalsInFlight++;
-    this.maxRemovalsInFlight = Math.max(this.maxRemovalsInFlight, this.removalsInFlight);
+    this.changesInFlight++;
+    this.maxChangesInFlight = Math.max(this.maxChangesInFlight, this.changesInFlight);
     try {
       await nextTurn();
       this.fault('remove', target);
       this.need(target);
       this.detach(target);
     } finally {
-      this.removalsInFlight--;
+      this.changesInFlight--;
     }
   }
 
@@ -194,6 +194,16 @@ export class MemoryStorage implements Storage {
   }
 
   async rename(from: string, to: string): Promise<void> {
+    this.changesInFlight++;
+    this.maxChangesInFlight = Math.max(this.maxChangesInFlight, this.changesInFlight);
+    try {
+      await this.renameNow(from, to);
+    } finally {
+      this.changesInFlight--;
+    }
+  }
+
+  private async renameNow(from: string, to: string): Promise<void> {
     await nextTurn();
     this.fault('rename', from);
     const node = this.need(from);
@@ -204,7 +214,7 @@ export class MemoryStorage implements Storage {
     parent.mtimeMs = this.now;
   }
 
-  readonly lockFiles = {
+  readonly ownFiles = {
     create: async (file: string, data: string): Promise<void> => {
       this.fault('createExclusive', file);
       const parent = this.find(path.dirname(file));
@@ -212,7 +222,24 @@ export class MemoryStorage implements Storage {
       if (parent.children.has(path.basename(file))) throw codedError('EEXIST', `${file} exists`);
       this.write(file, data);
     },
-    read: async (file: string): Promise<string> => this.readNow(file, 1 << 20).toString('utf8'),
+    read: async (file: string): Promise<string> => this.readNow(file, 1 << 30).toString('utf8'),
+    openAppend: async (file: string) => {
+      if (this.find(file) === undefined) this.write(file, '');
+      return {
+        append: async (data: string): Promise<void> => {
+          this.fault('append', file);
+          const existing = this.find(file);
+          const before = existing?.type === 'file' ? existing.data : new Uint8Array();
+          this.write(file, Buffer.concat([before, Buffer.from(data)]));
+        },
+        sync: async (): Promise<void> => {},
+        close: async (): Promise<void> => {},
+      };
+    },
+    makeDir: async (dir: string): Promise<void> => {
+      this.fault('makeDir', dir);
+      this.ensureDir(dir);
+    },
     rename: (from: string, to: string): Promise<void> => this.rename(from, to),
     remove: async (file: string): Promise<void> => {
       if (this.find(file)) this.detach(file);

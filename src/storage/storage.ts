@@ -48,6 +48,15 @@ export interface TreeReader {
   entry(target: string): EntryInfo;
 }
 
+/** A file written line by line (the trash's journal). */
+export interface AppendHandle {
+  /** Appends `data`; once this resolves, a crash of this process cannot lose it. */
+  append(data: string): Promise<void>;
+  /** Makes what was appended durable (fsync). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** One answer of a batch: each item succeeds or fails on its own. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
@@ -78,19 +87,27 @@ export interface Storage {
   remove(target: string, onlyFile?: string): Promise<void>;
   /** Removes an empty folder; ENOTEMPTY (or EEXIST) when it is not. */
   removeEmptyDir(dir: string): Promise<void>;
-  /** Moves `from` to `to` in one atomic step (as rename(2): a file at `to` is replaced). */
-  rename(from: string, to: string): Promise<void>;
-  /** The collector's own lock file, which is no registry data. */
-  readonly lockFiles: LockFiles;
+  /**
+   * Moves `from` to `to` in one atomic step (as rename(2): a file at `to` is
+   * replaced): how a real run moves garbage into the trash. Absent where the
+   * storage cannot move (a custom FileSystem without `rename`): runs delete in place.
+   */
+  readonly rename?: (from: string, to: string) => Promise<void>;
+  /** The collector's own files, which are no registry data: its lock, and the trash's folders and journal. */
+  readonly ownFiles: OwnFiles;
 }
 
-/** What the lock (collect/lock.ts) does with its file. */
-export interface LockFiles {
+export interface OwnFiles {
   /** Creates `file` holding `data`; EEXIST when it exists. */
   create(file: string, data: string): Promise<void>;
   read(file: string): Promise<string>;
+  /** Opens `file` to append to, creating it. */
+  openAppend(file: string): Promise<AppendHandle>;
+  /** Creates a folder and the folders above it; a folder that exists is fine. */
+  makeDir(dir: string): Promise<void>;
   /** Moves a stale lock aside (and back), as rename(2). */
   rename(from: string, to: string): Promise<void>;
+  /** Removes a file; one that is not there is fine. */
   remove(file: string): Promise<void>;
 }
 

@@ -1,8 +1,10 @@
 /**
  * What every sweep phase shares: the run's storage and findings, the options
  * that decide a deletion, and the steps of one: a containment check right
- * before it, dry run skipping only the call itself, ENOENT as "already gone",
- * and any other failure recorded while the sweep goes on.
+ * before it, dry run skipping only the call itself, the deletion itself (a
+ * move into the run's trash, or a removal in place: trash/disposal.ts),
+ * ENOENT as "already gone", and any other failure recorded while the sweep
+ * goes on.
  *
  * `deleteEach` is the loop of every phase: it asks the `allow` hook about
  * each candidate, then deletes the allowed ones in batches of BATCH, up to
@@ -20,6 +22,7 @@ import type { Findings } from '../report/findings.js';
 import { KINDS, type Category } from '../report/kinds.js';
 import { errorCode, isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
+import type { Disposal } from '../trash/disposal.js';
 
 /** Deletions between two yields to the event loop (abort signals, progress). */
 const BATCH = 256;
@@ -34,6 +37,8 @@ const LANES = 4;
 export interface SweepContext {
   readonly layout: RegistryLayout;
   readonly storage: Storage;
+  /** How an item leaves the registry: moved into the run's trash, or deleted in place. */
+  readonly disposal: Disposal;
   readonly findings: Findings;
   /** Failed deletions (not ENOENT): the run reports them and exits non-zero. */
   readonly errors: Findings;
@@ -80,7 +85,7 @@ export async function remove(ctx: SweepContext, target: string, onlyFile?: strin
   ctx.layout.assertDeletable(target);
   if (ctx.dryRun) return true;
   try {
-    await ctx.storage.remove(target, onlyFile);
+    await ctx.disposal.dispose(target, onlyFile);
     return true;
   } catch (error) {
     if (isNotFound(error)) return true;
@@ -97,7 +102,7 @@ export async function removeIfEmpty(ctx: SweepContext, dir: string): Promise<boo
   ctx.layout.assertDeletable(dir);
   if (ctx.dryRun) return false;
   try {
-    await ctx.storage.removeEmptyDir(dir);
+    await ctx.disposal.disposeEmptyDir(dir);
     return true;
   } catch (error) {
     // Not empty (something is still there, or appeared meanwhile), or gone already: both fine.

@@ -32,6 +32,16 @@ function redisLines(config: RegistryConfig | undefined): string[] {
   ];
 }
 
+/** A kept trash: how to free it, and how to undo the run. */
+function trashLines(report: Report): string[] {
+  if (report.trash === undefined || report.trash.purged) return [];
+  return [
+    `  -  the trash of this run is kept in ${report.trash.path}:`,
+    `     "registry-gc purge ${report.root}" frees it (safe while the registry runs; --older-than 7d keeps a week);`,
+    `     "registry-gc restore ${report.root} ${report.trash.run}" puts it all back (with the registry stopped).`,
+  ];
+}
+
 /** Lines to print after the summary; empty when there is nothing to do. */
 export function nextSteps(report: Report, config: RegistryConfig | undefined): string[] {
   if (report.dryRun) {
@@ -44,6 +54,7 @@ export function nextSteps(report: Report, config: RegistryConfig | undefined): s
     '  1. restart the registry before it serves pushes again: its blob-descriptor cache may still claim',
     '     deleted blobs exist, and a push would then skip uploading a layer the registry no longer has.',
     ...redisLines(config),
+    ...trashLines(report),
   ];
   return ['next steps:', ...steps];
 }

@@ -12,6 +12,18 @@
  *   (b) what the kill left was only garbage, and a rerun to completion ends
  *       in exactly the file set (paths and sizes) of an uninterrupted run.
  *
+ * A real run moves its garbage into a trash first (spec §8), so a kill can
+ * leave a trash behind. Every other kill point then recovers one of two ways,
+ * each itself killed once at a random instant and run again to the end:
+ *
+ *   - restore: the tree is exactly the initial one again when the killed run
+ *     had not begun freeing its trash (else it holds only the initial files:
+ *     what is missing is garbage the purge freed), every image complete; a
+ *     rerun then finishes the job;
+ *   - rerun, then purge: the rerun finishes the collection and leaves the
+ *     killed run's trash alone; purge frees it, and the tree is the
+ *     uninterrupted run's.
+ *
  * What must be served and what is garbage come from the generator's own
  * record (support/generated-registry.ts), never from src/.
  *
@@ -32,7 +44,17 @@ import {
 } from '../support/crash-harness.js';
 import { garbageFiles, SWEEP_PHASES, type SweepPhase } from '../support/generated-garbage.js';
 import { generateRegistry, seededRandom, servedImages, type GeneratedRegistry, type ServedImage } from '../support/generated-registry.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import { snapshot } from '../../harness/tree.js';
+
+/** Whether a killed run had made all its moves (and so may have begun freeing its trash). */
+function trashState(root: string): 'none' | 'moving' | 'moved' {
+  const trash = path.join(root, 'registry-gc-trash');
+  if (!fs.existsSync(trash)) return 'none';
+  const journals = fs.readdirSync(trash).map((run) => path.join(trash, run, 'journal.jsonl')).filter((f) => fs.existsSync(f));
+  return journals.some((f) => fs.readFileSync(f, 'utf8').includes('"op":"done"')) ? 'moved' : 'moving';
+}
 
 const KILL_POINTS = Math.max(1, Number(process.env['KILL_POINTS'] ?? 24));
 const SEED = Number(process.env['KILL_SEED'] ?? 20261129);
@@ -99,6 +121,8 @@ describe('crash consistency: the CLI killed with SIGKILL at any instant', () => 
     const estimate = () => [...samples.slice(-3)].sort((a, b) => a - b)[1]!;
     const landings = new Map<Landing, number>();
     let imagesLost = 0;
+    let restores = 0;
+    let purges = 0;
     const failures: string[] = [];
     const leftoverDirs = new Set<string>();
 
@@ -122,9 +146,29 @@ describe('crash consistency: the CLI killed with SIGKILL at any instant', () => 
         changedPaths(final, afterKill).length === 0 ? 'after the last deletion' : reached < 0 ? 'before any deletion' : SWEEP_PHASES[reached]!;
       landings.set(landing, (landings.get(landing) ?? 0) + 1);
 
-      // (b) a rerun finishes the job: the same file set as an uninterrupted run.
+      // Every other kill: the trash it left is put back (the restore itself killed once, then run again).
+      const state = trashState(root);
+      if (fractions.indexOf(fraction) % 2 === 0 && state !== 'none') {
+        await runCli(['restore'], root, random() * estimate());
+        const restored = await runCli(['restore', '--json'], root);
+        if (restored.code !== 0 && !/holds no run/.test(restored.stderr)) failures.push(`${at}: restore exited ${restored.code}: ${restored.stderr.slice(0, 400)}`);
+        const back = snapshot(root);
+        const differ = changedPaths(initial, back).filter((file) => state === 'moving' || back.has(file) || !garbage.has(file));
+        if (differ.length > 0) failures.push(`${at} (trash ${state}): after restore, ${differ.length} paths differ from the initial tree: ${differ.slice(0, 5).join(', ')}`);
+        for (const image of lostImages(root, served)) failures.push(`${at}: after restore, ${image.ref} lost ${image.missing.join(', ')}`);
+        restores++;
+      }
+
+      // (b) a rerun finishes the job: the same file set as an uninterrupted run, once the trash of the killed run is freed.
       const rerun = await runCli([...FLAGS, '--json'], root);
       if (rerun.code !== 0) failures.push(`${at}: the rerun exited ${rerun.code}: ${rerun.stderr.slice(0, 400)}`);
+      if (trashState(root) !== 'none') {
+        await runCli(['purge'], root, random() * estimate());
+        for (const image of lostImages(root, served)) failures.push(`${at}: after a killed purge, ${image.ref} lost ${image.missing.join(', ')}`);
+        const purged = await runCli(['purge', '--json'], root);
+        if (purged.code !== 0) failures.push(`${at}: purge exited ${purged.code}: ${purged.stderr.slice(0, 400)}`);
+        purges++;
+      }
       const diff = changedPaths(final, snapshot(root));
       if (diff.length > 0) failures.push(`${at} (${landing}): after the rerun, ${diff.length} paths differ from an uninterrupted run: ${diff.slice(0, 5).join(', ')}`);
       for (const image of lostImages(root, served)) failures.push(`${at}: after the rerun, ${image.ref} lost ${image.missing.join(', ')}`);
@@ -134,7 +178,7 @@ describe('crash consistency: the CLI killed with SIGKILL at any instant', () => 
     }
 
     const histogram = [...landings].map(([where, n]) => `${where} ${n}`).join(', ');
-    console.log(`kill points tried: ${KILL_POINTS}, images lost: ${imagesLost}`);
+    console.log(`kill points tried: ${KILL_POINTS}, images lost: ${imagesLost}; recovered by restore ${restores}, by rerun and purge ${purges} (each killed once)`);
     console.log(`  runs of ${durations.map((d) => d.toFixed(0)).join('/')} ms uninterrupted, ${estimate().toFixed(0)} ms at the end; kills landed: ${histogram}; seed ${SEED}`);
     if (leftoverDirs.size > 0) console.log(`  empty folders a rerun left behind (${leftoverDirs.size}): ${[...leftoverDirs].slice(0, 5).join(', ')}`);
     expect(failures).toEqual([]);
@@ -142,5 +186,7 @@ describe('crash consistency: the CLI killed with SIGKILL at any instant', () => 
     // The harness must have hit the sweep itself, not only start-up and the finished state.
     const midSweep = SWEEP_PHASES.reduce((n, phase) => n + (landings.get(phase) ?? 0), 0);
     expect(midSweep, histogram).toBeGreaterThan(0);
+    expect(restores, 'kills that left a trash to restore').toBeGreaterThan(0);
+    expect(purges, 'kills that left a trash to purge').toBeGreaterThan(0);
   }, 240_000);
 });

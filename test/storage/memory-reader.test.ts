@@ -67,10 +67,10 @@ describe('MemoryStorage', () => {
     const memory = MemoryStorage.fromDirectory(root);
     const copy = sample();
     for (const [storage, top] of [[memory, root], [nodeStorage, copy]] as const) {
-      await storage.rename(path.join(top, 'a', 'b'), path.join(top, 'moved'));
+      await storage.rename!(path.join(top, 'a', 'b'), path.join(top, 'moved'));
       expect(storage.reader.read(path.join(top, 'moved', 'data'), 100).toString()).toBe('bytes');
       expect(code(() => storage.reader.entry(path.join(top, 'a', 'b')))).toBe('ENOENT');
-      await storage.rename(path.join(top, 'a', 'link'), path.join(top, 'moved', 'data'));
+      await storage.rename!(path.join(top, 'a', 'link'), path.join(top, 'moved', 'data'));
       expect(storage.reader.read(path.join(top, 'moved', 'data'), 100).toString()).toBe('sha256:x');
     }
     expect([...memory.files(root).keys()].map((f) => path.relative(root, f)).sort()).toEqual(['linked', 'moved/data']);
@@ -80,11 +80,11 @@ describe('MemoryStorage', () => {
     const root = sample();
     const memory = MemoryStorage.fromDirectory(root);
     const lock = path.join(root, 'a', 'lock');
-    await memory.lockFiles.create(lock, 'me');
-    await expect(memory.lockFiles.create(lock, 'you')).rejects.toMatchObject({ code: 'EEXIST' });
-    expect(await memory.lockFiles.read(lock)).toBe('me');
-    await memory.lockFiles.remove(lock);
-    await memory.lockFiles.create(lock, 'you');
-    expect(await memory.lockFiles.read(lock)).toBe('you');
+    await memory.ownFiles.create(lock, 'me');
+    await expect(memory.ownFiles.create(lock, 'you')).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await memory.ownFiles.read(lock)).toBe('me');
+    await memory.ownFiles.remove(lock);
+    await memory.ownFiles.create(lock, 'you');
+    expect(await memory.ownFiles.read(lock)).toBe('you');
   });
 });

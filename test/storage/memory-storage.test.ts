@@ -36,7 +36,11 @@ function filesInMemory(storage: InstanceType<Library['MemoryStorage']>, root: st
   return new Map([...storage.files(root)].map(([file, data]) => [path.relative(root, file), data.toString('latin1')]));
 }
 
-const withoutTimes = ({ durations: _durations, ...rest }: Awaited<ReturnType<Library['collectGarbage']>>) => rest;
+/** A report without what differs from run to run: times, and the name of the run's trash. */
+const withoutTimes = ({ durations: _durations, offlineMs: _offline, trash, ...rest }: Awaited<ReturnType<Library['collectGarbage']>>) => ({
+  ...rest,
+  trash: trash && { moved: trash.moved, deletedInPlace: trash.deletedInPlace, purged: trash.purged },
+});
 
 /** Every call waits a little, as on a slower backend: the main thread is still scanning when the worker has booted. */
 const SLOW = { latencyMs: 0.2 };
@@ -70,8 +74,8 @@ describe('the storage seam, on a registry in memory', () => {
     expect(inMemory.manifests.deleted).toHaveLength(64);
     expect(storage.readerCallsOnWorkers).toBeGreaterThan(0);
     // The sweep's lanes overlap on a storage whose calls answer later: between 2 and LANES (4).
-    expect(storage.maxRemovalsInFlight).toBeGreaterThanOrEqual(2);
-    expect(storage.maxRemovalsInFlight).toBeLessThanOrEqual(4);
+    expect(storage.maxChangesInFlight).toBeGreaterThanOrEqual(2);
+    expect(storage.maxChangesInFlight).toBeLessThanOrEqual(4);
     // What survives is exactly what survives on disk: every kept image, file for file.
     expect(filesInMemory(storage, t.root)).toEqual(filesOnDisk(onDisk));
     const again = await collectGarbage(t.root, { ...everything, concurrency: 2, storage });
@@ -97,14 +101,15 @@ describe('the storage seam, on a registry in memory', () => {
     expect(filesInMemory(storage, t.root)).toEqual(before);
   });
 
-  it('a removal that fails is an error; every other deletion is done and what must stay stays', async () => {
+  it.each(['purge', 'off'] as const)('a deletion that fails (trash: %s) is an error; every other deletion is done and what must stay stays', async (trash) => {
     const { collectGarbage, MemoryStorage } = await load();
     const t = registry();
     const storage = MemoryStorage.fromDirectory(t.root, SLOW);
     const dry = await collectGarbage(t.root, { ...everything, dryRun: true, storage });
     const stuck = dry.blobs.deleted[0]!.digest;
-    storage.inject({ op: 'remove', path: t.layout.blobDir(stuck), code: 'EIO' });
-    const report = await collectGarbage(t.root, { ...everything, concurrency: 2, storage });
+    // Moving into the trash is a rename; deleting in place, a removal.
+    storage.inject({ op: trash === 'off' ? 'remove' : 'rename', path: t.layout.blobDir(stuck), code: 'EIO' });
+    const report = await collectGarbage(t.root, { ...everything, concurrency: 2, storage, trash });
     expect(report.errors).toEqual([expect.objectContaining({ code: 'delete_failed', path: path.relative(t.root, t.layout.blobDir(stuck)) })]);
     expect(report.blobs.deleted.map((b) => b.digest)).toEqual(dry.blobs.deleted.map((b) => b.digest).filter((d) => d !== stuck));
     const left = filesInMemory(storage, t.root);

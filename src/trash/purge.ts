@@ -1,0 +1,81 @@
+/**
+ * Freeing the trash: the entries of a run, then its journal, then its
+ * folders. It touches nothing but the trash (every target is checked to lie
+ * inside it right before it goes), so it may run while the registry serves.
+ * The journal goes last: a purge killed half-way leaves a run that still
+ * says what is left of it, and a second purge finishes it.
+ */
+import pLimit from 'p-limit';
+import type { RegistryLayout } from '../registry/layout.js';
+import type { Findings } from '../report/findings.js';
+import { isNotFound } from '../storage/errno.js';
+import type { Storage } from '../storage/storage.js';
+import type { Journal } from './journal.js';
+import { removeIfEmpty } from './runs.js';
+
+/** Removals in flight at once: as the sweep's lanes (sweep/context.ts). */
+const LANES = 4;
+
+export interface PurgeContext {
+  readonly layout: RegistryLayout;
+  readonly storage: Storage;
+  /** Removals that failed: the run is left for the next purge. */
+  readonly errors: Findings;
+  readonly signal: AbortSignal | undefined;
+  /** Entries freed so far, every so often. */
+  readonly onEntries?: (done: number, total: number) => void;
+}
+
+/** Frees one run of the trash; returns the number of entries freed. */
+export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal): Promise<number> {
+  const { layout, storage } = ctx;
+  const hints = new Map<number, string>();
+  for (const record of journal.records) if (record.op === 'move' && record.file !== undefined) hints.set(record.seq, record.file);
+  let names: string[] = [];
+  try {
+    names = (await storage.list(layout.trashEntriesDir(run))).map((e) => e.name);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const entries = names.filter((name) => /^\d+$/.test(name)).map(Number);
+  const limit = pLimit(LANES);
+  let freed = 0;
+  let failed = false;
+  await Promise.all(
+    entries.map((seq) =>
+      limit(async () => {
+        // An abort stops new removals; those in flight end first.
+        if (ctx.signal?.aborted) return;
+        const target = layout.trashEntry(run, seq);
+        layout.assertInTrash(target);
+        const hint = hints.get(seq);
+        try {
+          await storage.remove(target, hint === undefined ? undefined : `${target}/${hint}`);
+          freed++;
+          if (freed % 1024 === 0) ctx.onEntries?.(freed, entries.length);
+        } catch (error) {
+          if (isNotFound(error)) return;
+          failed = true;
+          ctx.errors.fail('purge_failed', target, `cannot free: ${(error as Error).message}`);
+        }
+      }),
+    ),
+  );
+  ctx.signal?.throwIfAborted();
+  ctx.onEntries?.(freed, entries.length);
+  if (failed || entries.length < names.length) return freed;
+  await removeIfEmpty(layout, storage, layout.trashEntriesDir(run));
+  await storage.ownFiles.remove(layout.trashJournal(run));
+  await removeIfEmpty(layout, storage, layout.trashRunDir(run));
+  await removeTrashIfEmpty(layout, storage);
+  return freed;
+}
+
+/** The trash folder itself goes once no run is left in it. */
+export async function removeTrashIfEmpty(layout: RegistryLayout, storage: Storage): Promise<void> {
+  try {
+    await storage.removeEmptyDir(layout.trashDir);
+  } catch {
+    // Not empty (another run is kept), or gone: both fine.
+  }
+}

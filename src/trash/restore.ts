@@ -1,0 +1,100 @@
+/**
+ * Putting a run's trash back: each entry exactly where it came from, in the
+ * reverse order of the moves (a folder that was moved after what it held
+ * comes back first), and each emptied folder made again. Nothing that exists
+ * now is overwritten: such an entry stays in the trash and is named. An
+ * interrupted restore is run again and finishes; once every entry is back,
+ * the run's folder goes.
+ */
+import path from 'node:path';
+import type { RegistryLayout } from '../registry/layout.js';
+import type { Findings } from '../report/findings.js';
+import { isNotFound } from '../storage/errno.js';
+import type { Storage } from '../storage/storage.js';
+import type { Journal } from './journal.js';
+import { removeTrashIfEmpty } from './purge.js';
+import { removeIfEmpty } from './runs.js';
+
+export interface RestoreCounts {
+  /** Entries moved back into place. */
+  restored: number;
+  /** Emptied folders made again. */
+  foldersRecreated: number;
+  /** Journal lines whose origin is in place already (restored before, or never moved). */
+  alreadyInPlace: number;
+  /** Journal lines whose entry is neither in the trash nor in place (freed by a purge). */
+  notInTrash: number;
+  /** Items the run deleted in place (another file system): they cannot come back. */
+  deletedInPlace: number;
+}
+
+export interface RestoreContext {
+  readonly layout: RegistryLayout;
+  readonly storage: Storage;
+  /** Entries left in the trash because something is in their place now. */
+  readonly refused: Findings;
+  readonly errors: Findings;
+  readonly signal: AbortSignal | undefined;
+}
+
+async function exists(storage: Storage, target: string): Promise<boolean> {
+  const [outcome] = await storage.inspect([target]);
+  if (outcome!.ok) return true;
+  if (isNotFound(outcome!.error)) return false;
+  throw outcome!.error;
+}
+
+/** Restores one run; true when every entry is back and the run's folder is gone. */
+export async function restoreRun(ctx: RestoreContext, run: string, journal: Journal, counts: RestoreCounts): Promise<boolean> {
+  const { layout, storage } = ctx;
+  if (storage.rename === undefined) throw new Error('this storage cannot move: nothing can be restored through it');
+  const rename = (from: string, to: string) => storage.rename!(from, to);
+  const inPlace = new Set(journal.records.flatMap((r) => (r.op === 'in-place' ? [r.seq] : [])));
+  const wasGone = new Set(journal.records.flatMap((r) => (r.op === 'gone' ? [r.seq] : [])));
+  const steps = journal.records.flatMap((r) => (r.op === 'move' || r.op === 'rmdir' ? [r] : [])).sort((a, b) => b.seq - a.seq);
+  let left = 0;
+  for (const step of steps) {
+    ctx.signal?.throwIfAborted();
+    const origin = path.join(layout.root, ...step.from.split('/'));
+    // A journal is read from disk: what it names must lie inside v2 before anything is put there.
+    layout.assertDeletable(origin);
+    if (step.op === 'rmdir') {
+      if (!(await exists(storage, origin))) {
+        await storage.ownFiles.makeDir(origin);
+        counts.foldersRecreated++;
+      }
+      continue;
+    }
+    if (wasGone.has(step.seq)) continue;
+    if (inPlace.has(step.seq)) {
+      counts.deletedInPlace++;
+      continue;
+    }
+    const entry = layout.trashEntry(run, step.seq);
+    const [inTrash, taken] = [await exists(storage, entry), await exists(storage, origin)];
+    if (!inTrash) {
+      if (taken) counts.alreadyInPlace++;
+      else counts.notInTrash++;
+      continue;
+    }
+    if (taken) {
+      ctx.refused.warn('restore_refused', origin, `something is there now: not overwritten; the entry stays in the trash as ${layout.relative(entry)}`);
+      left++;
+      continue;
+    }
+    try {
+      await storage.ownFiles.makeDir(path.dirname(origin));
+      await rename(entry, origin);
+      counts.restored++;
+    } catch (error) {
+      ctx.errors.fail('restore_failed', origin, `cannot put back ${layout.relative(entry)}: ${(error as Error).message}`);
+      left++;
+    }
+  }
+  if (left > 0) return false;
+  if (!(await removeIfEmpty(layout, storage, layout.trashEntriesDir(run)))) return false;
+  await storage.ownFiles.remove(layout.trashJournal(run));
+  const gone = await removeIfEmpty(layout, storage, layout.trashRunDir(run));
+  await removeTrashIfEmpty(layout, storage);
+  return gone;
+}

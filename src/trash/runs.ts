@@ -1,0 +1,60 @@
+/**
+ * The runs in the trash, and what each one's journal says. A run's folder
+ * is named after its start (sortable) and pid; anything else in the trash
+ * folder is not the collector's and is left alone.
+ */
+import { isTrashRun, type RegistryLayout } from '../registry/layout.js';
+import type { Findings } from '../report/findings.js';
+import { errorCode } from '../storage/errno.js';
+import type { Storage } from '../storage/storage.js';
+import { parseJournal, type Journal } from './journal.js';
+
+/** The runs in the trash, oldest first. */
+export async function listTrashRuns(layout: RegistryLayout, storage: Storage, findings: Findings): Promise<string[]> {
+  let entries;
+  try {
+    entries = await storage.list(layout.trashDir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return [];
+    throw error;
+  }
+  const runs: string[] = [];
+  for (const entry of entries) {
+    if (entry.type === 'dir' && isTrashRun(entry.name)) runs.push(entry.name);
+    else findings.warn('unexpected_entry', `${layout.trashDir}/${entry.name}`, 'not a run of the trash; left alone');
+  }
+  return runs.sort();
+}
+
+/** A run's journal; an unreadable or absent one is empty (the run's entries cannot be put back). */
+export async function readJournal(layout: RegistryLayout, storage: Storage, run: string): Promise<Journal> {
+  try {
+    return parseJournal(await storage.ownFiles.read(layout.trashJournal(run)));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return parseJournal('');
+    throw error;
+  }
+}
+
+/** When a run started: from its journal, else from its name. */
+export function runStartedAt(run: string, journal: Journal): Date {
+  const fromJournal = journal.header ? Date.parse(journal.header.startedAt) : Number.NaN;
+  if (!Number.isNaN(fromJournal)) return new Date(fromJournal);
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(run)!;
+  return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
+}
+
+/** Removes a folder of the trash if it is empty; true when it is gone. */
+export async function removeIfEmpty(layout: RegistryLayout, storage: Storage, dir: string): Promise<boolean> {
+  layout.assertInTrash(dir);
+  try {
+    await storage.removeEmptyDir(dir);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return true;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The trash (spec §8): a real run moves what it collects out of the tree,
+ * and frees it after (or keeps it); restore puts a run back byte for byte and
+ * never overwrites; purge frees runs and nothing else. Every test checks the
+ * files that must survive on disk.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectGarbage } from '../../src/collect/collect-garbage.js';
+import type { ProgressEvent } from '../../src/collect/options.js';
+import { TRASH_FOLDER } from '../../src/registry/layout.js';
+import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { purgeTrash, restoreTrash } from '../../src/trash/verbs.js';
+import { copyTree, tempDir, TreeBuilder } from '../../harness/tree.js';
+
+/** A registry with garbage of every kind: untagged images and their history, orphans, a dead link, an empty repository, a stale upload. */
+function registry(): TreeBuilder {
+  const t = new TreeBuilder(tempDir());
+  const base = t.blob('shared base');
+  const kept = t.image('team/app', { tag: 'v1', sharedLayers: [base] });
+  for (let i = 0; i < 5; i++) t.history('team/app', 'v1', t.image('team/app', { sharedLayers: [base] }).manifest.digest);
+  const child = t.image('team/multi', { format: 'oci' });
+  t.index('team/multi', [child.manifest], { tag: 'latest' });
+  t.image('gone/one');
+  t.upload('team/app', 'stale', '2020-01-01T00:00:00Z');
+  for (let i = 0; i < 20; i++) t.blob(`orphan ${i}`);
+  void kept;
+  return t;
+}
+
+/** Every file and folder below `root`: a file as the sha256 of its bytes, a folder as '/'. */
+function tree(root: string, under = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full);
+      if (entry.isDirectory()) {
+        out.set(rel, '/');
+        walk(full);
+      } else out.set(rel, createHash('sha256').update(fs.readFileSync(full)).digest('hex'));
+    }
+  };
+  walk(path.join(root, under));
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const V2 = 'docker/registry/v2';
+const options = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true, now: new Date('2026-12-01T00:00:00Z') };
+
+describe('the trash', () => {
+  it('keep: the registry is what a deleting run leaves, no byte freed, and restore gives the tree back byte for byte', async () => {
+    const t = registry();
+    const original = tree(t.root);
+    const inPlace = copyTree(t.root);
+    await collectGarbage(inPlace, { ...options, trash: 'off' });
+    const events: ProgressEvent[] = [];
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep', onProgress: (e) => events.push(e) });
+
+    expect(tree(t.root, V2)).toEqual(tree(inPlace, V2));
+    expect(report.trash).toMatchObject({ moved: expect.any(Number), deletedInPlace: 0, purged: false });
+    expect(report.trash!.moved).toBeGreaterThan(30);
+    // Nothing is freed: every file that left v2 is in the trash, byte for byte.
+    const trashed = [...tree(t.root, TRASH_FOLDER).values()].filter((v) => v !== '/');
+    const left = [...original].filter(([file, hash]) => hash !== '/' && !fs.existsSync(path.join(t.root, file))).map(([, hash]) => hash);
+    for (const hash of left) expect(trashed).toContain(hash);
+    // The end of the offline window is one event, before anything is freed.
+    const ended = events.filter((e) => e.offlineMs !== undefined);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.offlineMs).toBe(report.offlineMs);
+    expect(report.offlineMs).toBeGreaterThan(0);
+
+    const restored = await restoreTrash(t.root);
+    expect(restored).toMatchObject({ finished: true, refused: [], errors: [], notInTrash: 0, deletedInPlace: 0 });
+    expect(restored.restored).toBe(report.trash!.moved);
+    expect(tree(t.root)).toEqual(original);
+  });
+
+  it('purge (the default): the trash is freed in the same run, and nothing is left outside docker/registry/v2', async () => {
+    const t = registry();
+    const inPlace = copyTree(t.root);
+    await collectGarbage(inPlace, { ...options, trash: 'off' });
+    const report = await collectGarbage(t.root, options);
+    expect(report.trash).toMatchObject({ purged: true });
+    expect(report.durations.purge).toBeGreaterThanOrEqual(0);
+    expect(tree(t.root)).toEqual(tree(inPlace));
+    expect(fs.existsSync(path.join(t.root, TRASH_FOLDER))).toBe(false);
+  });
+
+  it('a dry run moves nothing and makes no trash', async () => {
+    const t = registry();
+    const original = tree(t.root);
+    const report = await collectGarbage(t.root, { ...options, dryRun: true, trash: 'keep' });
+    expect(report.trash).toBeUndefined();
+    expect(report.offlineMs).toBeUndefined();
+    expect(tree(t.root)).toEqual(original);
+  });
+
+  it('restore overwrites nothing: what is in the way is named and stays, the rest comes back, and a second restore finishes', async () => {
+    const t = registry();
+    const original = tree(t.root);
+    const dry = await collectGarbage(t.root, { ...options, dryRun: true });
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    // Something takes the place of a blob the run moved away.
+    const blocked = t.layout.blobData(dry.blobs.deleted[0]!.digest);
+    fs.mkdirSync(path.dirname(blocked), { recursive: true });
+    fs.writeFileSync(blocked, 'someone else');
+    const first = await restoreTrash(t.root, { run: report.trash!.run });
+    expect(first.finished).toBe(false);
+    expect(first.refused).toEqual([expect.objectContaining({ code: 'restore_refused', path: path.relative(t.root, path.dirname(blocked)) })]);
+    expect(fs.readFileSync(blocked, 'utf8')).toBe('someone else');
+    expect(first.restored).toBe(report.trash!.moved - 1);
+    fs.rmSync(path.dirname(blocked), { recursive: true });
+    const second = await restoreTrash(t.root);
+    expect(second).toMatchObject({ finished: true, restored: 1, refused: [] });
+    expect(second.alreadyInPlace).toBe(report.trash!.moved - 1);
+    expect(tree(t.root)).toEqual(original);
+  });
+
+  it('purge frees runs older than a duration and no other, and touches nothing but the trash', async () => {
+    const t = registry();
+    await collectGarbage(t.root, { ...options, trash: 'keep' });
+    const v2 = tree(t.root, V2);
+    fs.writeFileSync(path.join(t.root, 'sentinel'), 'keep me');
+    const soon = await purgeTrash(t.root, { olderThan: '1h', now: new Date(Date.now() + 30 * 60_000) });
+    expect(soon.purged).toEqual([]);
+    expect(soon.kept).toHaveLength(1);
+    const later = await purgeTrash(t.root, { olderThan: '1h', now: new Date(Date.now() + 2 * 3_600_000) });
+    expect(later.purged).toEqual([expect.objectContaining({ freed: true, complete: true })]);
+    expect(later.purged[0]!.entries).toBeGreaterThan(30);
+    expect(fs.existsSync(path.join(t.root, TRASH_FOLDER))).toBe(false);
+    expect(tree(t.root, V2)).toEqual(v2);
+    expect(fs.readFileSync(path.join(t.root, 'sentinel'), 'utf8')).toBe('keep me');
+    expect(await purgeTrash(t.root)).toMatchObject({ purged: [], kept: [], errors: [] });
+  });
+
+  it('a run names the trash earlier runs left, and leaves it alone', async () => {
+    const t = registry();
+    const kept = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    const trashed = tree(t.root, TRASH_FOLDER);
+    const next = await collectGarbage(t.root, options);
+    expect(next.warnings).toContainEqual(expect.objectContaining({ code: 'trash_left', path: path.relative(t.root, kept.trash!.path) }));
+    expect(tree(t.root, TRASH_FOLDER)).toEqual(trashed);
+  });
+
+  it('an item on another file system (EXDEV) is deleted in place, said once, counted, and everything else can be put back', async () => {
+    const t = registry();
+    const original = tree(t.root);
+    const dry = await collectGarbage(t.root, { ...options, dryRun: true });
+    const storage = MemoryStorage.fromDirectory(t.root);
+    const [a, b] = dry.blobs.deleted.map((blob) => t.layout.blobDir(blob.digest));
+    for (const dir of [a!, b!]) storage.inject({ op: 'rename', path: dir, code: 'EXDEV' });
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep', storage });
+    expect(report.warnings.filter((w) => w.code === 'trash_cross_device')).toHaveLength(1);
+    expect(report.trash).toMatchObject({ deletedInPlace: 2 });
+    expect(report.blobs.deleted.map((x) => x.digest)).toEqual(dry.blobs.deleted.map((x) => x.digest));
+    const restored = await restoreTrash(t.root, { storage });
+    expect(restored, JSON.stringify(restored)).toMatchObject({ finished: true, deletedInPlace: 2 });
+    const back = new Map([...storage.files(t.root)].map(([file, data]) => [path.relative(t.root, file), createHash('sha256').update(data).digest('hex')]));
+    const expected = new Map([...original].filter(([file, hash]) => hash !== '/' && !file.startsWith(path.relative(t.root, a!)) && !file.startsWith(path.relative(t.root, b!))));
+    expect(back).toEqual(expected);
+  });
+
+  it('a storage that cannot move deletes in place, with no trash', async () => {
+    const t = registry();
+    const inPlace = copyTree(t.root);
+    await collectGarbage(inPlace, { ...options, trash: 'off' });
+    const { rename: _cannot, ...fileSystem } = await import('../../src/storage/node-storage.js').then((m) => ({ ...m.nodeFileSystem, rename: undefined }));
+    const report = await collectGarbage(t.root, { ...options, fileSystem });
+    expect(report.trash).toBeUndefined();
+    expect(tree(t.root)).toEqual(tree(inPlace));
+  });
+});
