@@ -13,13 +13,15 @@
  * - dry modes (`dry`, `dry-m`): one warm-up of each tool, then timed runs
  *   alternating ours, reference, floor, ours, reference, floor, …
  *   (`--runs`, default 3; `--reference-runs` for the reference alone);
- * - delete modes (`delete-m`, `delete`): a dry warm-up of each tool on the
+ * - delete modes (`delete-m`, `delete`, `offline-m`): a dry warm-up of each tool on the
  *   original tree, then per run and tool a fresh hard-link copy of the tree
  *   (`cp -al`: new directories, the files' names hard-linked; a deletion
  *   unlinks the copy's name and never touches the original's, and neither
  *   tool writes into an existing file), the timed run on the copy, a count of
  *   the blobs left against the generator's expectation, and removal of the
- *   copy (`--delete-runs`, default 1);
+ *   copy (`--delete-runs`, default 1); `offline-m` runs registry-gc with
+ *   `--keep-trash` (its `offlineMs` is the offline window) and then a timed
+ *   `registry-gc purge` on the same copy;
  * - one extra run of each tool under `strace -f -c` for system-call counts
  *   (`--strace all|ours|none`, default all; its own timeout `--strace-timeout`).
  *
@@ -51,6 +53,7 @@ import { Context } from './lib/bench-tools.js';
 import { ensureTree, machineInfo, removeTree, snapshotDist } from './lib/bench-setup.js';
 import { benchDelete, benchDry, benchScaling } from './lib/bench-modes.js';
 import { loadRecord, ok, row, saveRecord, summaryLine, writeResults } from './lib/results.js';
+import { offlineMedians } from './lib/results-offline.js';
 
 // Main ---------------------------------------------------------------------------------
 
@@ -131,6 +134,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         saveRecord(tree.preset, record);
         writeResults();
         const r = row(m);
+        if (MODES[mode].keepsTrash === true) {
+          const x = offlineMedians(m);
+          log(`${tree.preset} ${mode}: ours offline window ${fmtS(x.offline)} s (wall ${fmtS(x.wall)} s, then purge ${fmtS(x.purge)} s), reference ${fmtS(x.reference)} s: reference / offline window ${fmtRatio(x.reference / x.offline)} (target ≥ 5×), reference / wall ${fmtRatio(x.reference / x.wall)}`);
+        }
         log(`${tree.preset} ${mode}: ours ${fmtS(r.ours)} s, reference ${fmtS(r.reference)} s, ratio ${fmtRatio(r.ratio)}, floor ${fmtS(r.floor)} s, ours/floor ${fmtRatio(r.oursFloor)}, peak RSS ${fmtMB(r.rssKb)}${m.problems.length > 0 ? `; ${m.problems.length} problem(s)` : ''}`);
       }
     }

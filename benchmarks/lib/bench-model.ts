@@ -16,7 +16,7 @@ export const TIME = '/usr/bin/time';
 export const STRACE_SET = 'trace=%file,getdents64,read,openat,unlinkat,newfstatat,statx';
 // Modes -------------------------------------------------------------------------------
 
-export type Mode = 'dry' | 'dry-m' | 'delete' | 'delete-m';
+export type Mode = 'dry' | 'dry-m' | 'delete' | 'delete-m' | 'offline-m';
 export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged';
 
 export interface ModeSpec {
@@ -28,6 +28,11 @@ export interface ModeSpec {
   warmup: Mode;
   expectOurs: ExpectKey;
   expectReference: ExpectKey;
+  /**
+   * registry-gc moves what it collects into its trash and exits (`--keep-trash`), then a
+   * timed `registry-gc purge` frees it: the offline window is only the moves.
+   */
+  keepsTrash?: boolean;
 }
 
 export const MODES: Record<Mode, ModeSpec> = {
@@ -35,8 +40,19 @@ export const MODES: Record<Mode, ModeSpec> = {
   'dry-m': { label: '`-m` dry run', ours: ['-d', '-m'], reference: ['--dry-run', '-m'], deletes: false, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
   delete: { label: 'delete (on `cp -al` copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'delete-m': { label: 'delete `-m` (on `cp -al` copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
+  // The reference's offline window is its whole run; ours ends at its last move (its report's offlineMs).
+  'offline-m': {
+    label: 'offline window `-m` (on `cp -al` copies)',
+    ours: ['-m', '--keep-trash'],
+    reference: ['-m'],
+    deletes: true,
+    warmup: 'dry-m',
+    expectOurs: 'deleteUntagged',
+    expectReference: 'referenceDeleteUntagged',
+    keepsTrash: true,
+  },
 };
-export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m'];
+export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m', 'offline-m'];
 export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
 
 // Records -------------------------------------------------------------------------------
@@ -57,6 +73,24 @@ export interface Sample {
   blobsLeft?: number;
   /** registry-gc's `durations` (ms per phase). */
   durations?: Record<string, number>;
+  /** Real runs of registry-gc: its `offlineMs` (from the start of its run, after start-up, to the end of its last move). */
+  offlineMs?: number;
+  /** Real runs of registry-gc: its `trash` (without its run name and path). */
+  trash?: { moved: number; deletedInPlace: number; purged: boolean };
+  /** offline-m: blobs left in the copy right after the moves (`blobsLeft` counts them after the purge). */
+  blobsLeftBeforePurge?: number;
+  /** offline-m: the timed `registry-gc purge COPY` that followed, on the same copy. */
+  purge?: PurgeSample;
+  error?: string;
+}
+
+export interface PurgeSample {
+  seconds: number;
+  rssKb: number | null;
+  /** Entries its report says it freed, over all runs. */
+  entries?: number;
+  /** `<copy>/registry-gc-trash` still held something afterwards. */
+  trashLeft: boolean;
   error?: string;
 }
 

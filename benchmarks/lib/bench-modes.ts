@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { ExpectKey, MODES, Measurement, Mode, ModeResult, Sample, ScalingMode, StraceResult, Tool, TreeInfo } from './bench-model.js';
 import { fmtInt, fmtLoad, fmtS, load, log } from './bench-log.js';
-import { Context, describe, runFloor, runStrace, runTool } from './bench-tools.js';
+import { Context, describe, runFloor, runPurge, runStrace, runTool } from './bench-tools.js';
 import { COPY_METHODS, copyTree, countBlobs, removeTree } from './bench-setup.js';
 
 // Checks ---------------------------------------------------------------------------
@@ -32,6 +32,33 @@ export function check(result: ModeResult, tree: TreeInfo, tool: Tool, s: Sample)
       : `${tool}: ${wrong.join(', ')} (\`${key}\`)`;
   if (wrong.length > 0) result.problems.push(line);
   else if (!result.checks.includes(line)) result.checks.push(line);
+}
+
+/** offline-m, registry-gc: its report names the offline window and a kept trash; the purge frees all of it. */
+export function checkOffline(result: ModeResult, tree: TreeInfo, s: Sample): void {
+  if (s.error !== undefined) return;
+  const kept = expectation(tree, MODES[result.mode].expectOurs)?.keptBlobs;
+  const wrong: string[] = [];
+  if (s.offlineMs === undefined) wrong.push('no offlineMs in its report');
+  if (s.trash === undefined) wrong.push('no trash in its report');
+  else {
+    if (s.trash.purged) wrong.push('its report says the trash was purged (--keep-trash)');
+    if (s.trash.deletedInPlace !== 0) wrong.push(`${fmtInt(s.trash.deletedInPlace)} items deleted in place instead of moved`);
+  }
+  if (kept !== undefined && s.blobsLeftBeforePurge !== kept) wrong.push(`${fmtInt(s.blobsLeftBeforePurge)} blobs left after the moves (expected ${fmtInt(kept)})`);
+  const p = s.purge;
+  if (p === undefined) wrong.push('no purge');
+  else {
+    if (p.error !== undefined) wrong.push(`purge: ${p.error}`);
+    if (p.trashLeft) wrong.push('purge left something in registry-gc-trash');
+    if (s.trash !== undefined && p.entries !== s.trash.moved) wrong.push(`purge freed ${fmtInt(p.entries)} entries, the run moved ${fmtInt(s.trash.moved)}`);
+  }
+  if (wrong.length > 0) {
+    result.problems.push(`ours (offline window): ${wrong.join('; ')}`);
+    return;
+  }
+  const line = `ours (offline window): \`offlineMs\` reported; ${fmtInt(s.trash?.moved)} entries moved into the trash (0 deleted in place), kept; ${fmtInt(s.blobsLeftBeforePurge)} blobs left after the moves and ${fmtInt(s.blobsLeft)} after \`registry-gc purge\`, which freed ${fmtInt(p?.entries)} entries and left an empty trash`;
+  if (!result.checks.includes(line)) result.checks.push(line);
 }
 
 // Benchmarks ---------------------------------------------------------------------------
@@ -148,6 +175,13 @@ export async function benchDelete(ctx: Context, tree: TreeInfo, mode: Mode): Pro
       await onCopy(`${tree.preset}-${tool}-${i}`, async (dir) => {
         const s = await runTool(ctx, tool, mode, dir);
         s.blobsLeft = countBlobs(dir);
+        if (tool === 'ours' && MODES[mode].keepsTrash === true && s.error === undefined) {
+          // Then free the trash on the same copy, as a restarted registry's host would (untimed count in between).
+          s.blobsLeftBeforePurge = s.blobsLeft;
+          s.purge = await runPurge(ctx, dir);
+          s.blobsLeft = countBlobs(dir);
+          checkOffline(r, tree, s);
+        }
         r[tool].push(s);
         check(r, tree, tool, s);
         log(`  run ${i + 1}/${ctx.options.deleteRuns} ${tool}: ${describe(s)}`);

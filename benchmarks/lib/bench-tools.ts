@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FloorResult } from '../floor.js';
 import { registryConfigYaml } from '../../harness/registry-server.js';
-import { BuildInfo, Machine, MODES, Mode, STRACE_SET, Sample, StraceResult, Tool } from './bench-model.js';
+import { BuildInfo, Machine, MODES, Mode, PurgeSample, STRACE_SET, Sample, StraceResult, Tool } from './bench-model.js';
 import { Options } from './bench-options.js';
 import { fmtInt, fmtMB, fmtS } from './bench-log.js';
 import { execute, tail } from './child-process.js';
@@ -47,6 +47,8 @@ export interface OursReport {
   manifests?: { deleted?: unknown[] };
   durations?: Record<string, number>;
   errors?: unknown[];
+  offlineMs?: number;
+  trash?: { moved?: number; deletedInPlace?: number; purged?: boolean };
 }
 
 /** One timed run of a tool; parses what it decided. */
@@ -68,6 +70,9 @@ export async function runTool(ctx: Context, tool: Tool, mode: Mode, root: string
       sample.manifestsDeleted = report.manifests?.deleted?.length;
       sample.blobsMarked = report.blobs?.marked;
       if (report.durations !== undefined) sample.durations = report.durations;
+      if (report.offlineMs !== undefined) sample.offlineMs = report.offlineMs;
+      const t = report.trash;
+      if (t !== undefined) sample.trash = { moved: t.moved ?? Number.NaN, deletedInPlace: t.deletedInPlace ?? Number.NaN, purged: t.purged ?? false };
     } else if (tool === 'reference' && !o.timedOut && stdout !== '/dev/null') {
       // The summary line comes after the marking lines and before the deletion lines.
       const m = REFERENCE_SUMMARY.exec(fs.readFileSync(stdout, 'utf8'));
@@ -84,9 +89,38 @@ export async function runTool(ctx: Context, tool: Tool, mode: Mode, root: string
   return sample;
 }
 
+/**
+ * `registry-gc purge --json ROOT`, timed like a tool: frees the trash a `--keep-trash` run left
+ * (what a registry would do while serving again). Says whether `<root>/registry-gc-trash` still
+ * holds anything afterwards.
+ */
+export async function runPurge(ctx: Context, root: string): Promise<PurgeSample> {
+  const id = `${++ctx.seq}-purge`;
+  const stdout = path.join(ctx.tmp, `${id}.out`);
+  const stderr = path.join(ctx.tmp, `${id}.err`);
+  const o = await execute([process.execPath, ctx.cli, 'purge', '--json', root], { stdout, stderr, timeout: ctx.options.timeout, time: true });
+  const trash = path.join(root, 'registry-gc-trash');
+  const sample: PurgeSample = { seconds: o.seconds, rssKb: o.rssKb, trashLeft: fs.existsSync(trash) && fs.readdirSync(trash).length > 0 };
+  if (o.spawnError !== undefined) sample.error = o.spawnError;
+  else if (o.timedOut) sample.error = `timed out after ${ctx.options.timeout} s`;
+  else if (o.exit !== 0) sample.error = `exit ${o.exit ?? o.signal}: ${tail(stderr, 600).trim()}`;
+  try {
+    const report = JSON.parse(fs.readFileSync(stdout, 'utf8')) as { purged?: { entries?: number }[] };
+    sample.entries = (report.purged ?? []).reduce((a, p) => a + (p.entries ?? 0), 0);
+  } catch (err) {
+    sample.error ??= `unreadable purge report: ${(err as Error).message}`;
+  }
+  fs.rmSync(stdout, { force: true });
+  return sample;
+}
+
 export function describe(s: Sample): string {
   const parts = [`${fmtS(s.seconds)} s`, fmtMB(s.rssKb)];
+  if (s.offlineMs !== undefined) parts.push(`offline ${fmtS(s.offlineMs / 1000)} s`);
   if (s.blobsDeleted !== undefined) parts.push(`${fmtInt(s.blobsDeleted)} blobs / ${fmtInt(s.manifestsDeleted)} manifests`);
+  if (s.trash !== undefined) parts.push(`${fmtInt(s.trash.moved)} moved${s.trash.deletedInPlace > 0 ? `, ${fmtInt(s.trash.deletedInPlace)} deleted in place` : ''}`);
+  if (s.blobsLeftBeforePurge !== undefined) parts.push(`${fmtInt(s.blobsLeftBeforePurge)} blobs left after the moves`);
+  if (s.purge !== undefined) parts.push(`purge ${fmtS(s.purge.seconds)} s${s.purge.error !== undefined ? ` (ERROR ${s.purge.error})` : ''}`);
   if (s.blobsLeft !== undefined) parts.push(`${fmtInt(s.blobsLeft)} blobs left`);
   if (s.error !== undefined) parts.push(`ERROR ${s.error}`);
   return parts.join(', ');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AnyRecord, MODES, MODE_ORDER, Mode, ModeResult, NOTES_MD, PROJECT, PresetRecord, RESULTS_DIR, RESULTS_MD, STRACE_SET, Sample, ScalingMode, ScalingRecord, TreeInfo } from './bench-model.js';
 import { fmtInt, fmtLoad, fmtMB, fmtRatio, fmtS, log, median, sec } from './bench-log.js';
 import { COPY_METHODS } from './bench-setup.js';
+import { offlineCell, offlineRow, renderOffline } from './results-offline.js';
 
 // Storage ------------------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ export const TARGETS: Target[] = [
   { tree: 'standard', mode: 'dry', label: 'dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
   { tree: 'standard', mode: 'dry-m', label: '`-m` dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
   { tree: 'standard', mode: 'delete-m', label: 'delete `-m` (on `cp -al` copies)', target: '≥ 15× faster', met: (r) => r.ratio >= 15 },
+  { tree: 'standard', mode: 'offline-m', label: 'offline window `-m` (on `cp -al` copies; ours: `offlineMs`)', target: 'reference’s run ≥ 5× our offline window', met: (r) => r.ratio >= 5 },
   { tree: 'tags', mode: 'dry-m', label: '`-m` dry run', target: '≥ 100× faster', met: (r) => r.ratio >= 100 },
   { tree: 'any', mode: 'scaling', label: 'scaling', target: 'time for 2N blobs ≤ 2.2 × time for N', met: () => false },
   { tree: 'large', mode: 'dry', label: 'dry run', target: 'peak RSS ≤ 300 MB', met: (r) => r.rssKb !== null && r.rssKb * 1024 <= 300e6 },
@@ -149,13 +151,13 @@ export function render(records: readonly AnyRecord[]): string {
       out.push(`| ${t.tree} | ${t.label} | not run | | | | | | ${t.target} | — |`);
       continue;
     }
-    const r = row(m);
+    const r = MODES[t.mode].keepsTrash === true ? offlineRow(m) : row(m);
     out.push(
       `| ${t.tree} | ${t.label} | ${sec(r.ours)} | ${sec(r.reference)} | ${fmtRatio(r.ratio)} | ${sec(r.floor)} | ${fmtRatio(r.oursFloor)} | ${fmtMB(r.rssKb)} | ${t.target} | ${yes(t.met(r))} |`,
     );
     const fullCopy = presets.find((p) => p.preset === t.tree)?.modes[`${t.mode}:full-copy`];
     if (fullCopy !== undefined) {
-      const rf = row(fullCopy);
+      const rf = MODES[t.mode].keepsTrash === true ? offlineRow(fullCopy) : row(fullCopy);
       out.push(
         `| ${t.tree} | ${t.label.replace('`cp -al`', 'full `cp -a`')} | ${sec(rf.ours)} | ${sec(rf.reference)} | ${fmtRatio(rf.ratio)} | | | ${fmtMB(rf.rssKb)} | ${t.target} | ${yes(t.met(rf))} |`,
       );
@@ -197,7 +199,7 @@ export function render(records: readonly AnyRecord[]): string {
       const ourTimes = m.ours.map((s) => s.seconds);
       const refTimes = m.reference.map((s) => s.seconds);
       out.push(
-        `| ${modeLabel(m)} | ${sec(r.ours)}${list(ourTimes)} | ${m.reference.length > 0 ? `${sec(r.reference)}${list(refTimes)}` : 'not run'} | ${fmtRatio(r.ratio)} | ${m.floor.length > 0 ? `${sec(r.floor)}${list(m.floor)}` : '—'} | ${fmtRatio(r.oursFloor)} | ${fmtMB(r.rssKb)} / ${fmtMB(r.referenceRssKb)} | ${fmtLoad(m.loadBefore)} → ${fmtLoad(m.loadAfter)}${(m.waited ?? 0) >= 1 ? ` (after waiting ${fmtS(m.waited ?? 0)} s for a lower load)` : ''} | ${m.date.slice(0, 16).replace('T', ' ')}, ${fmtS(m.seconds)} s, dist ${m.build.distHash} |`,
+        `| ${modeLabel(m)} | ${sec(r.ours)}${list(ourTimes)}${MODES[m.mode].keepsTrash === true ? offlineCell(m) : ''} | ${m.reference.length > 0 ? `${sec(r.reference)}${list(refTimes)}` : 'not run'} | ${fmtRatio(r.ratio)} | ${m.floor.length > 0 ? `${sec(r.floor)}${list(m.floor)}` : '—'} | ${fmtRatio(r.oursFloor)} | ${fmtMB(r.rssKb)} / ${fmtMB(r.referenceRssKb)} | ${fmtLoad(m.loadBefore)} → ${fmtLoad(m.loadAfter)}${(m.waited ?? 0) >= 1 ? ` (after waiting ${fmtS(m.waited ?? 0)} s for a lower load)` : ''} | ${m.date.slice(0, 16).replace('T', ' ')}, ${fmtS(m.seconds)} s, dist ${m.build.distHash} |`,
       );
     }
     out.push('');
@@ -219,6 +221,8 @@ export function render(records: readonly AnyRecord[]): string {
         '',
       );
     }
+
+    for (const m of modes) if (MODES[m.mode].keepsTrash === true) out.push(...renderOffline(m, modeLabel(m)));
 
     // System calls.
     const straced = modes.filter((m) => Object.keys(m.strace).length > 0);
