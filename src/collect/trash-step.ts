@@ -37,7 +37,15 @@ export interface TrashStepContext {
 
 /** Names the runs earlier runs left in the trash. */
 export async function warnOfTrashLeft(layout: RegistryLayout, opts: NormalizedOptions, findings: Findings): Promise<void> {
-  for (const run of await listTrashRuns(layout, opts.storage, findings)) {
+  let runs: string[];
+  try {
+    runs = await listTrashRuns(layout, opts.storage, findings);
+  } catch (error) {
+    // The run does not need the trash to decide anything: say so, and let opening it (or not) decide.
+    findings.warn('trash_unavailable', layout.trashDir, `cannot read the trash: ${(error as Error).message}`);
+    return;
+  }
+  for (const run of runs) {
     findings.warn('trash_left', layout.trashRunDir(run), `an earlier run's trash is still here: "registry-gc restore ROOT ${run}" puts it back, "registry-gc purge ROOT" frees it`);
   }
 }

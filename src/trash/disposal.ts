@@ -7,11 +7,12 @@
  * and the trash is freed after (purge.ts), or put back (restore.ts).
  */
 import path from 'node:path';
-import type { RegistryLayout } from '../registry/layout.js';
+import { TRASH_SHARDS, type RegistryLayout } from '../registry/layout.js';
 import type { Findings } from '../report/findings.js';
 import { errorCode } from '../storage/errno.js';
 import type { AppendHandle, Storage } from '../storage/storage.js';
 import { journalLine, TRASH_FORMAT, TRASH_VERSION, type JournalRecord } from './journal.js';
+import { assertRealTrash } from './runs.js';
 
 export interface Disposal {
   /** Takes `target` (a folder or file) out of the registry; `onlyFile` as for Storage.remove. */
@@ -36,6 +37,7 @@ export class TrashRun implements Disposal {
   private next = 0;
   private warnedCrossDevice = false;
   private closed = false;
+  private readonly shards = new Set<number>();
 
   private constructor(
     readonly run: string,
@@ -56,6 +58,7 @@ export class TrashRun implements Disposal {
     const rename = (from: string, to: string) => storage.rename!(from, to);
     let journal: AppendHandle;
     try {
+      await assertRealTrash(layout, storage);
       await storage.ownFiles.makeDir(layout.trashEntriesDir(run));
       journal = await storage.ownFiles.openAppend(layout.trashJournal(run));
       const header: JournalRecord = { op: 'run', format: TRASH_FORMAT, version: TRASH_VERSION, run, root: layout.root, startedAt: startedAt.toISOString() };
@@ -72,6 +75,11 @@ export class TrashRun implements Disposal {
     // The line first: a moved entry always has its line (journal.ts).
     await this.journal.append(journalLine({ op: 'move', seq, from: this.layout.relative(target), file: onlyFile && path.basename(onlyFile) }));
     try {
+      const shard = seq % TRASH_SHARDS;
+      if (!this.shards.has(shard)) {
+        await this.storage.ownFiles.makeDir(this.layout.trashShardDir(this.run, seq));
+        this.shards.add(shard);
+      }
       await this.rename(target, this.layout.trashEntry(this.run, seq));
       this.moved++;
     } catch (error) {

@@ -11,7 +11,7 @@ import type { Findings } from '../report/findings.js';
 import { isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import type { Journal } from './journal.js';
-import { removeIfEmpty } from './runs.js';
+import { assertRealTrash, removeIfEmpty } from './runs.js';
 
 /** Removals in flight at once: as the sweep's lanes (sweep/context.ts). */
 const LANES = 4;
@@ -29,15 +29,28 @@ export interface PurgeContext {
 /** Frees one run of the trash; returns the number of entries freed. */
 export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal): Promise<number> {
   const { layout, storage } = ctx;
+  await assertRealTrash(layout, storage, run);
   const hints = new Map<number, string>();
   for (const record of journal.records) if (record.op === 'move' && record.file !== undefined) hints.set(record.seq, record.file);
-  let names: string[] = [];
-  try {
-    names = (await storage.list(layout.trashEntriesDir(run))).map((e) => e.name);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
+  const entries: number[] = [];
+  const shards: string[] = [];
+  let strays = 0;
+  for (const shard of await listOrNone(storage, layout.trashEntriesDir(run))) {
+    const dir = `${layout.trashEntriesDir(run)}/${shard.name}`;
+    if (shard.type !== 'dir' || !/^\d+$/.test(shard.name)) {
+      strays++;
+      continue;
+    }
+    shards.push(dir);
+    for (const entry of await listOrNone(storage, dir)) {
+      // Only what is named as this run's entry, where that entry lives.
+      if (/^\d+$/.test(entry.name) && layout.trashEntry(run, Number(entry.name)) === `${dir}/${entry.name}`) entries.push(Number(entry.name));
+      else strays++;
+    }
   }
-  const entries = names.filter((name) => /^\d+$/.test(name)).map(Number);
+  // In the order of the moves: what a partly purged run still holds is then what a run deleting in
+  // place had not yet deleted when it was killed (restore.ts puts back no part of a freed item).
+  entries.sort((a, b) => a - b);
   const limit = pLimit(LANES);
   let freed = 0;
   let failed = false;
@@ -63,12 +76,22 @@ export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal)
   );
   ctx.signal?.throwIfAborted();
   ctx.onEntries?.(freed, entries.length);
-  if (failed || entries.length < names.length) return freed;
+  if (failed || strays > 0) return freed;
+  for (const dir of shards) await removeIfEmpty(layout, storage, dir);
   await removeIfEmpty(layout, storage, layout.trashEntriesDir(run));
   await storage.ownFiles.remove(layout.trashJournal(run));
   await removeIfEmpty(layout, storage, layout.trashRunDir(run));
   await removeTrashIfEmpty(layout, storage);
   return freed;
+}
+
+async function listOrNone(storage: Storage, dir: string) {
+  try {
+    return await storage.list(dir);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
 }
 
 /** The trash folder itself goes once no run is left in it. */

@@ -4,7 +4,10 @@
  * comes back first), and each emptied folder made again. Nothing that exists
  * now is overwritten: such an entry stays in the trash and is named. An
  * interrupted restore is run again and finishes; once every entry is back,
- * the run's folder goes.
+ * the run's folder goes. After a partial purge, what comes back is what a
+ * run deleting in place leaves when killed at the same point: a purge frees
+ * entries in the order they were moved, and a part of an item whose rest was
+ * freed is freed too, never put back alone.
  */
 import path from 'node:path';
 import type { RegistryLayout } from '../registry/layout.js';
@@ -13,7 +16,7 @@ import { isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import type { Journal } from './journal.js';
 import { removeTrashIfEmpty } from './purge.js';
-import { removeIfEmpty } from './runs.js';
+import { assertRealTrash, removeIfEmpty } from './runs.js';
 
 export interface RestoreCounts {
   /** Entries moved back into place. */
@@ -22,7 +25,7 @@ export interface RestoreCounts {
   foldersRecreated: number;
   /** Journal lines whose origin is in place already (restored before, or never moved). */
   alreadyInPlace: number;
-  /** Journal lines whose entry is neither in the trash nor in place (freed by a purge). */
+  /** Journal lines whose entry is neither in the trash nor in place (freed by a purge), and parts of such items. */
   notInTrash: number;
   /** Items the run deleted in place (another file system): they cannot come back. */
   deletedInPlace: number;
@@ -37,27 +40,52 @@ export interface RestoreContext {
   readonly signal: AbortSignal | undefined;
 }
 
-async function exists(storage: Storage, target: string): Promise<boolean> {
+/** The type of what is at `target`, or undefined when nothing is. */
+async function typeAt(storage: Storage, target: string): Promise<string | undefined> {
   const [outcome] = await storage.inspect([target]);
-  if (outcome!.ok) return true;
-  if (isNotFound(outcome!.error)) return false;
+  if (outcome!.ok) return outcome!.value.type;
+  if (isNotFound(outcome!.error)) return undefined;
   throw outcome!.error;
+}
+
+const exists = async (storage: Storage, target: string) => (await typeAt(storage, target)) !== undefined;
+
+async function freeFragment(ctx: RestoreContext, entry: string): Promise<void> {
+  ctx.layout.assertInTrash(entry);
+  await ctx.storage.remove(entry);
 }
 
 /** Restores one run; true when every entry is back and the run's folder is gone. */
 export async function restoreRun(ctx: RestoreContext, run: string, journal: Journal, counts: RestoreCounts): Promise<boolean> {
   const { layout, storage } = ctx;
+  await assertRealTrash(layout, storage, run);
   if (storage.rename === undefined) throw new Error('this storage cannot move: nothing can be restored through it');
   const rename = (from: string, to: string) => storage.rename!(from, to);
   const inPlace = new Set(journal.records.flatMap((r) => (r.op === 'in-place' ? [r.seq] : [])));
   const wasGone = new Set(journal.records.flatMap((r) => (r.op === 'gone' ? [r.seq] : [])));
   const steps = journal.records.flatMap((r) => (r.op === 'move' || r.op === 'rmdir' ? [r] : [])).sort((a, b) => b.seq - a.seq);
   let left = 0;
+  // Origins of moved items a purge freed. What was moved out of one of them before it (an upload's
+  // data before the upload's folder) is a part of that item: put back alone, it would be a fragment
+  // no run leaves (an upload without its startedat), so it is freed too.
+  const freed = new Set<string>();
+  const insideFreed = (from: string) => {
+    for (let at = from.lastIndexOf('/'); at > 0; at = from.lastIndexOf('/', at - 1)) if (freed.has(from.slice(0, at))) return true;
+    return false;
+  };
   for (const step of steps) {
     ctx.signal?.throwIfAborted();
     const origin = path.join(layout.root, ...step.from.split('/'));
     // A journal is read from disk: what it names must lie inside v2 before anything is put there.
     layout.assertDeletable(origin);
+    if (insideFreed(step.from)) {
+      freed.add(step.from);
+      if (step.op === 'move' && (await exists(storage, layout.trashEntry(run, step.seq)))) {
+        await freeFragment(ctx, layout.trashEntry(run, step.seq));
+        counts.notInTrash++;
+      }
+      continue;
+    }
     if (step.op === 'rmdir') {
       if (!(await exists(storage, origin))) {
         await storage.ownFiles.makeDir(origin);
@@ -71,10 +99,20 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
       continue;
     }
     const entry = layout.trashEntry(run, step.seq);
-    const [inTrash, taken] = [await exists(storage, entry), await exists(storage, origin)];
+    const entryType = await typeAt(storage, entry);
+    const [inTrash, taken] = [entryType !== undefined, await exists(storage, origin)];
+    if (entryType === 'symlink') {
+      // The collector moved no link into the trash: one there now is not what it took, and would lead outside.
+      ctx.refused.warn('restore_refused', origin, `${layout.relative(entry)} is a symbolic link now: not put back`);
+      left++;
+      continue;
+    }
     if (!inTrash) {
       if (taken) counts.alreadyInPlace++;
-      else counts.notInTrash++;
+      else {
+        counts.notInTrash++;
+        freed.add(step.from);
+      }
       continue;
     }
     if (taken) {
@@ -92,7 +130,9 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
     }
   }
   if (left > 0) return false;
-  if (!(await removeIfEmpty(layout, storage, layout.trashEntriesDir(run)))) return false;
+  const entries = layout.trashEntriesDir(run);
+  for (const shard of await storage.list(entries).catch(() => [])) await removeIfEmpty(layout, storage, `${entries}/${shard.name}`);
+  if (!(await removeIfEmpty(layout, storage, entries))) return false;
   await storage.ownFiles.remove(layout.trashJournal(run));
   const gone = await removeIfEmpty(layout, storage, layout.trashRunDir(run));
   await removeTrashIfEmpty(layout, storage);

@@ -4,13 +4,35 @@
  * folder is not the collector's and is left alone.
  */
 import { isTrashRun, type RegistryLayout } from '../registry/layout.js';
+import { RegistryGcError } from '../report/errors.js';
 import type { Findings } from '../report/findings.js';
 import { errorCode } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import { parseJournal, type Journal } from './journal.js';
 
+/**
+ * Throws E_SYMLINK when the trash folder (or a run's folder) is a symbolic
+ * link or no folder: purging or restoring through it would act outside the
+ * root. Absent is fine.
+ */
+export async function assertRealTrash(layout: RegistryLayout, storage: Storage, run?: string): Promise<void> {
+  for (const dir of run === undefined ? [layout.trashDir] : [layout.trashDir, layout.trashRunDir(run), layout.trashEntriesDir(run)]) {
+    const [outcome] = await storage.inspect([dir]);
+    if (!outcome!.ok) {
+      if (errorCode(outcome!.error) === 'ENOENT') return;
+      throw outcome!.error;
+    }
+    if (outcome!.value.type !== 'dir') {
+      throw new RegistryGcError('E_SYMLINK', `${dir} is a ${outcome!.value.type === 'symlink' ? 'symbolic link' : outcome!.value.type}, not a folder: the trash is not used through it`, [
+        { code: 'symlink', path: layout.relative(dir), message: 'the trash must be a real folder' },
+      ]);
+    }
+  }
+}
+
 /** The runs in the trash, oldest first. */
 export async function listTrashRuns(layout: RegistryLayout, storage: Storage, findings: Findings): Promise<string[]> {
+  await assertRealTrash(layout, storage);
   let entries;
   try {
     entries = await storage.list(layout.trashDir);

@@ -119,6 +119,25 @@ describe('the trash', () => {
     expect(tree(t.root)).toEqual(original);
   });
 
+  it('after a partial purge, restore puts back no part of a freed item: no upload without its startedat', async () => {
+    const t = registry();
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    const journal = fs.readFileSync(path.join(report.trash!.path, 'journal.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { op: string; seq: number; from?: string });
+    const upload = path.relative(t.root, t.layout.uploadDir('team/app', 'stale'));
+    const parts = journal.filter((r) => r.op === 'move' && r.from !== undefined && (r.from === upload || r.from.startsWith(`${upload}/`)));
+    expect(parts.length).toBeGreaterThan(1);
+    // A purge killed after freeing the upload's folder (with its startedat), before its data.
+    const folder = parts.find((r) => r.from === upload)!;
+    fs.rmSync(t.layout.trashEntry(report.trash!.run, folder.seq), { recursive: true });
+    const restored = await restoreTrash(t.root);
+    expect(restored.finished).toBe(true);
+    expect(restored.notInTrash).toBe(parts.length);
+    expect(fs.existsSync(path.join(t.root, upload))).toBe(false);
+    // A rerun then has nothing left of that upload to keep or warn about.
+    const next = await collectGarbage(t.root, options);
+    expect(next.warnings.filter((w) => w.path.startsWith(upload))).toEqual([]);
+  });
+
   it('purge frees runs older than a duration and no other, and touches nothing but the trash', async () => {
     const t = registry();
     await collectGarbage(t.root, { ...options, trash: 'keep' });
@@ -161,6 +180,37 @@ describe('the trash', () => {
     const back = new Map([...storage.files(t.root)].map(([file, data]) => [path.relative(t.root, file), createHash('sha256').update(data).digest('hex')]));
     const expected = new Map([...original].filter(([file, hash]) => hash !== '/' && !file.startsWith(path.relative(t.root, a!)) && !file.startsWith(path.relative(t.root, b!))));
     expect(back).toEqual(expected);
+  });
+
+  it('a trash folder that is a symbolic link is never used through: the run deletes in place, purge and restore refuse', async () => {
+    const t = registry();
+    const inPlace = copyTree(t.root);
+    await collectGarbage(inPlace, { ...options, trash: 'off' });
+    const elsewhere = tempDir();
+    fs.writeFileSync(path.join(elsewhere, 'precious'), 'keep me');
+    fs.symlinkSync(elsewhere, path.join(t.root, TRASH_FOLDER));
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    expect(report.trash).toBeUndefined();
+    expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'trash_unavailable' }));
+    expect(tree(t.root, V2)).toEqual(tree(inPlace, V2));
+    await expect(purgeTrash(t.root)).rejects.toMatchObject({ code: 'E_SYMLINK' });
+    await expect(restoreTrash(t.root)).rejects.toMatchObject({ code: 'E_SYMLINK' });
+    expect(fs.readdirSync(elsewhere)).toEqual(['precious']);
+  });
+
+  it('restore puts back no symbolic link found in the trash: it is named and stays', async () => {
+    const t = registry();
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    const shard = path.join(report.trash!.path, 'entries', '0');
+    const [first] = fs.readdirSync(shard);
+    fs.rmSync(path.join(shard, first!), { recursive: true });
+    fs.symlinkSync('/', path.join(shard, first!));
+    const restored = await restoreTrash(t.root);
+    expect(restored.finished).toBe(false);
+    expect(restored.refused).toHaveLength(1);
+    expect(restored.refused[0]!.message).toContain('symbolic link');
+    expect(restored.restored).toBe(report.trash!.moved - 1);
+    for (const file of tree(t.root, V2).keys()) expect(fs.lstatSync(path.join(t.root, file)).isSymbolicLink(), file).toBe(false);
   });
 
   it('a storage that cannot move deletes in place, with no trash', async () => {
