@@ -5,7 +5,6 @@
  * The journal goes last: a purge killed half-way leaves a run that still
  * says what is left of it, and a second purge finishes it.
  */
-import pLimit from 'p-limit';
 import type { RegistryLayout } from '../registry/layout.js';
 import type { Findings } from '../report/findings.js';
 import { isNotFound } from '../storage/errno.js';
@@ -30,10 +29,14 @@ export interface PurgeContext {
 export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal): Promise<number> {
   const { layout, storage } = ctx;
   await assertRealTrash(layout, storage, run);
-  const hints = new Map<number, string>();
-  for (const record of journal.records) if (record.op === 'move' && record.file !== undefined) hints.set(record.seq, record.file);
-  const entries: number[] = [];
+  // In the order of the moves: what a partly purged run still holds is then what a run deleting in
+  // place had not yet deleted when it was killed (restore.ts puts back no part of a freed item).
+  const moves = journal.records.flatMap((r) => (r.op === 'move' ? [r] : [])).sort((a, b) => a.seq - b.seq);
+  const freedBefore = { count: 0, failed: false };
+  await freeInOrder(ctx, run, moves.map((m) => ({ seq: m.seq, file: m.file })), freedBefore);
+  // What the journal does not name (a journal lost with the machine's power): freed too, it is in the trash.
   const shards: string[] = [];
+  const leftover: number[] = [];
   let strays = 0;
   for (const shard of await listOrNone(storage, layout.trashEntriesDir(run))) {
     const dir = `${layout.trashEntriesDir(run)}/${shard.name}`;
@@ -44,39 +47,14 @@ export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal)
     shards.push(dir);
     for (const entry of await listOrNone(storage, dir)) {
       // Only what is named as this run's entry, where that entry lives.
-      if (/^\d+$/.test(entry.name) && layout.trashEntry(run, Number(entry.name)) === `${dir}/${entry.name}`) entries.push(Number(entry.name));
+      if (/^\d+$/.test(entry.name) && layout.trashEntry(run, Number(entry.name)) === `${dir}/${entry.name}`) leftover.push(Number(entry.name));
       else strays++;
     }
   }
-  // In the order of the moves: what a partly purged run still holds is then what a run deleting in
-  // place had not yet deleted when it was killed (restore.ts puts back no part of a freed item).
-  entries.sort((a, b) => a - b);
-  const limit = pLimit(LANES);
-  let freed = 0;
-  let failed = false;
-  await Promise.all(
-    entries.map((seq) =>
-      limit(async () => {
-        // An abort stops new removals; those in flight end first.
-        if (ctx.signal?.aborted) return;
-        const target = layout.trashEntry(run, seq);
-        layout.assertInTrash(target);
-        const hint = hints.get(seq);
-        try {
-          await storage.remove(target, hint === undefined ? undefined : `${target}/${hint}`);
-          freed++;
-          if (freed % 1024 === 0) ctx.onEntries?.(freed, entries.length);
-        } catch (error) {
-          if (isNotFound(error)) return;
-          failed = true;
-          ctx.errors.fail('purge_failed', target, `cannot free: ${(error as Error).message}`);
-        }
-      }),
-    ),
-  );
-  ctx.signal?.throwIfAborted();
-  ctx.onEntries?.(freed, entries.length);
-  if (failed || strays > 0) return freed;
+  await freeInOrder(ctx, run, leftover.sort((a, b) => a - b).map((seq) => ({ seq, file: undefined })), freedBefore);
+  const freed = freedBefore.count;
+  ctx.onEntries?.(freed, freed);
+  if (freedBefore.failed || strays > 0) return freed;
   for (const dir of shards) await removeIfEmpty(layout, storage, dir);
   await removeIfEmpty(layout, storage, layout.trashEntriesDir(run));
   await storage.ownFiles.remove(layout.trashJournal(run));
@@ -92,6 +70,33 @@ async function listOrNone(storage: Storage, dir: string) {
     if (isNotFound(error)) return [];
     throw error;
   }
+}
+
+/**
+ * Frees entries in the given order, up to LANES at once, each lane taking the
+ * next: no queue of a promise per entry (a run moves hundreds of thousands).
+ * An abort stops new removals; those in flight end first.
+ */
+async function freeInOrder(ctx: PurgeContext, run: string, entries: ReadonlyArray<{ seq: number; file: string | undefined }>, tally: { count: number; failed: boolean }): Promise<void> {
+  const { layout, storage } = ctx;
+  let next = 0;
+  const lane = async () => {
+    while (next < entries.length && !ctx.signal?.aborted) {
+      const { seq, file } = entries[next++]!;
+      const target = layout.trashEntry(run, seq);
+      layout.assertInTrash(target);
+      try {
+        await storage.remove(target, file === undefined ? undefined : `${target}/${file}`);
+        if (++tally.count % 1024 === 0) ctx.onEntries?.(tally.count, entries.length);
+      } catch (error) {
+        if (isNotFound(error)) continue;
+        tally.failed = true;
+        ctx.errors.fail('purge_failed', target, `cannot free: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LANES, entries.length) }, lane));
+  ctx.signal?.throwIfAborted();
 }
 
 /** The trash folder itself goes once no run is left in it. */
