@@ -18,8 +18,9 @@ export interface ProgressEvent {
   readonly total: number | undefined;
   /**
    * Set on one event of a real run, the first of phase `purge`: every item is
-   * out of the registry, which may be restarted now. Milliseconds since the
-   * run started: how long the registry had to stay stopped.
+   * out of the registry (moved into the trash, or deleted in place), which
+   * may be restarted now. Milliseconds since the run started: how long the
+   * registry had to stay stopped.
    */
   readonly offlineMs?: number;
 }

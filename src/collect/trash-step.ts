@@ -55,8 +55,15 @@ export async function openTrashStep(ctx: TrashStepContext): Promise<TrashStep> {
   const offlineMs = () => Math.round((performance.now() - ctx.startedAt) * 10) / 10;
   const trash = opts.dryRun || opts.trash === 'off' ? undefined : await TrashRun.open(layout, opts.storage, ctx.findings, trashRunName(new Date(), process.pid), new Date());
   if (trash === undefined) {
-    const inPlace = async () => (opts.dryRun ? {} : { offlineMs: offlineMs() });
-    return { disposal: deleteInPlace(opts.storage), finish: inPlace, abandon: inPlace };
+    const abandon = async () => (opts.dryRun ? {} : { offlineMs: offlineMs() });
+    const finish = async () => {
+      if (opts.dryRun) return {};
+      // Deleted in place: the window ends with the last deletion, and is said the same way.
+      const offline = offlineMs();
+      opts.onProgress({ phase: 'purge', done: 0, total: 0, offlineMs: offline });
+      return { offlineMs: offline };
+    };
+    return { disposal: deleteInPlace(opts.storage), finish, abandon };
   }
   const summary = (purged: boolean): Report['trash'] => ({
     run: trash.run,

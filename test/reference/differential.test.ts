@@ -102,7 +102,8 @@ describe.skipIf(!LIVE)('differential: registry-gc against docker-registry 2.8.2'
           // without -m both collectors agree exactly.
           expect(comparison.referenceUntaggedFailure).toBeUndefined();
           expect(comparison.divergence.default).toEqual({ blobs: [], manifests: [] });
-          const proof = await proveByPulling(live, comparison);
+          // Named scenarios keep the trash: the registry serves from what the moves leave, and restore undoes the run.
+          const proof = await proveByPulling(live, comparison, ['--keep-trash']);
           expect(proof.referenceAfter).toEqual([]);
           await destroyAll(live.registries);
           record(scenario.name, comparison, proof, performance.now() - t0);

@@ -35,6 +35,7 @@ import { runReferenceGc, type ReferenceGcResult } from '../../harness/reference-
 import { RegistryClient } from '../../harness/registry-client.js';
 import { registryEnv, startRegistry, type RunningRegistry } from '../../harness/registry-server.js';
 import { V2, applyUploadAges, type ScenarioOutcome, type ScenarioState } from '../../harness/scenarios.js';
+import { snapshot } from '../../harness/tree.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /**
@@ -260,8 +261,12 @@ export interface PullProof {
   ms: number;
 }
 
-/** Cleanup options a real run may add to -m; none may change which blobs and manifests go. */
-export const CLEANUP_FLAGS = ['--prune-layer-links', '--remove-empty-repositories'] as const;
+/**
+ * Cleanup options a real run may add to -m; none may change which blobs and
+ * manifests go. With --keep-trash, the registry must serve every kept image
+ * from the tree the moves leave, and restore must then give the tree back.
+ */
+export const CLEANUP_FLAGS = ['--prune-layer-links', '--remove-empty-repositories', '--keep-trash'] as const;
 
 /**
  * Property 2: a real `registry-gc -m [cleanup flags]`, then pull everything
@@ -282,9 +287,12 @@ export async function proveByPulling(live: LiveScenario, comparison: Comparison,
     ]);
     dry = withCleanup.report;
   }
+  const keepTrash = cleanup.includes('--keep-trash');
+  const before = keepTrash ? snapshot(root) : undefined;
   const real = await runRegistryGcCli([...flags, '--json', root]);
   expect(real.code, real.stderr).toBe(0);
   expect(real.report.errors).toEqual([]);
+  expect(real.stderr, 'the line that ends the offline window').toContain('it may be restarted now');
   // The real run deletes exactly what its dry run listed, in every category.
   expect(blobsOf(real.report)).toEqual(blobsOf(dry));
   expect(manifestsOf(real.report)).toEqual(manifestsOf(dry));
@@ -319,5 +327,11 @@ export async function proveByPulling(live: LiveScenario, comparison: Comparison,
   expect(ref.exitCode, ref.stderr).toBe(0);
   expect(ref.unrecognized).toEqual([]);
   expect(ref.blobs, 'reference dry run after registry-gc -m').toEqual(predictReference(after, 'default').blobs);
+  if (before !== undefined) {
+    // Undo: the kept trash goes back, and the tree is the one before the run.
+    const restored = await runRegistryGcCli(['restore', '--json', root]);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(snapshot(root)).toEqual(before);
+  }
   return { referenceAfter: ref.blobs, ms: performance.now() - started };
 }

@@ -218,8 +218,11 @@ describe('the trash', () => {
     const inPlace = copyTree(t.root);
     await collectGarbage(inPlace, { ...options, trash: 'off' });
     const { rename: _cannot, ...fileSystem } = await import('../../src/storage/node-storage.js').then((m) => ({ ...m.nodeFileSystem, rename: undefined }));
-    const report = await collectGarbage(t.root, { ...options, fileSystem });
+    const events: ProgressEvent[] = [];
+    const report = await collectGarbage(t.root, { ...options, fileSystem, onProgress: (e) => events.push(e) });
     expect(report.trash).toBeUndefined();
+    // The window ends with the last deletion in place, and is said the same way.
+    expect(events.filter((e) => e.offlineMs !== undefined)).toEqual([expect.objectContaining({ phase: 'purge', offlineMs: report.offlineMs })]);
     expect(tree(t.root)).toEqual(tree(inPlace));
   });
 });
