@@ -8,7 +8,8 @@
  * may be wanted for a restore.
  */
 import { performance } from 'node:perf_hooks';
-import { trashRunName, type RegistryLayout } from '../registry/layout.js';
+import type { RegistryLayout } from '../registry/layout.js';
+import { trashRunName } from '../registry/names.js';
 import type { Findings } from '../report/findings.js';
 import type { Report } from '../report/report.js';
 import { deleteInPlace, TrashRun, type Disposal } from '../trash/disposal.js';

@@ -55,6 +55,15 @@ export function resolveArgument(argument: string, io: Io): Target {
   return resolveTarget(argument, { env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() });
 }
 
+/** ROOT or CONFIG resolved, or the exit code of its failure, written as every command writes one. */
+export function targetOrExit(argument: string, io: Io, json: boolean): Target | number {
+  try {
+    return resolveArgument(argument, io);
+  } catch (error) {
+    return reportFailure(error, json, io, undefined, undefined);
+  }
+}
+
 export function openOutput(file: string | undefined, io: Io): number | undefined | false {
   if (file === undefined) return undefined;
   try {

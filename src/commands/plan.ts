@@ -6,8 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { onProgressOf, openOutput, printResult, progressLine, reportFailure, resolveArgument, runOptions, toJson, type Io, type Values } from './common.js';
-import type { Target } from '../config/config.js';
+import { onProgressOf, openOutput, printResult, progressLine, reportFailure, runOptions, targetOrExit, toJson, type Io, type Values } from './common.js';
 import { RegistryGcError } from '../report/errors.js';
 import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
 import { formatApplyReport, formatPlan } from '../text/plan.js';
@@ -31,12 +30,8 @@ export async function planCommand(args: string[], values: Values, concurrency: n
     io.stderr(`registry-gc plan: -o FILE is required: the file to write the plan to\n\n${USAGE}\n`);
     return 2;
   }
-  let target: Target;
-  try {
-    target = resolveArgument(args[0]!, io);
-  } catch (error) {
-    return reportFailure(error, json, io, undefined, undefined);
-  }
+  const target = targetOrExit(args[0]!, io, json);
+  if (typeof target === 'number') return target;
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
@@ -100,14 +95,8 @@ export async function applyCommand(args: string[], values: Values, concurrency: 
     const why = error instanceof SyntaxError ? `it is not JSON (${error.message})` : (error as Error).message;
     return reportFailure(new RegistryGcError('E_INVALID_PLAN', `cannot read the plan ${planFile}: ${why}`), json, io, undefined, undefined);
   }
-  let target: Target | undefined;
-  if (args[1] !== undefined) {
-    try {
-      target = resolveArgument(args[1], io);
-    } catch (error) {
-      return reportFailure(error, json, io, undefined, undefined);
-    }
-  }
+  const target = args[1] === undefined ? undefined : targetOrExit(args[1], io, json);
+  if (typeof target === 'number') return target;
   const output = openOutput(values.output, io);
   if (output === false) return 2;
   try {

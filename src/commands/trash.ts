@@ -5,48 +5,45 @@
  * written as for every command (common.ts). Exit codes: 0 done, 1 a removal
  * or a move failed or (restore) an entry was refused, 2 usage.
  */
-import type { Target } from '../config/config.js';
 import { formatPurgeReport, formatRestoreReport } from '../text/trash.js';
 import { purgeTrash, restoreTrash, type PurgeReport, type RestoreReport } from '../trash/verbs.js';
-import { reportFailure, resolveArgument, toJson, type Io, type Values } from './common.js';
+import { reportFailure, targetOrExit, toJson, type Io, type Values } from './common.js';
 import { USAGE } from './usage.js';
 
-function target(name: string, args: string[], most: number, io: Io, json: boolean): Target | number {
+/** The one shape of both subcommands: ROOT|CONFIG (and what follows), the verb, its report, its exit code. */
+async function trashCommand<R>(
+  name: string,
+  args: string[],
+  most: number,
+  values: Values,
+  io: Io,
+  verb: (root: string) => Promise<R>,
+  human: (report: R) => string,
+  succeeded: (report: R) => boolean,
+): Promise<number> {
+  const json = values.json ?? false;
   if (args.length < 1 || args.length > most) {
     io.stderr(`registry-gc ${name}: expected ROOT or CONFIG${most > 1 ? ' (and a RUN)' : ''}, got ${args.length} arguments\n\n${USAGE}\n`);
     return 2;
   }
-  try {
-    return resolveArgument(args[0]!, io);
-  } catch (error) {
-    return reportFailure(error, json, io, undefined, undefined);
-  }
-}
-
-export async function purgeCommand(args: string[], values: Values, io: Io, signal?: AbortSignal): Promise<number> {
-  const json = values.json ?? false;
-  const where = target('purge', args, 1, io, json);
+  const where = targetOrExit(args[0]!, io, json);
   if (typeof where === 'number') return where;
-  let report: PurgeReport;
+  let report: R;
   try {
-    report = await purgeTrash(where.root, { olderThan: values['older-than'], signal });
+    report = await verb(where.root);
   } catch (error) {
     return reportFailure(error, json, io, undefined, where);
   }
-  io.stdout(json ? toJson(report) : `${formatPurgeReport(report)}\n`);
-  return report.errors.length > 0 ? 1 : 0;
+  io.stdout(json ? toJson(report) : `${human(report)}\n`);
+  return succeeded(report) ? 0 : 1;
 }
 
-export async function restoreCommand(args: string[], values: Values, io: Io, signal?: AbortSignal): Promise<number> {
-  const json = values.json ?? false;
-  const where = target('restore', args, 2, io, json);
-  if (typeof where === 'number') return where;
-  let report: RestoreReport;
-  try {
-    report = await restoreTrash(where.root, { run: args[1], signal });
-  } catch (error) {
-    return reportFailure(error, json, io, undefined, where);
-  }
-  io.stdout(json ? toJson(report) : `${formatRestoreReport(report)}\n`);
-  return report.finished ? 0 : 1;
+export function purgeCommand(args: string[], values: Values, io: Io, signal?: AbortSignal): Promise<number> {
+  const purge = (root: string) => purgeTrash(root, { olderThan: values['older-than'], signal });
+  return trashCommand<PurgeReport>('purge', args, 1, values, io, purge, formatPurgeReport, (r) => r.errors.length === 0);
+}
+
+export function restoreCommand(args: string[], values: Values, io: Io, signal?: AbortSignal): Promise<number> {
+  const restore = (root: string) => restoreTrash(root, { run: args[1], signal });
+  return trashCommand<RestoreReport>('restore', args, 2, values, io, restore, formatRestoreReport, (r) => r.finished);
 }

@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { splitDigest, type Algorithm, type Digest } from './digest.js';
 import { RegistryGcError } from '../report/errors.js';
-import { isRepositoryName } from './names.js';
+import { isRepositoryName, isTrashRun } from './names.js';
 
 /**
  * Joins path parts that are already clean (an absolute, resolved root and
@@ -101,8 +101,7 @@ export class RegistryLayout {
 
   /** True when `target` lies strictly inside the trash. */
   inTrash(target: string): boolean {
-    const rel = path.relative(this.trashDir, path.resolve(target));
-    return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) && !target.includes('\0');
+    return strictlyInside(this.trashDir, target);
   }
 
   /** Throws unless `target` may be freed from the trash. Called right before every purge deletion. */
@@ -269,9 +268,7 @@ export class RegistryLayout {
     // Paths this class built are already clean: a prefix test answers for them without
     // resolving (path.resolve and path.relative were a fifth of a -m dry run's profile).
     if (path.sep === '/' && target.startsWith(this.v2Prefix) && target.length > this.v2Prefix.length && !NOT_CLEAN.test(target)) return true;
-    const resolved = path.resolve(target);
-    const rel = path.relative(this.v2, resolved);
-    return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) && !resolved.includes('\0');
+    return strictlyInside(this.v2, target);
   }
 
   /** Throws unless `target` may be deleted: strictly inside v2. Called right before every deletion. */
@@ -286,15 +283,11 @@ export class RegistryLayout {
 export const TRASH_FOLDER = 'registry-gc-trash';
 export const TRASH_SHARDS = 256;
 
-/** A run's name in the trash: its start time (UTC, sortable) and pid, e.g. `20261201T110503.123Z-4242`. */
-const TRASH_RUN = /^\d{8}T\d{6}\.\d{3}Z-\d+$/;
-
-export function isTrashRun(name: string): boolean {
-  return TRASH_RUN.test(name);
-}
-
-export function trashRunName(startedAt: Date, pid: number): string {
-  return `${startedAt.toISOString().replace(/[-:]/g, '')}-${pid}`;
+/** True when `target`, resolved, lies strictly inside `dir` (and holds no NUL). */
+function strictlyInside(dir: string, target: string): boolean {
+  const resolved = path.resolve(target);
+  const rel = path.relative(dir, resolved);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) && !resolved.includes('\0');
 }
 
 /** A single path component from a listing: no separators, no dot names, no NUL. */

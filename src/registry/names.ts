@@ -20,3 +20,14 @@ export function isRepositoryName(value: string): boolean {
 export function isTagName(value: string): boolean {
   return TAG.test(value);
 }
+
+/** A run's name in the trash: its start time (UTC, sortable) and pid, e.g. `20261201T110503.123Z-4242`. */
+const TRASH_RUN = /^\d{8}T\d{6}\.\d{3}Z-\d+$/;
+
+export function isTrashRun(name: string): boolean {
+  return TRASH_RUN.test(name);
+}
+
+export function trashRunName(startedAt: Date, pid: number): string {
+  return `${startedAt.toISOString().replace(/[-:]/g, '')}-${pid}`;
+}

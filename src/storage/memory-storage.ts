@@ -15,11 +15,11 @@
  *   concurrent callers really overlap; `maxChangesInFlight` tells how many did.
  * - `latencyMs` makes every call wait, as a slower backend's would.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread } from 'node:worker_threads';
 import { codedError } from './errno.js';
+import { copyOfDirectory, MemoryTree, memoryDir, type MemoryDir } from './memory-tree.js';
 import { answerEach, type DirEntry, type EntryInfo, type Storage, type TreeReader, type WorkerAccess } from './storage.js';
 
 export type MemoryOperation = 'list' | 'read' | 'entry' | 'remove' | 'removeEmptyDir' | 'rename' | 'createExclusive' | 'append' | 'makeDir';
@@ -31,13 +31,8 @@ export interface MemoryFault {
   readonly code: string;
 }
 
-type MemoryNode =
-  | { readonly type: 'dir'; readonly children: Map<string, MemoryNode>; mtimeMs: number }
-  | { readonly type: 'file'; readonly data: Uint8Array; mtimeMs: number }
-  | { readonly type: 'symlink'; readonly target: string; mtimeMs: number };
-
 interface MemoryTreeData {
-  readonly root: MemoryNode & { type: 'dir' };
+  readonly root: MemoryDir;
   readonly faults: readonly MemoryFault[];
   readonly now: number;
   /** One counter shared by every thread's copy: reader calls made on worker threads. */
@@ -46,14 +41,10 @@ interface MemoryTreeData {
   readonly latencyMs: number;
 }
 
-const dir = (mtimeMs: number): MemoryNode & { type: 'dir' } => ({ type: 'dir', children: new Map(), mtimeMs });
-
 export class MemoryStorage implements Storage {
   readonly reader: TreeReader;
-  private readonly root: MemoryNode & { type: 'dir' };
+  private readonly tree: MemoryTree;
   private readonly faults: MemoryFault[];
-  /** The mtime given to what this storage writes (a fixed clock: runs compare equal). */
-  private readonly now: number;
   private changesInFlight = 0;
   /** The most removals and renames that were in flight at once. */
   maxChangesInFlight = 0;
@@ -65,13 +56,12 @@ export class MemoryStorage implements Storage {
   /** Waited on (never woken) for the latency: a sleep that blocks no other thread. */
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(data: MemoryTreeData = { root: dir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs: 0 }) {
+  constructor(data: MemoryTreeData = { root: memoryDir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs: 0 }) {
     this.latencyMs = data.latencyMs;
-    this.root = data.root;
+    this.tree = new MemoryTree(data.root, data.now);
     this.shared = data.callsOnWorkers;
     this.callsOnWorkers = new Int32Array(data.callsOnWorkers);
     this.faults = [...data.faults];
-    this.now = data.now;
     this.reader = { list: (d) => this.listNow(d), read: (f, max) => this.readNow(f, max), entry: (t) => this.entryNow(t) };
   }
 
@@ -80,23 +70,14 @@ export class MemoryStorage implements Storage {
    * mtimes), at the same path. `latencyMs`: what each call waits.
    */
   static fromDirectory(source: string, { latencyMs = 0 }: { latencyMs?: number } = {}): MemoryStorage {
-    const copy = (p: string): MemoryNode => {
-      const stats = fs.lstatSync(p);
-      if (stats.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(p), mtimeMs: stats.mtimeMs };
-      if (stats.isFile()) return { type: 'file', data: fs.readFileSync(p), mtimeMs: stats.mtimeMs };
-      const node = dir(stats.mtimeMs);
-      for (const name of fs.readdirSync(p)) node.children.set(name, copy(path.join(p, name)));
-      return node;
-    };
-    const storage = new MemoryStorage({ root: dir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs });
+    const storage = new MemoryStorage({ root: memoryDir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs });
     const absolute = path.resolve(source);
-    const parent = storage.ensureDir(path.dirname(absolute));
-    parent.children.set(path.basename(absolute), copy(absolute));
+    storage.tree.ensureDir(path.dirname(absolute)).children.set(path.basename(absolute), copyOfDirectory(absolute));
     return storage;
   }
 
   get workerAccess(): WorkerAccess {
-    const data: MemoryTreeData = { root: this.root, faults: this.faults, now: this.now, callsOnWorkers: this.shared, latencyMs: this.latencyMs };
+    const data: MemoryTreeData = { root: this.tree.root, faults: this.faults, now: this.tree.now, callsOnWorkers: this.shared, latencyMs: this.latencyMs };
     return { module: import.meta.url, data };
   }
 
@@ -105,43 +86,35 @@ export class MemoryStorage implements Storage {
     return Atomics.load(this.callsOnWorkers, 0);
   }
 
+  /** Every file below `top` (absolute), with its bytes, sorted: for comparing trees. */
+  files(top: string): Map<string, Buffer> {
+    return this.tree.files(top);
+  }
+
+  /** Writes a file (and the folders above it), as a registry would. */
+  write(file: string, data: string | Uint8Array): void {
+    this.tree.write(file, data);
+  }
+
   /** Makes every later call `op` on `target` fail with `code`. */
   inject(fault: MemoryFault): void {
     this.faults.push(fault);
   }
 
-  /** Every file below `top` (absolute), with its bytes, sorted: for comparing trees. */
-  files(top: string): Map<string, Buffer> {
-    const out = new Map<string, Buffer>();
-    const walk = (node: MemoryNode, p: string): void => {
-      if (node.type === 'file') out.set(p, Buffer.from(node.data));
-      else if (node.type === 'symlink') out.set(p, Buffer.from(`-> ${node.target}`));
-      else for (const name of [...node.children.keys()].sort()) walk(node.children.get(name)!, `${p}/${name}`);
-    };
-    const start = this.find(path.resolve(top));
-    if (start) walk(start, path.resolve(top));
-    return out;
-  }
 
-  /** Writes a file (and the folders above it), as a registry would. */
-  write(file: string, data: string | Uint8Array, mtimeMs = this.now): void {
-    const parent = this.ensureDir(path.dirname(file));
-    parent.children.set(path.basename(file), { type: 'file', data: typeof data === 'string' ? Buffer.from(data) : data, mtimeMs });
-    parent.mtimeMs = mtimeMs;
-  }
 
   // The reader ------------------------------------------------------------------
 
   private listNow(d: string): DirEntry[] {
     this.fault('list', d);
-    const node = this.need(d);
+    const node = this.tree.need(d);
     if (node.type !== 'dir') throw codedError('ENOTDIR', `${d} is not a directory`);
     return [...node.children].map(([name, child]) => ({ name, type: child.type }));
   }
 
   private readNow(file: string, maxBytes: number): Buffer {
     this.fault('read', file);
-    const node = this.need(file);
+    const node = this.tree.need(file);
     if (node.type === 'symlink') throw codedError('ELOOP', `${file} is a symbolic link`);
     if (node.type === 'dir') throw codedError('EISDIR', `${file} is a directory`);
     if (node.data.length > maxBytes) throw codedError('EFBIG', `${file} is ${node.data.length} bytes, over the limit of ${maxBytes}`);
@@ -150,7 +123,7 @@ export class MemoryStorage implements Storage {
 
   private entryNow(target: string): EntryInfo {
     this.fault('entry', target);
-    const node = this.need(target);
+    const node = this.tree.need(target);
     return { type: node.type, size: node.type === 'file' ? node.data.length : node.type === 'symlink' ? node.target.length : 4096, mtimeMs: node.mtimeMs };
   }
 
@@ -177,8 +150,8 @@ export class MemoryStorage implements Storage {
     try {
       await nextTurn();
       this.fault('remove', target);
-      this.need(target);
-      this.detach(target);
+      this.tree.need(target);
+      this.tree.detach(target);
     } finally {
       this.changesInFlight--;
     }
@@ -187,10 +160,10 @@ export class MemoryStorage implements Storage {
   async removeEmptyDir(d: string): Promise<void> {
     await nextTurn();
     this.fault('removeEmptyDir', d);
-    const node = this.need(d);
+    const node = this.tree.need(d);
     if (node.type !== 'dir') throw codedError('ENOTDIR', `${d} is not a directory`);
     if (node.children.size > 0) throw codedError('ENOTEMPTY', `${d} is not empty`);
-    this.detach(d);
+    this.tree.detach(d);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -206,31 +179,31 @@ export class MemoryStorage implements Storage {
   private async renameNow(from: string, to: string): Promise<void> {
     await nextTurn();
     this.fault('rename', from);
-    const node = this.need(from);
-    const parent = this.find(path.dirname(to));
+    const node = this.tree.need(from);
+    const parent = this.tree.find(path.dirname(to));
     if (!parent || parent.type !== 'dir') throw codedError('ENOENT', `${path.dirname(to)} does not exist`);
-    this.detach(from);
+    this.tree.detach(from);
     parent.children.set(path.basename(to), node);
-    parent.mtimeMs = this.now;
+    parent.mtimeMs = this.tree.now;
   }
 
   readonly ownFiles = {
     create: async (file: string, data: string): Promise<void> => {
       this.fault('createExclusive', file);
-      const parent = this.find(path.dirname(file));
+      const parent = this.tree.find(path.dirname(file));
       if (!parent || parent.type !== 'dir') throw codedError('ENOENT', `${path.dirname(file)} does not exist`);
       if (parent.children.has(path.basename(file))) throw codedError('EEXIST', `${file} exists`);
-      this.write(file, data);
+      this.tree.write(file, data);
     },
     read: async (file: string): Promise<string> => this.readNow(file, 1 << 30).toString('utf8'),
     openAppend: async (file: string) => {
-      if (this.find(file) === undefined) this.write(file, '');
+      if (this.tree.find(file) === undefined) this.tree.write(file, '');
       return {
         append: async (data: string): Promise<void> => {
           this.fault('append', file);
-          const existing = this.find(file);
+          const existing = this.tree.find(file);
           const before = existing?.type === 'file' ? existing.data : new Uint8Array();
-          this.write(file, Buffer.concat([before, Buffer.from(data)]));
+          this.tree.write(file, Buffer.concat([before, Buffer.from(data)]));
         },
         sync: async (): Promise<void> => {},
         close: async (): Promise<void> => {},
@@ -238,11 +211,11 @@ export class MemoryStorage implements Storage {
     },
     makeDir: async (dir: string): Promise<void> => {
       this.fault('makeDir', dir);
-      this.ensureDir(dir);
+      this.tree.ensureDir(dir);
     },
     rename: (from: string, to: string): Promise<void> => this.rename(from, to),
     remove: async (file: string): Promise<void> => {
-      if (this.find(file)) this.detach(file);
+      if (this.tree.find(file)) this.tree.detach(file);
     },
   };
 
@@ -253,56 +226,6 @@ export class MemoryStorage implements Storage {
     if (this.latencyMs > 0) Atomics.wait(this.sleeper, 0, 0, this.latencyMs);
     const hit = this.faults.find((f) => f.op === op && f.path === target);
     if (hit) throw codedError(hit.code, `${op} ${target} (injected)`);
-  }
-
-  /** The node at `target`, never through a symbolic link on the way. */
-  private find(target: string): MemoryNode | undefined {
-    let node: MemoryNode = this.root;
-    for (const part of target.split('/').filter(Boolean)) {
-      if (node.type !== 'dir') return undefined;
-      const child = node.children.get(part);
-      if (!child) return undefined;
-      node = child;
-    }
-    return node;
-  }
-
-  /**
-   * The node at `target`. A symbolic link or a file on the way is an error
-   * (ELOOP, ENOTDIR), never "not there": node:fs would follow the link, and a
-   * caller must not take a path it could not reach for one already gone.
-   */
-  private need(target: string): MemoryNode {
-    let node: MemoryNode = this.root;
-    let at = '';
-    for (const part of target.split('/').filter(Boolean)) {
-      if (node.type === 'symlink') throw codedError('ELOOP', `${at} is a symbolic link`);
-      if (node.type === 'file') throw codedError('ENOTDIR', `${at} is not a directory`);
-      const child = node.children.get(part);
-      if (!child) throw codedError('ENOENT', `${target} does not exist`);
-      node = child;
-      at += `/${part}`;
-    }
-    return node;
-  }
-
-  private detach(target: string): void {
-    const parent = this.find(path.dirname(target));
-    if (parent?.type === 'dir') {
-      parent.children.delete(path.basename(target));
-      parent.mtimeMs = this.now;
-    }
-  }
-
-  private ensureDir(d: string): MemoryNode & { type: 'dir' } {
-    let node: MemoryNode & { type: 'dir' } = this.root;
-    for (const part of d.split('/').filter(Boolean)) {
-      const child: MemoryNode = node.children.get(part) ?? dir(this.now);
-      if (child.type !== 'dir') throw codedError('ENOTDIR', `${d}: ${part} is not a directory`);
-      node.children.set(part, child);
-      node = child;
-    }
-    return node;
   }
 }
 

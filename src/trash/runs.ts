@@ -3,7 +3,8 @@
  * is named after its start (sortable) and pid; anything else in the trash
  * folder is not the collector's and is left alone.
  */
-import { isTrashRun, type RegistryLayout } from '../registry/layout.js';
+import type { RegistryLayout } from '../registry/layout.js';
+import { isTrashRun } from '../registry/names.js';
 import { RegistryGcError } from '../report/errors.js';
 import type { Findings } from '../report/findings.js';
 import { errorCode } from '../storage/errno.js';
