@@ -23,6 +23,8 @@ export interface ProgressEvent {
    * registry had to stay stopped.
    */
   readonly offlineMs?: number;
+  /** On that event: what the run moved stays in the trash (kept for purge or restore). */
+  readonly trashKept?: boolean;
 }
 
 export interface CollectOptions {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { RegistryLayout } from '../registry/layout.js';
 import { trashRunName } from '../registry/names.js';
 import type { Findings } from '../report/findings.js';
+import { RegistryGcError } from '../report/errors.js';
 import type { Report } from '../report/report.js';
 import { deleteInPlace, TrashRun, type Disposal } from '../trash/disposal.js';
 import { purgeRun } from '../trash/purge.js';
@@ -51,10 +52,28 @@ export async function warnOfTrashLeft(layout: RegistryLayout, opts: NormalizedOp
   }
 }
 
+/**
+ * The run's trash. Where it cannot be made, a run that would free it anyway
+ * deletes in place (said); a run asked to keep it refuses before the first
+ * deletion: keeping is the point of it.
+ */
+async function openTrash(ctx: TrashStepContext): Promise<TrashRun | undefined> {
+  const { layout, opts } = ctx;
+  const keep = opts.trash === 'keep';
+  try {
+    return await TrashRun.open(layout, opts.storage, ctx.findings, trashRunName(new Date(), process.pid), new Date(), !keep);
+  } catch (error) {
+    const why = `cannot make the trash in ${layout.trashDir}: ${(error as Error).message}`;
+    if (keep) throw new RegistryGcError('E_IO', `${why}; nothing was deleted (without --keep-trash the run would delete in place)`, [], { cause: error });
+    ctx.findings.warn('trash_unavailable', layout.trashDir, `${why}: this run deletes in place, and what it deletes cannot be restored`);
+    return undefined;
+  }
+}
+
 export async function openTrashStep(ctx: TrashStepContext): Promise<TrashStep> {
   const { layout, opts } = ctx;
   const offlineMs = () => Math.round((performance.now() - ctx.startedAt) * 10) / 10;
-  const trash = opts.dryRun || opts.trash === 'off' ? undefined : await TrashRun.open(layout, opts.storage, ctx.findings, trashRunName(new Date(), process.pid), new Date());
+  const trash = opts.dryRun || opts.trash === 'off' ? undefined : await openTrash(ctx);
   if (trash === undefined) {
     const abandon = async () => (opts.dryRun ? {} : { offlineMs: offlineMs() });
     const finish = async () => {
@@ -79,7 +98,7 @@ export async function openTrashStep(ctx: TrashStepContext): Promise<TrashStep> {
       await trash.finish(new Date());
       const offline = offlineMs();
       const keep = opts.trash === 'keep' && trash.moved > 0;
-      opts.onProgress({ phase: 'purge', done: 0, total: keep ? 0 : trash.moved, offlineMs: offline });
+      opts.onProgress({ phase: 'purge', done: 0, total: keep ? 0 : trash.moved, offlineMs: offline, trashKept: keep });
       if (keep) return { offlineMs: offline, trash: summary(false) };
       const journal = await readJournal(layout, opts.storage, trash.run);
       const onEntries = (done: number, total: number) => opts.onProgress({ phase: 'purge', done, total });

@@ -82,11 +82,12 @@ export function progressLine(values: Values, io: Io): ProgressLine {
  * Progress for the line on a terminal, and the one line that says, at the
  * moment it is true, that the registry may be restarted (always printed).
  */
-export function onProgressOf(progress: ProgressLine, io: Io, keepTrash: boolean): (event: ProgressEvent) => void {
+export function onProgressOf(progress: ProgressLine, io: Io): (event: ProgressEvent) => void {
   return (event) => {
     if (event.offlineMs !== undefined) {
       progress.clear();
-      const then = keepTrash ? 'the trash is kept (registry-gc purge frees it, registry-gc restore puts it back)' : 'freeing the trash goes on';
+      // What happened, not what was asked: a run that moved nothing keeps no trash.
+      const then = event.trashKept ? 'the trash is kept (registry-gc purge frees it, registry-gc restore puts it back)' : event.total ? 'freeing the trash goes on' : 'done';
       io.stderr(`registry-gc: everything collected is out of the registry after ${formatMilliseconds(event.offlineMs)}: it may be restarted now; ${then}\n`);
     }
     progress.update(event);
@@ -108,7 +109,7 @@ export function runOptions(values: Values, target: Target, concurrency: number |
     concurrency,
     signal,
     trash: values['keep-trash'] ? 'keep' : undefined,
-    onProgress: onProgressOf(progress, io, values['keep-trash'] ?? false),
+    onProgress: onProgressOf(progress, io),
   };
 }
 

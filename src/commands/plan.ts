@@ -110,7 +110,7 @@ export async function applyCommand(args: string[], values: Values, concurrency: 
         concurrency,
         signal,
         trash: values['keep-trash'] ? 'keep' : undefined,
-        onProgress: onProgressOf(progress, io, values['keep-trash'] ?? false),
+        onProgress: onProgressOf(progress, io),
       });
     } catch (error) {
       progress.clear();

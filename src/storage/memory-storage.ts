@@ -182,6 +182,11 @@ export class MemoryStorage implements Storage {
     const node = this.tree.need(from);
     const parent = this.tree.find(path.dirname(to));
     if (!parent || parent.type !== 'dir') throw codedError('ENOENT', `${path.dirname(to)} does not exist`);
+    // As rename(2): a file replaces a file, a folder only an empty folder.
+    const there = parent.children.get(path.basename(to));
+    if (there?.type === 'dir' && node.type !== 'dir') throw codedError('EISDIR', `${to} is a directory`);
+    if (there !== undefined && there.type !== 'dir' && node.type === 'dir') throw codedError('ENOTDIR', `${to} is not a directory`);
+    if (there?.type === 'dir' && there.children.size > 0) throw codedError('ENOTEMPTY', `${to} is not empty`);
     this.tree.detach(from);
     parent.children.set(path.basename(to), node);
     parent.mtimeMs = this.tree.now;

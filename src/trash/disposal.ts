@@ -37,6 +37,8 @@ export class TrashRun implements Disposal {
   private next = 0;
   private warnedCrossDevice = false;
   private closed = false;
+  /** The journal cannot grow (a full disk): the rest is deleted in place. */
+  private full = false;
   private readonly shards = new Set<number>();
 
   private constructor(
@@ -46,34 +48,56 @@ export class TrashRun implements Disposal {
     private readonly rename: (from: string, to: string) => Promise<void>,
     private readonly findings: Findings,
     private readonly journal: AppendHandle,
+    private readonly mayDeleteInPlace: boolean,
   ) {}
 
   /**
-   * Opens the trash of run `run`: its folders and journal. Undefined, with a
-   * warning, where there can be none (a storage that cannot move, a root
-   * that cannot be written): then the run deletes in place.
+   * Opens the trash of run `run`: its folders and journal. Undefined where
+   * the storage cannot move. Throws where the trash cannot be made (a root
+   * that cannot be written, a trash folder that is a link or a file): the
+   * caller decides whether the run may delete in place instead.
+   * `mayDeleteInPlace`: the trash is freed at the end of the run anyway, so
+   * when the disk fills up and the journal cannot grow, the rest is deleted
+   * in place rather than left.
    */
-  static async open(layout: RegistryLayout, storage: Storage, findings: Findings, run: string, startedAt: Date): Promise<TrashRun | undefined> {
+  static async open(layout: RegistryLayout, storage: Storage, findings: Findings, run: string, startedAt: Date, mayDeleteInPlace: boolean): Promise<TrashRun | undefined> {
     if (storage.rename === undefined) return undefined;
     const rename = (from: string, to: string) => storage.rename!(from, to);
-    let journal: AppendHandle;
+    await assertRealTrash(layout, storage);
+    await storage.ownFiles.makeDir(layout.trashEntriesDir(run));
+    const journal = await storage.ownFiles.openAppend(layout.trashJournal(run));
+    const header: JournalRecord = { op: 'run', format: TRASH_FORMAT, version: TRASH_VERSION, run, root: layout.root, startedAt: startedAt.toISOString() };
+    await journal.append(journalLine(header));
+    return new TrashRun(run, layout, storage, rename, findings, journal, mayDeleteInPlace);
+  }
+
+  /**
+   * Appends a line; false when the disk is full and the rest of the run is
+   * to be deleted in place (said once). Any other failure is thrown: the
+   * item it was for stays where it is.
+   */
+  private async record(record: JournalRecord): Promise<boolean> {
+    if (this.full) return false;
     try {
-      await assertRealTrash(layout, storage);
-      await storage.ownFiles.makeDir(layout.trashEntriesDir(run));
-      journal = await storage.ownFiles.openAppend(layout.trashJournal(run));
-      const header: JournalRecord = { op: 'run', format: TRASH_FORMAT, version: TRASH_VERSION, run, root: layout.root, startedAt: startedAt.toISOString() };
-      await journal.append(journalLine(header));
+      await this.journal.append(journalLine(record));
+      return true;
     } catch (error) {
-      findings.warn('trash_unavailable', layout.trashDir, `cannot make the trash (${(error as Error).message}): this run deletes in place, and what it deletes cannot be restored`);
-      return undefined;
+      const code = errorCode(error);
+      if (!this.mayDeleteInPlace || (code !== 'ENOSPC' && code !== 'EDQUOT')) throw error;
+      this.full = true;
+      this.findings.warn('trash_full', this.layout.trashJournal(this.run), 'the disk is full: the journal cannot grow, so the rest of this run deletes in place (its trash is freed at the end anyway)');
+      return false;
     }
-    return new TrashRun(run, layout, storage, rename, findings, journal);
   }
 
   async dispose(target: string, onlyFile?: string): Promise<void> {
     const seq = this.next++;
     // The line first: a moved entry always has its line (journal.ts).
-    await this.journal.append(journalLine({ op: 'move', seq, from: this.layout.relative(target), file: onlyFile && path.basename(onlyFile) }));
+    if (!(await this.record({ op: 'move', seq, from: this.layout.relative(target), file: onlyFile && path.basename(onlyFile) }))) {
+      await this.storage.remove(target, onlyFile);
+      this.deletedInPlace++;
+      return;
+    }
     try {
       const shard = seq % TRASH_SHARDS;
       if (!this.shards.has(shard)) {
@@ -85,9 +109,9 @@ export class TrashRun implements Disposal {
     } catch (error) {
       const code = errorCode(error);
       // Already gone (a folder the registry never made): nothing was moved, and the journal says so.
-      if (code === 'ENOENT') await this.journal.append(journalLine({ op: 'gone', seq }));
+      if (code === 'ENOENT') await this.record({ op: 'gone', seq });
       if (code !== 'EXDEV') throw error;
-      await this.journal.append(journalLine({ op: 'in-place', seq }));
+      await this.record({ op: 'in-place', seq });
       await this.storage.remove(target, onlyFile);
       this.deletedInPlace++;
       if (!this.warnedCrossDevice) {
@@ -98,14 +122,25 @@ export class TrashRun implements Disposal {
   }
 
   async disposeEmptyDir(dir: string): Promise<void> {
-    await this.journal.append(journalLine({ op: 'rmdir', seq: this.next++, from: this.layout.relative(dir) }));
-    await this.storage.removeEmptyDir(dir);
+    const seq = this.next++;
+    const recorded = await this.record({ op: 'rmdir', seq, from: this.layout.relative(dir) });
+    try {
+      await this.storage.removeEmptyDir(dir);
+    } catch (error) {
+      // Not removed (not empty, or not there): a restore must not make a folder that was never taken.
+      if (recorded) await this.record({ op: 'gone', seq });
+      throw error;
+    }
   }
 
-  /** Every move is done: says so in the journal and makes it durable. */
+  /** Every move is done: says so in the journal and makes it durable. The moves stand even if that fails (said). */
   async finish(at: Date): Promise<void> {
-    await this.journal.append(journalLine({ op: 'done', moved: this.moved, at: at.toISOString() }));
-    await this.close();
+    try {
+      await this.record({ op: 'done', moved: this.moved, at: at.toISOString() });
+      await this.close();
+    } catch (error) {
+      this.findings.warn('trash_journal', this.layout.trashJournal(this.run), `cannot finish the journal (${(error as Error).message}): the moves are done; a restore of this run may not find them all`);
+    }
   }
 
   /** Makes the journal durable and closes it (an aborted run: its trash stays, without `done`). Once. */

@@ -8,6 +8,7 @@
  *   {"op":"in-place","seq":2}        the move of entry 2 could not be made: deleted in place
  *   {"op":"gone","seq":3}            entry 3 was not there to move (already gone)
  *   {"op":"done","moved":1,"at":…}   every move of the run is done: the offline window ended
+ *   {"op":"purge"}                   freeing began: an entry no longer here was freed
  *
  * A line is written before what it records is done (a move, a removal of an
  * emptied folder), so a crash can leave a line whose move never happened
@@ -25,7 +26,8 @@ export type JournalRecord =
   | { readonly op: 'rmdir'; readonly seq: number; readonly from: string }
   | { readonly op: 'in-place'; readonly seq: number }
   | { readonly op: 'gone'; readonly seq: number }
-  | { readonly op: 'done'; readonly moved: number; readonly at: string };
+  | { readonly op: 'done'; readonly moved: number; readonly at: string }
+  | { readonly op: 'purge' };
 
 export interface Journal {
   readonly header: Extract<JournalRecord, { op: 'run' }> | undefined;
@@ -76,6 +78,8 @@ function recordOf(v: Record<string, unknown>): JournalRecord | undefined {
       return isSeq(v['seq']) ? { op: 'in-place', seq: v['seq'] } : undefined;
     case 'gone':
       return isSeq(v['seq']) ? { op: 'gone', seq: v['seq'] } : undefined;
+    case 'purge':
+      return { op: 'purge' };
     case 'done':
       return typeof v['moved'] === 'number' && typeof v['at'] === 'string' ? { op: 'done', moved: v['moved'], at: v['at'] } : undefined;
     default:

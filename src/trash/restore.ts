@@ -16,7 +16,7 @@ import { isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import type { Journal } from './journal.js';
 import { removeTrashIfEmpty } from './purge.js';
-import { assertRealTrash, removeIfEmpty } from './runs.js';
+import { assertRealTrash, removeIfEmpty, shardIsReal } from './runs.js';
 
 export interface RestoreCounts {
   /** Entries moved back into place. */
@@ -55,6 +55,27 @@ async function freeFragment(ctx: RestoreContext, entry: string): Promise<void> {
   await ctx.storage.remove(entry);
 }
 
+/**
+ * True when every folder from `v2` down to `dir` that exists is a real
+ * folder: a link on the way (put there after the run) would take what is
+ * put back outside the tree. Cached per run.
+ */
+async function realFoldersUpTo(ctx: RestoreContext, dir: string, cache: Map<string, boolean>): Promise<boolean> {
+  const { layout } = ctx;
+  const chain: string[] = [];
+  for (let at = dir; at.length > layout.v2.length && layout.contains(at); at = path.dirname(at)) chain.unshift(at);
+  for (const folder of chain) {
+    let real = cache.get(folder);
+    if (real === undefined) {
+      const type = await typeAt(ctx.storage, folder);
+      real = type === undefined || type === 'dir';
+      cache.set(folder, real);
+    }
+    if (!real) return false;
+  }
+  return true;
+}
+
 /** Restores one run; true when every entry is back and the run's folder is gone. */
 export async function restoreRun(ctx: RestoreContext, run: string, journal: Journal, counts: RestoreCounts): Promise<boolean> {
   const { layout, storage } = ctx;
@@ -63,6 +84,11 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
   const rename = (from: string, to: string) => storage.rename!(from, to);
   const inPlace = new Set(journal.records.flatMap((r) => (r.op === 'in-place' ? [r.seq] : [])));
   const wasGone = new Set(journal.records.flatMap((r) => (r.op === 'gone' ? [r.seq] : [])));
+  // Only after a purge of this run began is an entry that is gone from the trash known to be freed
+  // (else its place may be empty because a later run moved it into a trash of its own).
+  const purgeBegan = journal.records.some((r) => r.op === 'purge');
+  const shards = new Map<string, boolean>();
+  const realFolders = new Map<string, boolean>();
   const steps = journal.records.flatMap((r) => (r.op === 'move' || r.op === 'rmdir' ? [r] : [])).sort((a, b) => b.seq - a.seq);
   let left = 0;
   // Origins of moved items a purge freed. What was moved out of one of them before it (an upload's
@@ -78,6 +104,12 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
     const origin = path.join(layout.root, ...step.from.split('/'));
     // A journal is read from disk: what it names must lie inside v2 before anything is put there.
     layout.assertDeletable(origin);
+    // Nothing below a shard that is a link now is looked at, freed or put back.
+    if (step.op === 'move' && !(await shardIsReal(layout, storage, run, step.seq, shards))) {
+      ctx.refused.warn('restore_refused', origin, `${layout.relative(layout.trashShardDir(run, step.seq))} is a symbolic link (or no folder) now: nothing below it is put back`);
+      left++;
+      continue;
+    }
     if (insideFreed(step.from)) {
       freed.add(step.from);
       if (step.op === 'move' && (await exists(storage, layout.trashEntry(run, step.seq)))) {
@@ -87,6 +119,7 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
       continue;
     }
     if (step.op === 'rmdir') {
+      if (!(await realFoldersUpTo(ctx, path.dirname(origin), realFolders))) continue;
       if (!(await exists(storage, origin))) {
         await storage.ownFiles.makeDir(origin);
         counts.foldersRecreated++;
@@ -95,6 +128,8 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
     }
     if (wasGone.has(step.seq)) continue;
     if (inPlace.has(step.seq)) {
+      // Gone for good: what was moved out of it before must not come back alone either.
+      freed.add(step.from);
       counts.deletedInPlace++;
       continue;
     }
@@ -111,12 +146,17 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
       if (taken) counts.alreadyInPlace++;
       else {
         counts.notInTrash++;
-        freed.add(step.from);
+        if (purgeBegan) freed.add(step.from);
       }
       continue;
     }
     if (taken) {
       ctx.refused.warn('restore_refused', origin, `something is there now: not overwritten; the entry stays in the trash as ${layout.relative(entry)}`);
+      left++;
+      continue;
+    }
+    if (!(await realFoldersUpTo(ctx, path.dirname(origin), realFolders))) {
+      ctx.refused.warn('restore_refused', origin, 'a folder on the way is a symbolic link (or no folder) now: not put back through it');
       left++;
       continue;
     }
@@ -131,7 +171,13 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
   }
   if (left > 0) return false;
   const entries = layout.trashEntriesDir(run);
-  for (const shard of await storage.list(entries).catch(() => [])) await removeIfEmpty(layout, storage, `${entries}/${shard.name}`);
+  for (const shard of await storage.list(entries).catch(() => [])) {
+    if (shard.type !== 'dir') {
+      ctx.refused.warn('restore_refused', `${entries}/${shard.name}`, 'not a folder of the trash (a symbolic link?): left, and so is the run');
+      return false;
+    }
+    await removeIfEmpty(layout, storage, `${entries}/${shard.name}`);
+  }
   if (!(await removeIfEmpty(layout, storage, entries))) return false;
   await storage.ownFiles.remove(layout.trashJournal(run));
   const gone = await removeIfEmpty(layout, storage, layout.trashRunDir(run));

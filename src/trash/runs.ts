@@ -31,6 +31,22 @@ export async function assertRealTrash(layout: RegistryLayout, storage: Storage, 
   }
 }
 
+/**
+ * Whether the shard folder of entry `seq` is a real folder (or absent):
+ * nothing below a shard that is a link is freed or put back. Checked once
+ * per shard and run (`checked`).
+ */
+export async function shardIsReal(layout: RegistryLayout, storage: Storage, run: string, seq: number, checked: Map<string, boolean>): Promise<boolean> {
+  const dir = layout.trashShardDir(run, seq);
+  let real = checked.get(dir);
+  if (real === undefined) {
+    const [outcome] = await storage.inspect([dir]);
+    real = outcome!.ok ? outcome!.value.type === 'dir' : errorCode(outcome!.error) === 'ENOENT';
+    checked.set(dir, real);
+  }
+  return real;
+}
+
 /** The runs in the trash, oldest first. */
 export async function listTrashRuns(layout: RegistryLayout, storage: Storage, findings: Findings): Promise<string[]> {
   await assertRealTrash(layout, storage);

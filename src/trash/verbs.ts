@@ -74,6 +74,11 @@ export interface RestoreReport extends RestoreCounts {
   readonly errors: readonly Problem[];
 }
 
+/** An interrupted purge or restore: run it again to finish. */
+function aborted(verb: string, cause: unknown): RegistryGcError {
+  return new RegistryGcError('E_ABORTED', `the ${verb} was interrupted; run it again to finish it`, [], { cause });
+}
+
 async function open(root: string, options: TrashOptions) {
   if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
   const layout = new RegistryLayout(root);
@@ -96,7 +101,13 @@ export async function purgeTrash(root: string, options: PurgeOptions = {}): Prom
   const kept: string[] = [];
   try {
     for (const run of await listTrashRuns(layout, storage, findings)) {
-      const journal = await readJournal(layout, storage, run);
+      let journal;
+      try {
+        journal = await readJournal(layout, storage, run);
+      } catch (error) {
+        errors.fail('purge_failed', layout.trashJournal(run), `cannot read this run's journal: ${(error as Error).message}; the run is left`);
+        continue;
+      }
       const startedAt = runStartedAt(run, journal);
       if (olderThan > 0 && now.getTime() - startedAt.getTime() < olderThan) {
         kept.push(run);
@@ -104,7 +115,14 @@ export async function purgeTrash(root: string, options: PurgeOptions = {}): Prom
       }
       const before = errors.problems.length;
       const onEntries = (done: number, total: number) => options.onProgress?.({ phase: 'purge', done, total });
-      const entries = await purgeRun({ layout, storage, errors, signal: options.signal, onEntries }, run, journal);
+      let entries = 0;
+      try {
+        entries = await purgeRun({ layout, storage, errors, signal: options.signal, onEntries }, run, journal);
+      } catch (error) {
+        if (options.signal?.aborted) throw aborted('purge', error);
+        // One run that cannot be freed does not keep the others: it is named, and left.
+        errors.fail('purge_failed', layout.trashRunDir(run), `cannot free this run: ${(error as Error).message}`);
+      }
       purged.push({ run, startedAt: startedAt.toISOString(), entries, complete: journal.complete, freed: errors.problems.length === before });
     }
   } finally {
@@ -124,7 +142,13 @@ export async function restoreTrash(root: string, options: RestoreOptions = {}): 
     const refused = new Findings(layout);
     const errors = new Findings(layout);
     const counts: RestoreCounts = { restored: 0, foldersRecreated: 0, alreadyInPlace: 0, notInTrash: 0, deletedInPlace: 0 };
-    const finished = await restoreRun({ layout, storage, refused, errors, signal: options.signal }, run, journal, counts);
+    let finished: boolean;
+    try {
+      finished = await restoreRun({ layout, storage, refused, errors, signal: options.signal }, run, journal, counts);
+    } catch (error) {
+      if (options.signal?.aborted) throw aborted('restore', error);
+      throw error;
+    }
     return {
       root: layout.root,
       run,

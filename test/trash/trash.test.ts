@@ -128,6 +128,7 @@ describe('the trash', () => {
     expect(parts.length).toBeGreaterThan(1);
     // A purge killed after freeing the upload's folder (with its startedat), before its data.
     const folder = parts.find((r) => r.from === upload)!;
+    fs.appendFileSync(path.join(report.trash!.path, 'journal.jsonl'), '{"op":"purge"}\n');
     fs.rmSync(t.layout.trashEntry(report.trash!.run, folder.seq), { recursive: true });
     const restored = await restoreTrash(t.root);
     expect(restored.finished).toBe(true);
@@ -182,14 +183,19 @@ describe('the trash', () => {
     expect(back).toEqual(expected);
   });
 
-  it('a trash folder that is a symbolic link is never used through: the run deletes in place, purge and restore refuse', async () => {
+  it('a trash folder that is a symbolic link is never used through: keep refuses, purge deletes in place, purge and restore refuse', async () => {
     const t = registry();
     const inPlace = copyTree(t.root);
     await collectGarbage(inPlace, { ...options, trash: 'off' });
     const elsewhere = tempDir();
     fs.writeFileSync(path.join(elsewhere, 'precious'), 'keep me');
     fs.symlinkSync(elsewhere, path.join(t.root, TRASH_FOLDER));
-    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    // Asked to keep a trash it cannot make, a run deletes nothing.
+    const before = tree(t.root, V2);
+    await expect(collectGarbage(t.root, { ...options, trash: 'keep' })).rejects.toMatchObject({ code: 'E_IO' });
+    expect(tree(t.root, V2)).toEqual(before);
+    // A run that would free its trash anyway deletes in place, and says so.
+    const report = await collectGarbage(t.root, options);
     expect(report.trash).toBeUndefined();
     expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'trash_unavailable' }));
     expect(tree(t.root, V2)).toEqual(tree(inPlace, V2));
@@ -211,6 +217,25 @@ describe('the trash', () => {
     expect(restored.refused[0]!.message).toContain('symbolic link');
     expect(restored.restored).toBe(report.trash!.moved - 1);
     for (const file of tree(t.root, V2).keys()) expect(fs.lstatSync(path.join(t.root, file)).isSymbolicLink(), file).toBe(false);
+  });
+
+  it('purge and restore free or put back nothing below a shard folder that is a symbolic link', async () => {
+    const t = registry();
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    const victim = tempDir();
+    // Entry 0 lives in shard 0: through the link, freeing it would free this.
+    fs.mkdirSync(path.join(victim, '0'));
+    fs.writeFileSync(path.join(victim, '0', 'data'), 'not the trash');
+    const shard = path.join(report.trash!.path, 'entries', '0');
+    fs.renameSync(shard, `${shard}.moved`);
+    fs.symlinkSync(victim, shard);
+    const purged = await purgeTrash(t.root);
+    expect(purged.errors).toContainEqual(expect.objectContaining({ code: 'symlink' }));
+    expect(fs.readFileSync(path.join(victim, '0', 'data'), 'utf8')).toBe('not the trash');
+    const restored = await restoreTrash(t.root);
+    expect(restored.finished).toBe(false);
+    expect(restored.refused.length).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(victim, '0', 'data'), 'utf8')).toBe('not the trash');
   });
 
   it('a storage that cannot move deletes in place, with no trash', async () => {
