@@ -60,6 +60,9 @@ export async function warnOfTrashLeft(layout: RegistryLayout, opts: NormalizedOp
 async function openTrash(ctx: TrashStepContext): Promise<TrashRun | undefined> {
   const { layout, opts } = ctx;
   const keep = opts.trash === 'keep';
+  if (keep && opts.storage.rename === undefined) {
+    throw new RegistryGcError('E_INVALID_OPTION', 'this storage cannot move (a FileSystem without rename): there can be no trash to keep; nothing was deleted');
+  }
   try {
     return await TrashRun.open(layout, opts.storage, ctx.findings, trashRunName(new Date(), process.pid), new Date(), !keep);
   } catch (error) {

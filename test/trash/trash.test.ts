@@ -248,6 +248,7 @@ describe('the trash', () => {
     expect(report.trash).toBeUndefined();
     // The window ends with the last deletion in place, and is said the same way.
     expect(events.filter((e) => e.offlineMs !== undefined)).toEqual([expect.objectContaining({ phase: 'purge', offlineMs: report.offlineMs })]);
+    await expect(collectGarbage(t.root, { ...options, fileSystem, trash: 'keep' })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });
     expect(tree(t.root)).toEqual(tree(inPlace));
   });
 });
