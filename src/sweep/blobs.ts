@@ -74,7 +74,8 @@ export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCan
       removed[prefix]!++;
     }
   };
-  await deleteEach(ctx, 'blobs', doomed, work, { candidate: ({ blob }) => ({ kind: 'blob', digest: blob.digest }) });
+  const intents = ({ blob }: (typeof doomed)[number]) => [{ target: ctx.layout.blobDir(blob.digest), onlyFile: ctx.layout.blobData(blob.digest) }];
+  await deleteEach(ctx, 'blobs', doomed, work, { candidate: ({ blob }) => ({ kind: 'blob', digest: blob.digest }), intents });
   // The registry recreates prefix folders on demand; an empty one costs an inode and a
   // listing. One left empty by an interrupted run (0 entries) goes too.
   if (ctx.dryRun) return;

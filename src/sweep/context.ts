@@ -22,7 +22,7 @@ import type { Findings } from '../report/findings.js';
 import { KINDS, type Category } from '../report/kinds.js';
 import { errorCode, isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
-import type { Disposal } from '../trash/disposal.js';
+import type { Disposal, Intent } from '../trash/disposal.js';
 
 /** Deletions between two yields to the event loop (abort signals, progress). */
 const BATCH = 256;
@@ -126,6 +126,8 @@ export interface DeleteEachOptions<T> {
    * backend with slow calls wants.
    */
   readonly beforeBatch?: (batch: readonly T[]) => Promise<void>;
+  /** What each item will take out of the registry: its journal lines are written with its batch. */
+  readonly intents?: (item: T) => readonly Intent[];
 }
 
 /** The loop of every phase (see the module comment). */
@@ -134,7 +136,7 @@ export async function deleteEach<T>(
   category: Category,
   candidates: readonly T[],
   work: (item: T) => Promise<void>,
-  { candidate, lanes = LANES, beforeBatch }: DeleteEachOptions<T> = {},
+  { candidate, lanes = LANES, beforeBatch, intents }: DeleteEachOptions<T> = {},
 ): Promise<void> {
   const { phase } = KINDS[category];
   const { allow } = ctx;
@@ -146,6 +148,7 @@ export async function deleteEach<T>(
     ctx.signal?.throwIfAborted();
     const batch = items.slice(start, start + BATCH);
     await beforeBatch?.(batch);
+    if (intents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batch.flatMap(intents));
     let next = 0;
     let stopped = false;
     const lane = async (): Promise<void> => {

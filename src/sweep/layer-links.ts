@@ -45,7 +45,11 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, blobs, deleted
     const { file, read } = batchLinks.get(link)!;
     if (await removeVerifiedLink(ctx, path.dirname(file), file, link.digest, read)) deleted.push(link);
   };
-  await deleteEach(ctx, 'layerLinks', doomed, work, { candidate: (l) => ({ kind: 'layer-link', ...l }), beforeBatch: readBatch });
+  const intents = (l: DeletedLayerLink) => {
+    const file = batchLinks.get(l)!.file;
+    return [{ target: path.dirname(file), onlyFile: file }];
+  };
+  await deleteEach(ctx, 'layerLinks', doomed, work, { candidate: (l) => ({ kind: 'layer-link', ...l }), beforeBatch: readBatch, intents });
 }
 
 /** The blobs listed and not deleted: one set, without a copy of the listing on the way. */

@@ -14,7 +14,18 @@ import type { AppendHandle, Storage } from '../storage/storage.js';
 import { journalLine, TRASH_FORMAT, TRASH_VERSION, type JournalRecord } from './journal.js';
 import { assertRealTrash } from './runs.js';
 
+/** An item a phase will take out of the registry: its path, and the one file the registry keeps in it. */
+export interface Intent {
+  readonly target: string;
+  readonly onlyFile?: string | undefined;
+}
+
 export interface Disposal {
+  /**
+   * Says which items the next deletions will take (a batch of a phase), so
+   * that their journal lines are written in one call before any of them goes.
+   */
+  intend(items: readonly Intent[]): Promise<void>;
   /** Takes `target` (a folder or file) out of the registry; `onlyFile` as for Storage.remove. */
   dispose(target: string, onlyFile?: string): Promise<void>;
   /** Removes an emptied folder (ENOTEMPTY when it is not empty). */
@@ -23,6 +34,7 @@ export interface Disposal {
 
 export function deleteInPlace(storage: Storage): Disposal {
   return {
+    intend: async () => {},
     dispose: (target, onlyFile) => storage.remove(target, onlyFile),
     disposeEmptyDir: (dir) => storage.removeEmptyDir(dir),
   };
@@ -40,6 +52,8 @@ export class TrashRun implements Disposal {
   /** The journal cannot grow (a full disk): the rest is deleted in place. */
   private full = false;
   private readonly shards = new Set<number>();
+  /** Items whose move line is written already (intend), by path. */
+  private readonly intended = new Map<string, number>();
 
   private constructor(
     readonly run: string,
@@ -76,10 +90,10 @@ export class TrashRun implements Disposal {
    * to be deleted in place (said once). Any other failure is thrown: the
    * item it was for stays where it is.
    */
-  private async record(record: JournalRecord): Promise<boolean> {
+  private async record(...records: JournalRecord[]): Promise<boolean> {
     if (this.full) return false;
     try {
-      await this.journal.append(journalLine(record));
+      await this.journal.append(records.map(journalLine).join(''));
       return true;
     } catch (error) {
       const code = errorCode(error);
@@ -90,10 +104,39 @@ export class TrashRun implements Disposal {
     }
   }
 
+  /**
+   * Writes the move lines of a batch in one call (150,000 lines one by one
+   * took 0.7 s of a 8 s window). A line whose item then stays (a re-check
+   * keeps it) names a move that never happened: its origin is still in place.
+   */
+  async intend(items: readonly Intent[]): Promise<void> {
+    const records = items.map(({ target, onlyFile }): JournalRecord => {
+      const seq = this.next++;
+      this.intended.set(target, seq);
+      return this.moveRecord(seq, target, onlyFile);
+    });
+    if (records.length === 0) return;
+    try {
+      if (!(await this.record(...records))) this.intended.clear();
+    } catch {
+      // The batch's lines are not written: each item writes its own, and a failure then is that item's alone.
+      this.intended.clear();
+    }
+  }
+
+  private moveRecord(seq: number, target: string, onlyFile: string | undefined): JournalRecord {
+    return { op: 'move', seq, from: this.layout.relative(target), file: onlyFile && path.basename(onlyFile) };
+  }
+
   async dispose(target: string, onlyFile?: string): Promise<void> {
-    const seq = this.next++;
-    // The line first: a moved entry always has its line (journal.ts).
-    if (!(await this.record({ op: 'move', seq, from: this.layout.relative(target), file: onlyFile && path.basename(onlyFile) }))) {
+    let seq = this.intended.get(target);
+    this.intended.delete(target);
+    // The line first: a moved entry always has its line (journal.ts), written with its batch or now.
+    if (seq === undefined && !this.full) {
+      seq = this.next++;
+      if (!(await this.record(this.moveRecord(seq, target, onlyFile)))) seq = undefined;
+    }
+    if (seq === undefined) {
       await this.storage.remove(target, onlyFile);
       this.deletedInPlace++;
       return;
