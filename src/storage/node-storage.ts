@@ -122,6 +122,15 @@ export const nodeStorage: Storage = {
   async list(dir) {
     return nodeFileSystem.list(dir);
   },
+  // Device, inode, ctime and mtime to the nanosecond, size: a rewrite in place changes the times,
+  // a replacement the inode, a new or removed entry a folder's times.
+  async versions(targets) {
+    return answerEach(targets, (target) => {
+      const s = fs.lstatSync(target, { bigint: true });
+      const version = [s.dev, s.ino, s.ctimeNs, s.mtimeNs, s.size].map((n) => n.toString(36)).join('.');
+      return { type: typeOf(s), version, changedMs: Number(s.ctimeNs > s.mtimeNs ? s.ctimeNs : s.mtimeNs) / 1e6 };
+    });
+  },
   async remove(target, onlyFile) {
     if (onlyFile !== undefined && (await removeFolderOfOneFile(target, onlyFile))) return;
     await fs.promises.rm(target, { recursive: true, force: false });

@@ -34,6 +34,18 @@ export interface EntryInfo {
   readonly mtimeMs: number;
 }
 
+/**
+ * What says whether an entry changed between two looks (apply's re-check,
+ * docs/recheck.md): `version` differs whenever the entry was written (a file)
+ * or its entries changed (a folder); `changedMs` is when it last changed, on
+ * the storage's clock.
+ */
+export interface EntryVersion {
+  readonly type: EntryType;
+  readonly version: string;
+  readonly changedMs: number;
+}
+
 /** Synchronous reads of a tree: what the scan walks, on whichever thread runs it. */
 export interface TreeReader {
   /** Lists a directory without following symbolic links in it. */
@@ -78,6 +90,12 @@ export interface Storage {
   /** Inspects each target as `reader.entry` does; answers in the order asked. */
   inspect(targets: readonly string[]): Promise<Outcome<EntryInfo>[]>;
   list(dir: string): Promise<DirEntry[]>;
+  /**
+   * The version of each entry itself (not following a link); answers in the
+   * order asked. Absent where the backend cannot tell: apply re-checks a plan
+   * in full there.
+   */
+  readonly versions?: (targets: readonly string[]) => Promise<Outcome<EntryVersion>[]>;
   /**
    * Removes a file or a folder tree, never following symbolic links.
    * `onlyFile`: the one file the registry keeps in this folder (`data`,

@@ -21,6 +21,8 @@ export interface BlobCandidate {
   readonly digest: Digest;
   readonly size: number;
   readonly young: boolean;
+  /** Its `data` was not there any more when inspected: nothing to delete, nothing to report. */
+  readonly gone?: boolean;
 }
 
 export interface PrefixCandidates {
@@ -42,6 +44,10 @@ export async function inspectBlobCandidates(
     const unmarked = prefix.digests.filter((digest) => !marked.has(digest));
     const data = unmarked.map((digest) => layout.blobData(digest));
     const outcomes = unmarked.length === 0 ? [] : await storage.inspect(data);
+    // Without `data`, a blob folder that is still there is dead weight and goes; one that is not is gone.
+    const missing = unmarked.filter((_, i) => !outcomes[i]!.ok && isNotFound((outcomes[i] as { error: unknown }).error));
+    const folders = missing.length === 0 ? [] : await storage.inspect(missing.map((digest) => layout.blobDir(digest)));
+    const vanished = new Set(missing.filter((_, i) => !folders[i]!.ok && isNotFound((folders[i] as { error: unknown }).error)));
     const candidates = unmarked.map((digest, i): BlobCandidate => {
       const outcome = outcomes[i]!;
       if (outcome.ok) {
@@ -51,7 +57,7 @@ export async function inspectBlobCandidates(
       // The size is only reported: not knowing it is no reason to keep an unreachable blob.
       const gone = isNotFound(outcome.error);
       if (!gone) findings.warn('size_unknown', data[i]!, `cannot stat: ${(outcome.error as Error).message}`);
-      return { digest, size: 0, young: age.enabled && !gone };
+      return { digest, size: 0, young: age.enabled && !gone, gone: vanished.has(digest) };
     });
     result.push({ prefix, candidates });
   }
@@ -62,7 +68,8 @@ export async function inspectBlobCandidates(
 export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCandidates[], deleted: DeletedBlob[], keptForAge: DeletedBlob[]): Promise<void> {
   const doomed: Array<{ blob: DeletedBlob; prefix: number }> = [];
   for (const [prefix, { candidates }] of prefixes.entries()) {
-    for (const { digest, size, young } of candidates) {
+    for (const { digest, size, young, gone } of candidates) {
+      if (gone) continue;
       if (young) keptForAge.push({ digest, size });
       else doomed.push({ blob: { digest, size }, prefix });
     }
