@@ -15,29 +15,18 @@
  * Nothing is deleted before every read that could change a decision is done.
  * The options are normalised once, at the door; each phase gets what it needs.
  */
-import { performance } from 'node:perf_hooks';
-import { DigestInterner } from '../registry/digest-interner.js';
-import { RegistryLayout } from '../registry/layout.js';
-import { emptyDeletions, buildReport, type RunTally } from '../report/builder.js';
-import { RegistryGcError, type Problem } from '../report/errors.js';
-import { Findings } from '../report/findings.js';
-import { byWarning } from '../report/order.js';
+import { RegistryGcError } from '../report/errors.js';
 import type { Report } from '../report/report.js';
 import { mark } from '../mark/mark.js';
 import { listBlobs } from '../scan/blobs.js';
 import { discoverRepositories } from '../scan/discover.js';
-import type { ScanContext } from '../scan/listing.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
-import { checkRegistryRoot } from '../scan/root-check.js';
 import { inspectBlobCandidates } from '../sweep/blobs.js';
-import { sweep } from '../sweep/sweep.js';
 import { ActivityWatch, recentUploads, type ActivitySign } from './activity.js';
-import { AgeGuard } from './age-guard.js';
-import { PhaseClock } from './clock.js';
-import { acquireLock } from './lock.js';
-import { openTrashStep, warnOfTrashLeft } from './trash-step.js';
+import { warnOfTrashLeft } from './trash-step.js';
 import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
+import { failOnProblems, runWith, sweepDecision, type Decision, type RunContext } from './run.js';
 
 export async function collectGarbage(root: string, options?: CollectOptions): Promise<Report> {
   return collectNormalized(root, normalizeOptions(options));
@@ -45,52 +34,11 @@ export async function collectGarbage(root: string, options?: CollectOptions): Pr
 
 /** collectGarbage with options normalised already (makePlan's dry run). */
 export async function collectNormalized(root: string, opts: NormalizedOptions): Promise<Report> {
-  try {
-    return await run(root, opts, performance.now());
-  } catch (error) {
-    if (opts.signal?.aborted && !(error instanceof RegistryGcError && error.code === 'E_ABORTED')) {
-      throw new RegistryGcError('E_ABORTED', 'the run was aborted before deleting anything', [], { cause: error });
-    }
-    throw error;
-  }
+  return runWith(root, opts, async (ctx) => sweepDecision(ctx, await decide(ctx)));
 }
 
-/** One run's shared state: where, through what, and what it found. */
-interface RunContext extends ScanContext {
-  readonly opts: NormalizedOptions;
-  /** performance.now() when the run began: the start of the offline window. */
-  readonly startedAt: number;
-  readonly errors: Findings;
-  readonly clock: PhaseClock;
-  readonly age: AgeGuard;
-}
-
-async function run(root: string, opts: NormalizedOptions, startedAt: number): Promise<Report> {
-  if (typeof root !== 'string' || root === '') throw new RegistryGcError('E_INVALID_OPTION', 'root must be a non-empty path');
-  const layout = new RegistryLayout(root);
-  const { storage } = opts;
-  const ctx: RunContext = {
-    layout,
-    reader: storage.reader,
-    findings: new Findings(layout),
-    digests: new DigestInterner(),
-    opts,
-    startedAt,
-    errors: new Findings(layout),
-    clock: new PhaseClock(opts.signal),
-    age: new AgeGuard(storage.reader, opts.now, opts.minAge),
-  };
-  checkRegistryRoot(ctx);
-  // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
-  const lock = opts.dryRun ? undefined : await acquireLock(layout, storage, ctx.findings);
-  try {
-    return await collect(ctx);
-  } finally {
-    await lock?.release();
-  }
-}
-
-async function collect(ctx: RunContext): Promise<Report> {
+/** Scan and mark: everything a run reads before it may delete. */
+async function decide(ctx: RunContext): Promise<Decision> {
   const { layout, findings, opts, clock, age } = ctx;
   const { storage } = opts;
 
@@ -127,67 +75,28 @@ async function collect(ctx: RunContext): Promise<Report> {
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
   checkActivity(ctx, [...recentUploads(storage.reader, layout, scans, opts.now), ...watch.changes()]);
 
-  const tally: RunTally = {
-    root: layout.root,
-    dryRun: opts.dryRun,
-    deleteUntagged: opts.deleteUntagged,
-    seen: {
-      repositories: scans.length,
-      tags: scans.reduce((n, s) => n + s.tags.length, 0),
-      revisions: scans.reduce((n, s) => n + s.revisions.length, 0),
-      blobs: blobs.count,
-      marked: marking.marked.size,
-    },
-    deleted: emptyDeletions(),
-    keptForAge: { manifests: [...marking.keptForAge], blobs: [], uploads: [] },
-    findings,
-    errors: ctx.errors,
-    durations: clock.durations,
-  };
   // The candidates say all the sweep needs from the mark set: let it go before the sweep builds its sets.
+  const seen = {
+    repositories: scans.length,
+    tags: scans.reduce((n, s) => n + s.tags.length, 0),
+    revisions: scans.reduce((n, s) => n + s.revisions.length, 0),
+    blobs: blobs.count,
+    marked: marking.marked.size,
+  };
   marking.marked.clear();
-  const trash = await openTrashStep(ctx);
-  const sweepContext = {
-    layout,
-    storage,
-    disposal: trash.disposal,
-    findings,
-    errors: ctx.errors,
-    age,
-    dryRun: opts.dryRun,
-    allow: opts.allow,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-    realFolders: new Map<string, Promise<boolean>>(),
+  return {
+    seen,
+    manifestsKeptForAge: marking.keptForAge,
+    sweep: {
+      scans,
+      untagged: marking.untagged,
+      referencedBy: opts.pruneLayerLinks ? marking.referencedBy : undefined,
+      blobs: blobs.prefixes,
+      blobCandidates,
+      staleUploadsBefore: opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge,
+      removeEmptyRepositories: opts.removeEmptyRepositories,
+    },
   };
-  const sweepInput = {
-    scans,
-    untagged: marking.untagged,
-    referencedBy: opts.pruneLayerLinks ? marking.referencedBy : undefined,
-    blobs: blobs.prefixes,
-    blobCandidates,
-    staleUploadsBefore: opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge,
-    removeEmptyRepositories: opts.removeEmptyRepositories,
-  };
-  try {
-    await sweep(sweepContext, sweepInput, tally, (phase, work) => clock.time(phase, work));
-  } catch (error) {
-    const left = await trash.abandon();
-    if (opts.signal?.aborted) {
-      const report = { ...buildReport(tally), ...left };
-      throw new RegistryGcError('E_ABORTED', 'the run was aborted; the report lists what was deleted before', [], { cause: error, report });
-    }
-    throw error;
-  }
-  let end;
-  try {
-    end = await trash.finish();
-  } catch (error) {
-    if (!opts.signal?.aborted) throw error;
-    const report = { ...buildReport(tally), ...(await trash.abandon()) };
-    throw new RegistryGcError('E_ABORTED', 'the run was aborted while freeing its trash: everything it collects is out of the registry, and the rest of the trash is left ("registry-gc purge" frees it)', [], { cause: error, report });
-  }
-  return { ...buildReport(tally), ...end };
 }
 
 /** Signs of a running registry: warnings, or with `strict` a refusal before any deletion. */
@@ -198,13 +107,4 @@ function checkActivity(ctx: RunContext, signs: readonly ActivitySign[]): void {
     throw new RegistryGcError('E_REGISTRY_ACTIVE', `the registry looks like it is running; stop it first (strict mode); nothing was deleted`, problems);
   }
   for (const sign of signs) ctx.findings.warn('registry_active', sign.path, sign.message);
-}
-
-function failOnProblems(findings: Findings, summary: string): void {
-  if (findings.problems.length === 0) return;
-  const problems: Problem[] = [...findings.problems].sort(byWarning);
-  const code = problems.every((p) => p.code === 'symlink') ? 'E_SYMLINK' : 'E_MARK_INCOMPLETE';
-  const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.message}`).join('\n');
-  const more = problems.length > 5 ? `\n  … and ${problems.length - 5} more` : '';
-  throw new RegistryGcError(code, `${summary}; nothing was deleted:\n${shown}${more}`, problems);
 }
