@@ -24,6 +24,8 @@ export {
   type MakePlanOptions,
   type ApplyOptions,
   type ApplyReport,
+  type RecheckSummary,
+  type PlanObservation,
   type SkippedItem,
   type SkipReason,
 } from './plan/plan.js';

@@ -42,6 +42,7 @@ export const OPTIONS = {
   concurrency: { type: 'string' },
   'keep-trash': { type: 'boolean' },
   'older-than': { type: 'string' },
+  'full-recheck': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;

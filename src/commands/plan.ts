@@ -110,6 +110,7 @@ export async function applyCommand(args: string[], values: Values, concurrency: 
         concurrency,
         signal,
         trash: values['keep-trash'] ? 'keep' : undefined,
+        recheck: values['full-recheck'] ? 'full' : undefined,
         onProgress: onProgressOf(progress, io),
       });
     } catch (error) {

@@ -2,7 +2,7 @@
 
 export const USAGE = `usage: registry-gc [options] ROOT|CONFIG
        registry-gc plan [options] ROOT|CONFIG -o PLAN
-       registry-gc apply [--dry-run] [--keep-trash] [--json] [-o REPORT] PLAN [ROOT|CONFIG]
+       registry-gc apply [--dry-run] [--keep-trash] [--full-recheck] [--json] [-o REPORT] PLAN [ROOT|CONFIG]
        registry-gc purge [--older-than DURATION] [--json] ROOT|CONFIG
        registry-gc restore [--json] ROOT|CONFIG [RUN]
 
@@ -26,10 +26,13 @@ from, overwriting nothing (with the registry stopped).
 
 plan writes what a run with the same options would delete (each item with
 its reason and size, and a fingerprint) to PLAN, and deletes nothing.
-apply re-checks every item of PLAN against the tree as it is now (a fresh
-mark with the plan's options) and deletes only the items that are still
-garbage; it reports what it skipped and why, and leaves alone garbage that
-the plan does not list. Given ROOT|CONFIG, apply refuses a plan made for
+apply re-checks every item of PLAN against the tree as it is now and
+deletes only the items that are still garbage: it re-reads only what the
+registry wrote since the plan (the repositories it changed, scanned and
+marked again), so its offline window is the moves, not a scan; with
+--full-recheck it makes a fresh mark of the whole tree first. It reports
+what it skipped and why, and leaves alone garbage that the plan does not
+list. Given ROOT|CONFIG, apply refuses a plan made for
 another root. apply takes its options from the plan.
 
 options:
@@ -51,6 +54,8 @@ options:
       --keep-trash                 move what is collected into the trash and leave it
                                    there (purge frees it, restore puts it back)
       --older-than DURATION        purge: only runs older than this ("7d")
+      --full-recheck               apply: re-check the plan with a fresh scan of
+                                   the whole tree (and list garbage not in it)
       --json                       print the report as one JSON object on stdout
   -o, --output FILE                also write the JSON report to FILE
                                    (plan: the file to write the plan to)

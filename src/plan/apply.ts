@@ -1,6 +1,15 @@
 /**
- * applyPlan() never trusts the plan to decide what is garbage. It runs a
- * fresh dry run with the plan's options (a fresh mark of the tree as it is
+ * applyPlan() never trusts the plan to decide what is garbage.
+ *
+ * Incremental (the default, docs/recheck.md): it compares the versions the
+ * plan recorded with the tree now (recheck.ts), scans and marks again only
+ * the repositories a write changed, and deletes the planned items that are
+ * still garbage (planned-decision.ts), under the lock, through the same
+ * sweep as a run. The window the registry is stopped for is then the
+ * re-check and the moves, not a scan.
+ *
+ * Full (`recheck: "full"`, and for plans without a trusted observation or a
+ * storage without versions): it runs a fresh dry run with the plan's options (a fresh mark of the tree as it is
  * now), approves the items that the plan lists AND the fresh run would
  * delete, and then runs the collector for real with `allow` = the approved
  * items. That run marks again and keeps the spec's order (§4); a candidate
@@ -17,6 +26,10 @@ import type { Problem } from '../report/errors.js';
 import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import { collectGarbage } from '../collect/collect-garbage.js';
+import { normalizeOptions } from '../collect/options.js';
+import { failOnProblems, runWith, sweepDecision } from '../collect/run.js';
+import { decidePlanned, type Spared } from './planned-decision.js';
+import { findChanges, trustedObservation, writtenSince } from './recheck.js';
 import { RegistryLayout } from '../registry/layout.js';
 import type { CollectOptions, ProgressEvent } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
@@ -24,7 +37,7 @@ import { decidingOptionsOf } from './options.js';
 import { itemsOf, keysOf } from './fingerprint.js';
 import { candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
 import { deletedKeys, exists, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
-import type { PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanOptions } from './types.js';
+import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanObservation, PlanOptions } from './types.js';
 import { deletedBytes } from '../report/queries.js';
 import type { Report } from '../report/report.js';
 
@@ -45,6 +58,22 @@ export interface ApplyOptions {
   storage?: Storage;
   /** As CollectOptions.trash, for the run that deletes. @default "purge" */
   trash?: 'purge' | 'keep' | 'off';
+  /**
+   * `incremental`: re-read only what a running registry can have changed
+   * since the plan (docs/recheck.md); `full`: a fresh dry run of the whole
+   * tree first. A plan without a trusted observation, or a storage that gives
+   * no versions, is re-checked in full either way. @default "incremental"
+   */
+  recheck?: 'incremental' | 'full';
+}
+
+/** How apply re-checked the plan. */
+export interface RecheckSummary {
+  readonly mode: 'incremental' | 'full';
+  /** Why a full re-check was made; absent when it was asked for or incremental. */
+  readonly why?: string;
+  /** Incremental: the repositories scanned again (new, or written since the plan), sorted. */
+  readonly rescanned: readonly string[];
 }
 
 /**
@@ -84,8 +113,13 @@ export interface ApplyReport {
   readonly deletedBytes: number;
   /** Every planned item that was not deleted, in category order, with why. */
   readonly skipped: readonly SkippedItem[];
-  /** What the fresh run would delete but the plan does not list: left alone (make a new plan to review it). */
+  /**
+   * What the fresh run would delete but the plan does not list: left alone
+   * (make a new plan to review it). Only a full re-check looks for it: empty
+   * after an incremental one.
+   */
   readonly notInPlan: PlanItems;
+  readonly recheck: RecheckSummary;
   /** The report of the run that deleted (warnings, errors, timings). */
   readonly report: Report;
 }
@@ -128,6 +162,92 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
     storage,
     trash: options.trash,
   };
+  if (options.recheck === 'full') return applyFull(plan, base, storage, { mode: 'full', rescanned: [] }, options.dryRun ?? false);
+  const observed = trustedObservation(plan);
+  if (observed === undefined || storage.versions === undefined) {
+    const why = observed === undefined ? 'the plan records no (or a damaged) observation of the tree' : 'this storage gives no entry versions';
+    return applyFull(plan, base, storage, { mode: 'full', why, rescanned: [] }, options.dryRun ?? false);
+  }
+  return applyIncremental(plan, observed, base, options.dryRun ?? false);
+}
+
+/** The planned items as a report's lists, and the skips, from what was done and why the rest was not. */
+async function outcomeOf(
+  plan: Plan,
+  report: Report,
+  why: (category: PlanCategory, item: PlannedItem, key: string, layout: RegistryLayout) => Promise<[SkipReason, string]>,
+): Promise<{ deleted: PlanItems; skipped: SkippedItem[] }> {
+  const layout = new RegistryLayout(plan.root);
+  const done = deletedKeys(report);
+  const deleted = Object.fromEntries(CATEGORIES.map((c) => [c, [] as PlannedItem[]])) as { [C in PlanCategory]: PlannedItem[] };
+  const skipped: SkippedItem[] = [];
+  for (const [category, item] of itemsOf(plan.items)) {
+    const key = identity(category, item);
+    if (done.has(key)) deleted[category].push(item);
+    else {
+      const [reason, message] = await why(category, item, key, layout);
+      skipped.push({ category, item, reason, message });
+    }
+  }
+  return { deleted: deleted as unknown as PlanItems, skipped };
+}
+
+function applyReportOf(plan: Plan, report: Report, outcome: { deleted: PlanItems; skipped: SkippedItem[] }, notInPlan: PlanItems, recheck: RecheckSummary): ApplyReport {
+  return {
+    dryRun: report.dryRun,
+    root: report.root,
+    plan: {
+      createdAt: plan.createdAt,
+      sha256: plan.fingerprint.sha256,
+      registryGcVersion: plan.registryGcVersion,
+      options: plan.options,
+      ...totalsOf(plan.items),
+    },
+    deleted: outcome.deleted,
+    deletedBytes: deletedBytes(report),
+    skipped: outcome.skipped,
+    notInPlan,
+    report,
+    recheck,
+  };
+}
+
+const noItems = (): PlanItems => Object.fromEntries(CATEGORIES.map((c) => [c, []])) as unknown as PlanItems;
+
+/** The incremental re-check (see the module comment). */
+async function applyIncremental(plan: Plan, observed: PlanObservation, base: CollectOptions, dryRun: boolean): Promise<ApplyReport> {
+  let spared: ReadonlyMap<string, Spared> = new Map();
+  let approved: ReadonlySet<string> = new Set();
+  let rescanned: string[] = [];
+  // The gate is read only once the re-check has filled it, inside the same run.
+  const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
+  const opts = normalizeOptions({ ...base, dryRun, allow });
+  const report = await runWith(plan.root, opts, async (ctx) => {
+    const changes = await ctx.clock.time('recheck', () => findChanges(ctx, plan, observed));
+    rescanned = [...changes.changed].sort();
+    const planned = await ctx.clock.time('scan', () => decidePlanned(ctx, plan, observed, changes));
+    ({ spared, approved } = planned);
+    failOnProblems(ctx.findings, 'the re-check could not be sure which planned items are still garbage');
+    for (const dir of await writtenSince(ctx, changes)) ctx.findings.warn('registry_active', dir, 'written while apply was re-checking: is the registry still running?');
+    return sweepDecision(ctx, planned.decision);
+  });
+  const young = keptForAgeKeys(report);
+  const outcome = await outcomeOf(plan, report, async (category, item, key, layout) => {
+    const why = spared.get(key);
+    if (why !== undefined) return [why.reason, why.message];
+    if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
+    const { dir } = KINDS[category].where(layout, item);
+    const failure = problemsAbout(layout, category, item, dir, report.errors)[0];
+    if (failure) return ['failed', failure.message];
+    const warning = problemsAbout(layout, category, item, dir, report.warnings)[0];
+    if (category === 'uploads' || warning) return ['changed', warning?.message ?? KINDS.uploads.keptBecause];
+    return ['needed-by-kept-item', KINDS[category].neededBecause];
+  });
+  return applyReportOf(plan, report, outcome, noItems(), { mode: 'incremental', rescanned });
+}
+
+/** The full re-check: a fresh dry run of the whole tree, then the run that deletes. */
+async function applyFull(plan: Plan, base: CollectOptions, storage: Storage, recheck: RecheckSummary, dryRun: boolean): Promise<ApplyReport> {
   const layout = new RegistryLayout(plan.root);
 
   // 1. A fresh mark of the tree as it is now: what would a run delete?
@@ -139,53 +259,26 @@ export async function applyPlan(planInput: unknown, options: ApplyOptions = {}):
 
   // 2. The run that deletes: only approved candidates may go; the rest stay, with what they need.
   const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
-  const report = await collectGarbage(plan.root, { ...base, dryRun: options.dryRun ?? false, allow });
+  const report = await collectGarbage(plan.root, { ...base, dryRun, allow });
 
-  const done = deletedKeys(report);
   const young = new Set([...keptForAgeKeys(fresh), ...keptForAgeKeys(report)]);
-  const deleted = Object.fromEntries(CATEGORIES.map((c) => [c, [] as PlannedItem[]])) as { [C in PlanCategory]: PlannedItem[] };
-  const skipped: SkippedItem[] = [];
-  for (const [category, item] of itemsOf(plan.items)) {
-    const key = identity(category, item);
-    if (done.has(key)) {
-      deleted[category].push(item);
-      continue;
-    }
-    const skip = (reason: SkipReason, message: string) => skipped.push({ category, item, reason, message });
+  const outcome = await outcomeOf(plan, report, async (category, item, key) => {
     const { dir, marker } = KINDS[category].where(layout, item);
-    if (young.has(key)) {
-      skip('kept-for-age', 'younger than minAge now');
-    } else if (approved.has(key)) {
+    if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
+    if (approved.has(key)) {
       const failure = problemsAbout(layout, category, item, dir, report.errors)[0];
-      if (failure) skip('failed', failure.message);
-      else skip('needed-by-kept-item', KINDS[category].neededBecause);
-    } else if (!(await exists(storage, marker))) {
-      skip('gone', category === 'manifests' ? 'no longer a revision of the repository (deleted meanwhile)' : 'already gone');
-    } else {
-      const warning = problemsAbout(layout, category, item, dir, fresh.warnings)[0];
-      if (category === 'uploads' || (warning && category !== 'repositories')) skip('changed', warning?.message ?? KINDS.uploads.keptBecause);
-      else if (category === 'repositories') skip('no-longer-empty', KINDS.repositories.keptBecause);
-      else skip('no-longer-unreferenced', KINDS[category].keptBecause);
+      return failure ? ['failed', failure.message] : ['needed-by-kept-item', KINDS[category].neededBecause];
     }
-  }
+    if (!(await exists(storage, marker))) {
+      return ['gone', category === 'manifests' ? 'no longer a revision of the repository (deleted meanwhile)' : 'already gone'];
+    }
+    const warning = problemsAbout(layout, category, item, dir, fresh.warnings)[0];
+    if (category === 'uploads' || (warning && category !== 'repositories')) return ['changed', warning?.message ?? KINDS.uploads.keptBecause];
+    if (category === 'repositories') return ['no-longer-empty', KINDS.repositories.keptBecause];
+    return ['no-longer-unreferenced', KINDS[category].keptBecause];
+  });
   const notInPlan = Object.fromEntries(
     CATEGORIES.map((c) => [c, (freshItems[c] as readonly PlannedItem[]).filter((item) => !planned.has(identity(c, item)))]),
   ) as unknown as PlanItems;
-
-  return {
-    dryRun: report.dryRun,
-    root: report.root,
-    plan: {
-      createdAt: plan.createdAt,
-      sha256: plan.fingerprint.sha256,
-      registryGcVersion: plan.registryGcVersion,
-      options: plan.options,
-      ...totalsOf(plan.items),
-    },
-    deleted: deleted as unknown as PlanItems,
-    deletedBytes: deletedBytes(report),
-    skipped,
-    notInPlan,
-    report,
-  };
+  return applyReportOf(plan, report, outcome, notInPlan, recheck);
 }

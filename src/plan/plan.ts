@@ -15,10 +15,11 @@ import { packageVersion } from '../version.js';
 import { fingerprintCategories, planSha256 } from './fingerprint.js';
 import { itemsOfReport, totalsOf } from './items.js';
 import { decidingOptionsOf } from './options.js';
+import { observe } from './observe.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type Plan } from './types.js';
 
 export * from './types.js';
-export { applyPlan, type ApplyOptions, type ApplyReport, type SkippedItem, type SkipReason } from './apply.js';
+export { applyPlan, type ApplyOptions, type ApplyReport, type RecheckSummary, type SkippedItem, type SkipReason } from './apply.js';
 export { parsePlan } from './file.js';
 
 /** The options of a plan's dry run: those of a run, without dryRun and allow. */
@@ -27,9 +28,12 @@ export type MakePlanOptions = Omit<CollectOptions, 'dryRun' | 'allow'>;
 /** A dry run of `root` with `options`, as a plan to review and later apply. */
 export async function makePlan(root: string, options: MakePlanOptions = {}): Promise<Plan> {
   const opts = normalizeOptions({ ...options, dryRun: true, allow: undefined });
+  // The wall clock, not `now` (which a caller may set): file times are compared with it.
+  const since = Date.now();
   const report = await collectNormalized(root, opts);
   const layout = new RegistryLayout(report.root);
   const items = await itemsOfReport(report, layout, opts.pruneLayerLinks, opts.storage);
+  const observed = await observe(opts.storage, layout, items, since);
   const header = {
     format: PLAN_FORMAT,
     formatVersion: PLAN_FORMAT_VERSION,
@@ -46,5 +50,6 @@ export async function makePlan(root: string, options: MakePlanOptions = {}): Pro
     },
   } as const;
   const categories = fingerprintCategories(items);
-  return { ...header, totals: totalsOf(items), fingerprint: { categories, sha256: planSha256(header, categories) }, items, warnings: report.warnings };
+  const plan = { ...header, totals: totalsOf(items), fingerprint: { categories, sha256: planSha256(header, categories) }, items };
+  return { ...plan, ...(observed === undefined ? {} : { observed }), warnings: report.warnings };
 }

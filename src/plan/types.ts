@@ -116,6 +116,32 @@ export interface Plan {
     readonly sha256: string;
   };
   readonly items: PlanItems;
+  /** What apply's re-check compares (docs/recheck.md); absent in plans of 0.1.0: apply re-checks those in full. */
+  readonly observed?: PlanObservation;
   /** The dry run's warnings, for the reviewer (not part of the fingerprint). */
   readonly warnings: readonly Warning[];
+}
+
+/**
+ * Versions of the entries that a running registry's writes change
+ * (docs/recheck.md), as the storage gives them: `""` is unknown (written
+ * while the plan was made, or unreadable) and never equals a later look;
+ * `"-"` is absent.
+ */
+export interface PlanObservation {
+  /** The wall-clock time before the dry run began (ISO 8601). */
+  readonly since: string;
+  /** Per repository: each folder that a write into it changes, by path relative to the root. */
+  readonly repositories: { readonly [repository: string]: { readonly [folder: string]: string } };
+  /** Per repository with a planned manifest: each tag's current link. */
+  readonly tags: { readonly [repository: string]: { readonly [tag: string]: string } };
+  /** In the order of items.manifests: its revision link, and the tags whose history names it. */
+  readonly manifests: readonly { readonly link: string; readonly tags: readonly string[] }[];
+  /** In the order of items.layerLinks and items.tagHistory: the link. */
+  readonly layerLinks: readonly string[];
+  readonly tagHistory: readonly string[];
+  /** In the order of items.uploads: its folder and its data. */
+  readonly uploads: readonly (readonly [string, string])[];
+  /** Hex sha256 over the rest, as JSON: a damaged section is not trusted. */
+  readonly sha256: string;
 }

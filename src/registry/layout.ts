@@ -206,6 +206,11 @@ export class RegistryLayout {
     return join(this.tagIndexDir(name, tag), REGISTRY_ALGORITHM);
   }
 
+  /** The digest a tag-history entry named `hex` stands for (not checked: only ever compared). */
+  tagHistoryDigest(hex: string): Digest {
+    return `${REGISTRY_ALGORITHM}:${hex}` as Digest;
+  }
+
   /** The folders on the way from a tag to its history entries, which must be real folders before anything below goes. */
   tagHistoryFolders(name: string, tag: string): string[] {
     return [this.tagIndexDir(name, tag), this.tagHistoryDir(name, tag)];
@@ -254,6 +259,10 @@ export class RegistryLayout {
 
   uploadStartedAt(name: string, id: string): string {
     return join(this.uploadDir(name, id), UPLOAD_STARTED_AT);
+  }
+
+  uploadData(name: string, id: string): string {
+    return join(this.uploadDir(name, id), 'data');
   }
 
   // Containment ----------------------------------------------------------------

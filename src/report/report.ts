@@ -51,8 +51,10 @@ export interface Problem {
 
 export type Warning = Problem;
 
+/** `recheck`: apply comparing the tree with what its plan observed (docs/recheck.md). */
 export type Phase =
   | 'discover'
+  | 'recheck'
   | 'scan'
   | 'blobs'
   | 'mark'

@@ -77,6 +77,14 @@ function notInPlanLines(items: PlanItems): string[] {
   return [`not in the plan, left alone: ${parts.join(', ')}; make a new plan to review them`];
 }
 
+function recheckLine({ mode, why, rescanned }: ApplyReport['recheck']): string {
+  if (mode === 'full') return `full: a fresh mark of the whole tree${why === undefined ? '' : ` (${why})`}`;
+  const n = rescanned.length;
+  if (n === 0) return 'incremental: nothing written since the plan';
+  const shown = rescanned.slice(0, 3).join(', ') + (n > 3 ? `, … and ${n - 3} more` : '');
+  return `incremental: ${n} ${n === 1 ? 'repository' : 'repositories'} written since the plan, scanned again (${shown})`;
+}
+
 export function formatApplyReport(result: ApplyReport, file: string): string {
   const { report } = result;
   const verb = result.dryRun ? 'would delete' : 'deleted';
@@ -84,6 +92,7 @@ export function formatApplyReport(result: ApplyReport, file: string): string {
   const lines = [
     `registry-gc ${result.dryRun ? 'dry run of applying' : 'apply of'} ${file} to ${result.root}`,
     `  ${'plan'.padEnd(14)}made ${result.plan.createdAt}, ${result.plan.items.toLocaleString('en-US')} items, ${prettyBytes(result.plan.bytes)}, sha256:${result.plan.sha256.slice(0, 16)}…`,
+    `  ${'re-check'.padEnd(14)}${recheckLine(result.recheck)}`,
     ...PLAN_CATEGORIES.map((c) => {
       const bytes = KINDS[c].sized ? ` (${prettyBytes(bytesOf(result.deleted[c]))})` : '';
       return `  ${KINDS[c].label.padEnd(14)}${verb} ${result.deleted[c].length.toLocaleString('en-US')} of ${planned(c).toLocaleString('en-US')} planned${bytes}`;

@@ -130,16 +130,17 @@ describe('registry-gc apply', () => {
     expect(again.manifests.deleted).toEqual([]);
   });
 
-  it('reports items gone meanwhile, and leaves garbage that appeared after the plan, in the human summary too', () => {
+  it('--full-recheck reports items gone meanwhile, and garbage that appeared after the plan, in the human summary too', () => {
     const { t, orphan, planFile } = registry();
     expect(run('plan', '-m', t.root, '-o', planFile).code).toBe(0);
     fs.rmSync(t.layout.blobDir(orphan.digest), { recursive: true });
     const late = t.blob('garbage written after the plan');
     const lateImage = t.image('team/app');
 
-    const { code, stdout } = run('apply', planFile);
+    const { code, stdout } = run('apply', '--full-recheck', planFile);
     expect(code).toBe(0);
     expect(stdout).toContain(`registry-gc apply of ${planFile} to ${t.root}`);
+    expect(stdout).toContain('re-check      full: a fresh mark of the whole tree');
     expect(stdout).toMatch(/blobs\s+deleted 6 of 7 planned/);
     expect(stdout).toContain('skipped (1):');
     expect(stdout).toContain('  gone (1)');

@@ -227,7 +227,7 @@ describe('applyPlan', () => {
     expect(brokenRevisions(t.root)).toEqual([]);
   });
 
-  it('leaves garbage that appeared after the plan alone, and keeps what it needs even when the plan lists it', async () => {
+  it('leaves garbage that appeared after the plan alone, and keeps what it needs even when the plan lists it (full re-check)', async () => {
     const { t, old } = registry();
     const plan = await makePlan(t.root, { ...ALL, now: NOW });
     // After the plan: an orphan blob, and an untagged image that shares a layer with the planned `old` image.
@@ -235,7 +235,7 @@ describe('applyPlan', () => {
     const newcomer = t.image('app', { sharedLayers: [old.layers[0]!], layers: ['a layer of its own'] });
     const solo2 = t.image('solo'); // makes `solo` hold a manifest the plan does not list
 
-    const result = await applyPlan(plan, { now: LATER });
+    const result = await applyPlan(plan, { now: LATER, recheck: 'full' });
     // New garbage is reported, not deleted.
     const notInPlan = keys(result.notInPlan);
     expect(notInPlan).toContain(`blobs ${newOrphan.digest}`);
@@ -261,12 +261,12 @@ describe('applyPlan', () => {
     for (const k of keys(result.deleted)) expect(planned.has(k)).toBe(true);
   });
 
-  it('an upload replaced under the same id is "changed"; a repository that got a tag is "no-longer-empty"', async () => {
+  it('an upload replaced under the same id is "changed"; a repository that got a tag is "no-longer-empty" (full re-check)', async () => {
     const { t, solo } = registry();
     const plan = await makePlan(t.root, { ...ALL, now: NOW });
     fs.writeFileSync(t.layout.uploadStartedAt('app', 'stale-upload'), '2026-11-10T00:00:00Z');
     t.tag('solo', 'latest', solo.manifest.digest);
-    const result = await applyPlan(plan, { now: LATER });
+    const result = await applyPlan(plan, { now: LATER, recheck: 'full' });
     const reasons = new Map(result.skipped.map((s) => [keyOf(s.category, s.item), s.reason]));
     expect(reasons.get('uploads app stale-upload')).toBe('changed');
     expect(reasons.get('repositories solo')).toBe('no-longer-empty');
@@ -292,7 +292,7 @@ describe('applyPlan', () => {
     expect(brokenRevisions(t.root)).toEqual([]);
   });
 
-  it('an untagged manifest the plan does not list is kept while marking: its referrers stay too, even planned ones', async () => {
+  it('an untagged manifest the plan does not list is kept while marking: its referrers stay too, even planned ones (full re-check)', async () => {
     const t = new TreeBuilder(tempDir());
     t.image('app', { tag: 'v1' });
     const image = t.image('app', { format: 'oci' });
@@ -307,7 +307,7 @@ describe('applyPlan', () => {
     // A full run would now delete both (the image is untagged); the plan approved only the signature.
     const fresh = await collectGarbage(t.root, { deleteUntagged: true, now: LATER, dryRun: true });
     expect(fresh.manifests.deleted.map((m) => m.digest).sort()).toEqual([image.manifest.digest, signature.manifest.digest].sort());
-    const result = await applyPlan(plan, { now: LATER });
+    const result = await applyPlan(plan, { now: LATER, recheck: 'full' });
     expect(result.deleted.manifests).toEqual([]);
     expect(result.deleted.blobs).toEqual([]);
     expect(result.skipped.find((s) => s.category === 'manifests')).toMatchObject({ reason: 'needed-by-kept-item', item: { digest: signature.manifest.digest } });

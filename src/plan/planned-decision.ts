@@ -1,0 +1,247 @@
+/**
+ * Apply's re-check, second half (docs/recheck.md): from the plan and the
+ * changes since (recheck.ts), what may go now, what is spared and why, and
+ * the sweep's input. Unchanged repositories keep the plan's decisions;
+ * changed ones are scanned and marked again, with every revision that the
+ * plan does not list (or that was written since) as a root.
+ *
+ * The sweep is given only planned items to delete, and the `allow` gate
+ * (`approved`) admits only planned items that were not spared: the gate is
+ * the permission, the scans below only list candidates.
+ */
+import type { Decision, RunContext } from '../collect/run.js';
+import { failOnProblems } from '../collect/run.js';
+import { mark, type MarkResult } from '../mark/mark.js';
+import type { Digest } from '../registry/digest.js';
+import { candidateIdentity, identity, KINDS, type Category } from '../report/kinds.js';
+import type { BlobPrefix } from '../scan/blobs.js';
+import { ManifestStore } from '../scan/manifest-store.js';
+import { scanRepositories } from '../scan/pool.js';
+import type { RepositoryScan, TagScan } from '../scan/repository.js';
+import { inspectBlobCandidates } from '../sweep/blobs.js';
+import type { Changes } from './recheck.js';
+import type { SkipReason } from './apply.js';
+import type { Plan, PlanObservation, PlannedLayerLink } from './types.js';
+
+export interface Spared {
+  readonly reason: SkipReason;
+  readonly message: string;
+}
+
+export interface PlannedDecision {
+  readonly decision: Decision;
+  /** Identities of the planned items that may go. */
+  readonly approved: ReadonlySet<string>;
+  /** Identities of the planned items kept, with why. */
+  readonly spared: ReadonlyMap<string, Spared>;
+}
+
+const WRITTEN = 'written since the plan (a push into the repository)';
+
+/** Scans and marks the changed repositories again; fails closed as a run does. */
+async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedManifests: ReadonlySet<string>) {
+  const { layout, opts, findings } = ctx;
+  const names = changes.repositories.filter((name) => changes.changed.has(name));
+  if (names.length === 0) {
+    const marking = mark([], new ManifestStore(layout, opts.maxManifestBytes, ctx.digests), findings, layout, { deleteUntagged: false, isYoungRevision: () => false });
+    return { scans: new Map<string, RepositoryScan>(), marking };
+  }
+  const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
+  const input = { root: layout.root, names, storage: opts.storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
+  const { scans } = await scanRepositories(input, { store, findings, digests: ctx.digests }, () => undefined);
+  failOnProblems(findings, 'a repository written since the plan could not be read safely');
+  await store.readReachable(opts.storage, opts.signal);
+  const marking: MarkResult = mark(scans, store, findings, layout, {
+    deleteUntagged: plan.options.deleteUntagged,
+    isYoungRevision: (repository, digest) => ctx.age.isYoung(layout.revisionLink(repository, digest)),
+    allow: (candidate) => approvedManifests.has(candidateIdentity(candidate)),
+    trackReferences: plan.options.pruneLayerLinks,
+  });
+  failOnProblems(findings, 'marking a repository written since the plan could not be sure which blobs are needed');
+  store.clear();
+  return { scans: new Map(scans.map((scan) => [scan.name, scan])), marking };
+}
+
+/** Decides what goes now (see the module comment). */
+export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanObservation, changes: Changes): Promise<PlannedDecision> {
+  const { layout } = ctx;
+  const { items } = plan;
+  const { changed, rewritten, gone } = changes;
+  const spared = new Map<string, Spared>();
+  const spare = (category: Category, item: object, reason: SkipReason, message: string) => {
+    const key = identity(category, item);
+    if (!spared.has(key)) spared.set(key, { reason, message });
+  };
+  const isSpared = (category: Category, item: object) => spared.has(identity(category, item));
+
+  for (const key of gone) spared.set(key, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
+  // Manifests written since the plan are roots of the new mark, with what they need.
+  for (const m of items.manifests) if (rewritten.has(identity('manifests', m))) spare('manifests', m, 'changed', `its revision link was ${WRITTEN}`);
+  const approvedManifests = new Set(items.manifests.filter((m) => !isSpared('manifests', m)).map((m) => identity('manifests', m)));
+  const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests);
+
+  const keptForAge = [...marking.keptForAge];
+  const doomedManifests = new Map<string, Digest[]>();
+  for (const m of items.manifests) {
+    if (isSpared('manifests', m)) continue;
+    if (changed.has(m.repository)) {
+      if (marking.keptForAge.some((k) => k.repository === m.repository && k.digest === m.digest)) continue;
+      if (!marking.untagged.get(m.repository)?.includes(m.digest)) {
+        spare('manifests', m, 'no-longer-unreferenced', KINDS.manifests.keptBecause);
+        continue;
+      }
+    } else if (ctx.age.isYoung(layout.revisionLink(m.repository, m.digest))) {
+      keptForAge.push({ repository: m.repository, digest: m.digest });
+      continue;
+    }
+    doomedManifests.set(m.repository, [...(doomedManifests.get(m.repository) ?? []), m.digest]);
+  }
+
+  // Blobs: spared when a changed repository's mark reaches them, or a push wrote a link to them since.
+  const plannedBlobs = new Set(items.blobs.map((b) => b.digest));
+  const plannedLinks = new Set(items.layerLinks.map((l) => identity('layerLinks', l)));
+  const pushedAgain = new Map<Digest, string>();
+  for (const l of items.layerLinks) if (rewritten.has(identity('layerLinks', l))) pushedAgain.set(l.digest, l.repository);
+  for (const scan of rescanned.values()) {
+    for (const digest of scan.layers) {
+      const link = { repository: scan.name, digest };
+      if (plannedBlobs.has(digest) && !(plannedLinks.has(identity('layerLinks', link)) && !rewritten.has(identity('layerLinks', link)))) pushedAgain.set(digest, scan.name);
+    }
+  }
+  for (const b of items.blobs) {
+    if (pushedAgain.has(b.digest)) spare('blobs', b, 'changed', `a link to it in ${pushedAgain.get(b.digest)} was ${WRITTEN}`);
+    else if (marking.marked.has(b.digest)) spare('blobs', b, 'no-longer-unreferenced', KINDS.blobs.keptBecause);
+  }
+  const sparedBlobs = new Set(items.blobs.filter((b) => isSpared('blobs', b)).map((b) => b.digest));
+
+  // Layer links: a rewritten one stays; one whose blob stays stays unless pruning takes it.
+  const referencedNow = (l: PlannedLayerLink) => changed.has(l.repository) && marking.referencedBy.get(l.repository)?.has(l.digest) === true;
+  for (const l of items.layerLinks) {
+    if (rewritten.has(identity('layerLinks', l))) spare('layerLinks', l, 'changed', `it was ${WRITTEN}`);
+    else if (referencedNow(l) || (!plan.options.pruneLayerLinks && l.reason === 'blob-deleted' && sparedBlobs.has(l.digest))) {
+      spare('layerLinks', l, 'no-longer-unreferenced', KINDS.layerLinks.keptBecause);
+    }
+  }
+
+  // Tag history: a rewritten entry stays, and so does one that names a revision (or the tag's target) again.
+  for (const e of items.tagHistory) {
+    const scan = rescanned.get(e.repository);
+    const tag = scan?.tags.find((t) => t.name === e.tag);
+    if (rewritten.has(identity('tagHistory', e))) spare('tagHistory', e, 'changed', `it was ${WRITTEN}`);
+    else if (scan !== undefined && (scan.revisions.includes(e.digest) || scan.pinned.includes(e.digest) || tag?.current === e.digest)) {
+      spare('tagHistory', e, 'no-longer-unreferenced', KINDS.tagHistory.keptBecause);
+    }
+  }
+  for (const u of items.uploads) if (rewritten.has(identity('uploads', u))) spare('uploads', u, 'changed', `it was ${WRITTEN}`);
+
+  // A changed repository planned as empty is emptied only if nothing but planned items is in it.
+  for (const r of items.repositories) {
+    const scan = rescanned.get(r.repository);
+    if (scan === undefined) continue;
+    const doomed = new Set(doomedManifests.get(r.repository) ?? []);
+    const uploadsGo = scan.uploads.every((id) => items.uploads.some((u) => u.repository === r.repository && u.id === id && !isSpared('uploads', u)));
+    if (scan.tags.length > 0 || scan.pinned.length > 0 || !scan.revisions.every((d) => doomed.has(d)) || !uploadsGo) {
+      spare('repositories', r, 'no-longer-empty', KINDS.repositories.keptBecause);
+    }
+  }
+
+  const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking });
+  for (const { candidates } of sweep.blobCandidates) {
+    for (const c of candidates) if (c.gone) spared.set(identity('blobs', c), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
+  }
+  const approved = new Set(
+    (Object.keys(items) as Category[]).flatMap((c) => (items[c] as readonly object[]).map((item) => identity(c, item)).filter((key) => !spared.has(key))),
+  );
+  return {
+    approved,
+    spared,
+    decision: {
+      seen: {
+        repositories: changes.repositories.length,
+        tags: plan.scanned.tags,
+        revisions: plan.scanned.manifests,
+        blobs: plan.scanned.blobs,
+        marked: plan.scanned.markedDigests,
+      },
+      manifestsKeptForAge: keptForAge,
+      sweep,
+    },
+  };
+}
+
+interface Decided {
+  readonly rescanned: ReadonlyMap<string, RepositoryScan>;
+  readonly doomedManifests: ReadonlyMap<string, readonly Digest[]>;
+  readonly sparedBlobs: ReadonlySet<Digest>;
+  readonly spared: ReadonlyMap<string, Spared>;
+  readonly marking: MarkResult;
+}
+
+/** Blob prefix folders holding `digests`, as the blob listing would give them. */
+function prefixesOf(digests: Iterable<Digest>): BlobPrefix[] {
+  const byPrefix = new Map<string, Digest[]>();
+  for (const digest of digests) {
+    const key = digest.slice(0, digest.indexOf(':') + 3);
+    byPrefix.set(key, [...(byPrefix.get(key) ?? []), digest]);
+  }
+  return [...byPrefix].map(([key, list]) => {
+    const [algorithm, hex] = key.split(':') as [BlobPrefix['algorithm'], string];
+    return { algorithm, prefix: hex, entries: list.length, digests: list };
+  });
+}
+
+/** The sweep's input: per repository only the planned items to delete, and what they must be judged with. */
+async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservation, d: Decided): Promise<Decision['sweep']> {
+  const { layout, opts, findings, age } = ctx;
+  const { items } = plan;
+  const going = <T extends object>(category: Category, list: readonly T[]) => list.filter((item) => !d.spared.has(identity(category, item)));
+  const names = new Set<string>([...d.rescanned.keys()]);
+  for (const c of ['manifests', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const) for (const item of items[c]) names.add(item.repository);
+
+  const scans: RepositoryScan[] = [];
+  for (const name of names) {
+    const layers = going('layerLinks', items.layerLinks).filter((l) => l.repository === name).map((l) => l.digest);
+    const uploads = going('uploads', items.uploads).filter((u) => u.repository === name).map((u) => u.id);
+    const real = d.rescanned.get(name);
+    if (real !== undefined) {
+      scans.push({ ...real, unlinkedRevisions: [], layers, uploads });
+      continue;
+    }
+    // Unchanged since the plan: its planned manifests as its revisions, each tag with the history that goes.
+    const history = new Map<string, Set<Digest>>();
+    const add = (tag: string, digest: Digest) => history.set(tag, (history.get(tag) ?? new Set()).add(digest));
+    items.manifests.forEach((m, i) => {
+      if (m.repository === name) for (const tag of observed.manifests[i]!.tags) add(tag, m.digest);
+    });
+    for (const e of going('tagHistory', items.tagHistory)) if (e.repository === name) add(e.tag, e.digest);
+    const tags: TagScan[] = [...history].map(([tag, digests]) => ({ name: tag, current: undefined, history: [...digests] }));
+    const revisions = items.manifests.filter((m) => m.repository === name).map((m) => m.digest);
+    scans.push({ name, revisions, pinned: [], unlinkedRevisions: [], tags, tagTargetsUncertain: false, layers, uploads });
+  }
+
+  // What the layer-link phase counts as still there: the planned blobs (those not deleted stay), and the kept blobs of links that go.
+  const linkBlobs = [...new Set(going('layerLinks', items.layerLinks).filter((l) => l.reason !== 'blob-deleted').map((l) => l.digest))];
+  const present = (await opts.storage.inspect(linkBlobs.map((digest) => layout.blobData(digest)))).map((o) => o.ok);
+  const listed = new Set([...items.blobs.map((b) => b.digest), ...linkBlobs.filter((_, i) => present[i])]);
+  const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, prefixesOf(items.blobs.map((b) => b.digest)), d.sparedBlobs);
+  failOnProblems(findings, 'a planned blob could not be deleted safely');
+
+  let referencedBy: Map<string, Set<Digest>> | undefined;
+  if (plan.options.pruneLayerLinks) {
+    referencedBy = new Map();
+    for (const name of names) {
+      const kept = new Set(d.marking.referencedBy.get(name) ?? []);
+      for (const l of items.layerLinks) if (l.repository === name && d.spared.has(identity('layerLinks', l))) kept.add(l.digest);
+      referencedBy.set(name, kept);
+    }
+  }
+  return {
+    scans,
+    untagged: d.doomedManifests,
+    referencedBy,
+    blobs: prefixesOf(listed),
+    blobCandidates,
+    staleUploadsBefore: plan.options.keepUploads ? undefined : opts.now.getTime() - plan.options.uploadAge,
+    removeEmptyRepositories: plan.options.removeEmptyRepositories,
+  };
+}
