@@ -13,7 +13,7 @@ import { Findings } from '../report/findings.js';
 import { discoverRepositories } from '../scan/discover.js';
 import type { Storage } from '../storage/storage.js';
 import type { PlanItems, PlanObservation } from './types.js';
-import { RACY_MS, repositoryVersions, versionsOf } from './versions.js';
+import { addTo, RACY_MS, repositoryVersions, versionsOf } from './versions.js';
 
 /** The tags of a repository, and the digests each one's history names. */
 export async function tagHistories(storage: Storage, layout: RegistryLayout, repository: string): Promise<Map<string, Set<Digest>>> {
@@ -54,7 +54,7 @@ export async function observe(storage: Storage, layout: RegistryLayout, items: P
     for (const [tag, history] of histories) {
       for (const digest of history) {
         const key = `${repository}@${digest}`;
-        manifestTags.set(key, [...(manifestTags.get(key) ?? []), tag]);
+        addTo(manifestTags, key, tag);
       }
     }
   }

@@ -22,6 +22,7 @@ import { inspectBlobCandidates } from '../sweep/blobs.js';
 import type { Changes } from './recheck.js';
 import type { SkipReason } from './apply.js';
 import type { Plan, PlanObservation, PlannedLayerLink } from './types.js';
+import { addTo } from './versions.js';
 
 export interface Spared {
   readonly reason: SkipReason;
@@ -81,12 +82,14 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests);
 
   const keptForAge = [...marking.keptForAge];
+  const young = new Set(marking.keptForAge.map((k) => identity('manifests', k)));
+  const untagged = new Set([...marking.untagged].flatMap(([repository, digests]) => digests.map((digest) => identity('manifests', { repository, digest }))));
   const doomedManifests = new Map<string, Digest[]>();
   for (const m of items.manifests) {
     if (isSpared('manifests', m)) continue;
     if (changed.has(m.repository)) {
-      if (marking.keptForAge.some((k) => k.repository === m.repository && k.digest === m.digest)) continue;
-      if (!marking.untagged.get(m.repository)?.includes(m.digest)) {
+      if (young.has(identity('manifests', m))) continue;
+      if (!untagged.has(identity('manifests', m))) {
         spare('manifests', m, 'no-longer-unreferenced', KINDS.manifests.keptBecause);
         continue;
       }
@@ -94,7 +97,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
       keptForAge.push({ repository: m.repository, digest: m.digest });
       continue;
     }
-    doomedManifests.set(m.repository, [...(doomedManifests.get(m.repository) ?? []), m.digest]);
+    addTo(doomedManifests, m.repository, m.digest);
   }
 
   // Blobs: spared when a changed repository's mark reaches them, or a push wrote a link to them since.
@@ -182,7 +185,7 @@ function prefixesOf(digests: Iterable<Digest>): BlobPrefix[] {
   const byPrefix = new Map<string, Digest[]>();
   for (const digest of digests) {
     const key = digest.slice(0, digest.indexOf(':') + 3);
-    byPrefix.set(key, [...(byPrefix.get(key) ?? []), digest]);
+    addTo(byPrefix, key, digest);
   }
   return [...byPrefix].map(([key, list]) => {
     const [algorithm, hex] = key.split(':') as [BlobPrefix['algorithm'], string];
@@ -198,10 +201,21 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   const names = new Set<string>([...d.rescanned.keys()]);
   for (const c of ['manifests', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const) for (const item of items[c]) names.add(item.repository);
 
+  // Each list grouped once by repository: a plan has items of thousands of repositories.
+  const byRepository = <T extends { repository: string }, V>(list: readonly T[], value: (item: T, index: number) => V) => {
+    const groups = new Map<string, V[]>();
+    list.forEach((item, i) => addTo(groups, item.repository, value(item, i)));
+    return (name: string): V[] => groups.get(name) ?? [];
+  };
+  const layersOf = byRepository(going('layerLinks', items.layerLinks), (l) => l.digest);
+  const uploadsOf = byRepository(going('uploads', items.uploads), (u) => u.id);
+  const manifestsOf = byRepository(items.manifests, (m, i) => ({ digest: m.digest, tags: observed.manifests[i]!.tags }));
+  const entriesOf = byRepository(going('tagHistory', items.tagHistory), (e) => e);
+
   const scans: RepositoryScan[] = [];
   for (const name of names) {
-    const layers = going('layerLinks', items.layerLinks).filter((l) => l.repository === name).map((l) => l.digest);
-    const uploads = going('uploads', items.uploads).filter((u) => u.repository === name).map((u) => u.id);
+    const layers = layersOf(name);
+    const uploads = uploadsOf(name);
     const real = d.rescanned.get(name);
     if (real !== undefined) {
       scans.push({ ...real, unlinkedRevisions: [], layers, uploads });
@@ -210,12 +224,10 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
     // Unchanged since the plan: its planned manifests as its revisions, each tag with the history that goes.
     const history = new Map<string, Set<Digest>>();
     const add = (tag: string, digest: Digest) => history.set(tag, (history.get(tag) ?? new Set()).add(digest));
-    items.manifests.forEach((m, i) => {
-      if (m.repository === name) for (const tag of observed.manifests[i]!.tags) add(tag, m.digest);
-    });
-    for (const e of going('tagHistory', items.tagHistory)) if (e.repository === name) add(e.tag, e.digest);
+    for (const m of manifestsOf(name)) for (const tag of m.tags) add(tag, m.digest);
+    for (const e of entriesOf(name)) add(e.tag, e.digest);
     const tags: TagScan[] = [...history].map(([tag, digests]) => ({ name: tag, current: undefined, history: [...digests] }));
-    const revisions = items.manifests.filter((m) => m.repository === name).map((m) => m.digest);
+    const revisions = manifestsOf(name).map((m) => m.digest);
     scans.push({ name, revisions, pinned: [], unlinkedRevisions: [], tags, tagTargetsUncertain: false, layers, uploads });
   }
 
