@@ -16,7 +16,7 @@ export const TIME = '/usr/bin/time';
 export const STRACE_SET = 'trace=%file,getdents64,read,openat,unlinkat,newfstatat,statx';
 // Modes -------------------------------------------------------------------------------
 
-export type Mode = 'dry' | 'dry-m' | 'delete' | 'delete-m' | 'offline-m';
+export type Mode = 'dry' | 'dry-m' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
 export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged';
 
 export interface ModeSpec {
@@ -33,6 +33,11 @@ export interface ModeSpec {
    * timed `registry-gc purge` frees it: the offline window is only the moves.
    */
   keepsTrash?: boolean;
+  /**
+   * registry-gc first makes a plan (`plan -m`, untimed: the registry would be serving), then the
+   * timed run is `apply PLAN --keep-trash`: the offline window is that whole command.
+   */
+  plansFirst?: boolean;
 }
 
 export const MODES: Record<Mode, ModeSpec> = {
@@ -51,8 +56,19 @@ export const MODES: Record<Mode, ModeSpec> = {
     expectReference: 'referenceDeleteUntagged',
     keepsTrash: true,
   },
+  'offline-apply': {
+    label: 'offline window, plan + apply `-m` (on `cp -al` copies)',
+    ours: ['apply', '--keep-trash'],
+    reference: ['-m'],
+    deletes: true,
+    warmup: 'dry-m',
+    expectOurs: 'deleteUntagged',
+    expectReference: 'referenceDeleteUntagged',
+    keepsTrash: true,
+    plansFirst: true,
+  },
 };
-export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m', 'offline-m'];
+export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
 export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
 
 // Records -------------------------------------------------------------------------------
@@ -79,6 +95,9 @@ export interface Sample {
   trash?: { moved: number; deletedInPlace: number; purged: boolean };
   /** offline-m: blobs left in the copy right after the moves (`blobsLeft` counts them after the purge). */
   blobsLeftBeforePurge?: number;
+  /** offline-apply: the untimed `plan -m` made first (seconds), and how apply re-checked it. */
+  plan?: { seconds: number; error?: string };
+  recheck?: { mode: string; rescanned: number };
   /** offline-m: the timed `registry-gc purge COPY` that followed, on the same copy. */
   purge?: PurgeSample;
   error?: string;

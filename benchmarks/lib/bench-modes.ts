@@ -2,10 +2,11 @@
  * One mode of one preset, or the scaling pair: warm-up, alternating timed
  * runs, strace, and the checks against the generator.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { ExpectKey, MODES, Measurement, Mode, ModeResult, Sample, ScalingMode, StraceResult, Tool, TreeInfo } from './bench-model.js';
 import { fmtInt, fmtLoad, fmtS, load, log } from './bench-log.js';
-import { Context, describe, runFloor, runPurge, runStrace, runTool } from './bench-tools.js';
+import { Context, describe, planFileOf, runFloor, runPlan, runPurge, runStrace, runTool } from './bench-tools.js';
 import { COPY_METHODS, copyTree, countBlobs, removeTree } from './bench-setup.js';
 
 // Checks ---------------------------------------------------------------------------
@@ -40,6 +41,9 @@ export function checkOffline(result: ModeResult, tree: TreeInfo, s: Sample): voi
   const kept = expectation(tree, MODES[result.mode].expectOurs)?.keptBlobs;
   const wrong: string[] = [];
   if (s.offlineMs === undefined) wrong.push('no offlineMs in its report');
+  if (MODES[result.mode].plansFirst === true && (s.recheck?.mode !== 'incremental' || s.recheck.rescanned !== 0)) {
+    wrong.push(`apply re-checked ${s.recheck === undefined ? 'somehow' : `${s.recheck.mode}ly, ${s.recheck.rescanned} repositories scanned again`} (expected incrementally, none: nothing wrote to the copy)`);
+  }
   if (s.trash === undefined) wrong.push('no trash in its report');
   else {
     if (s.trash.purged) wrong.push('its report says the trash was purged (--keep-trash)');
@@ -57,7 +61,8 @@ export function checkOffline(result: ModeResult, tree: TreeInfo, s: Sample): voi
     result.problems.push(`ours (offline window): ${wrong.join('; ')}`);
     return;
   }
-  const line = `ours (offline window): \`offlineMs\` reported; ${fmtInt(s.trash?.moved)} entries moved into the trash (0 deleted in place), kept; ${fmtInt(s.blobsLeftBeforePurge)} blobs left after the moves and ${fmtInt(s.blobsLeft)} after \`registry-gc purge\`, which freed ${fmtInt(p?.entries)} entries and left an empty trash`;
+  const how = MODES[result.mode].plansFirst === true ? 'apply re-checked the plan incrementally, 0 repositories scanned again; ' : '';
+  const line = `ours (offline window): ${how}\`offlineMs\` reported; ${fmtInt(s.trash?.moved)} entries moved into the trash (0 deleted in place), kept; ${fmtInt(s.blobsLeftBeforePurge)} blobs left after the moves and ${fmtInt(s.blobsLeft)} after \`registry-gc purge\`, which freed ${fmtInt(p?.entries)} entries and left an empty trash`;
   if (!result.checks.includes(line)) result.checks.push(line);
 }
 
@@ -173,7 +178,14 @@ export async function benchDelete(ctx: Context, tree: TreeInfo, mode: Mode): Pro
   for (let i = 0; i < ctx.options.deleteRuns; i++) {
     for (const tool of active) {
       await onCopy(`${tree.preset}-${tool}-${i}`, async (dir) => {
+        const plan = tool === 'ours' && MODES[mode].plansFirst === true ? await runPlan(ctx, dir) : undefined;
+        if (plan !== undefined) log(`  plan of the copy (untimed, the registry would serve): ${fmtS(plan.seconds)} s${plan.error === undefined ? '' : `; ${plan.error}`}`);
         const s = await runTool(ctx, tool, mode, dir);
+        if (plan !== undefined) {
+          s.plan = plan;
+          if (plan.error !== undefined) s.error ??= plan.error;
+          fs.rmSync(planFileOf(dir), { force: true });
+        }
         s.blobsLeft = countBlobs(dir);
         if (tool === 'ours' && MODES[mode].keepsTrash === true && s.error === undefined) {
           // Then free the trash on the same copy, as a restarted registry's host would (untimed count in between).

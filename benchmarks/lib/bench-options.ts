@@ -36,10 +36,10 @@ export const USAGE = `usage: npm run bench -- --preset small|standard|standard-h
        npm run bench -- --scaling [options]      (standard-half against standard)
        npm run bench -- --render                 (rebuild benchmarks/RESULTS.md only)
 options:
-  --modes LIST          dry,dry-m,delete-m,delete,offline-m (default: dry,dry-m,delete-m; scaling: dry,dry-m)
+  --modes LIST          dry,dry-m,delete-m,delete,offline-m,offline-apply (default: dry,dry-m,delete-m; scaling: dry,dry-m)
   --runs N              timed runs per tool in dry modes (default 3)
   --reference-runs N    timed runs of the reference in dry modes (default: --runs)
-  --delete-runs N       timed runs per tool in delete modes (delete, delete-m, offline-m), each on a fresh copy (default 1)
+  --delete-runs N       timed runs per tool in delete modes (delete, delete-m, offline-m, offline-apply), each on a fresh copy (default 1)
   --no-reference        registry-gc (and the floor) only
   --no-floor            no floor measurement
   --floor-workers N     worker threads of the floor besides the main thread (default 1)

@@ -35,12 +35,22 @@ export function referenceConfig(ctx: Context, root: string): string {
   return file;
 }
 
+/** Where offline-apply keeps the plan of a copy: beside it, outside the tree. */
+export const planFileOf = (root: string): string => `${root}.plan.json`;
+
 export function command(ctx: Context, tool: Tool, mode: Mode, root: string): string[] {
+  if (tool === 'ours' && MODES[mode].plansFirst === true) return [process.execPath, ctx.cli, ...MODES[mode].ours, '--json', '--quiet', planFileOf(root), root];
   if (tool === 'ours') return [process.execPath, ctx.cli, ...MODES[mode].ours, '--json', '--quiet', ...ctx.options.oursArgs, root];
   return ['docker-registry', 'garbage-collect', ...MODES[mode].reference, referenceConfig(ctx, root)];
 }
 
 export const REFERENCE_SUMMARY = /(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion/;
+
+/** `registry-gc apply --json` wraps the run's report. */
+interface OursApplyReport {
+  report?: OursReport;
+  recheck?: { mode?: string; rescanned?: unknown[] };
+}
 
 export interface OursReport {
   blobs?: { marked?: number; deleted?: unknown[] };
@@ -65,7 +75,9 @@ export async function runTool(ctx: Context, tool: Tool, mode: Mode, root: string
   else if (o.exit !== 0) sample.error = `exit ${o.exit ?? o.signal}: ${tail(stderr, 600).trim()}`;
   try {
     if (tool === 'ours' && !o.timedOut) {
-      const report = JSON.parse(fs.readFileSync(stdout, 'utf8')) as OursReport;
+      const parsed = JSON.parse(fs.readFileSync(stdout, 'utf8')) as OursReport & OursApplyReport;
+      const report = parsed.report ?? parsed;
+      if (parsed.recheck !== undefined) sample.recheck = { mode: parsed.recheck.mode ?? '?', rescanned: parsed.recheck.rescanned?.length ?? Number.NaN };
       sample.blobsDeleted = report.blobs?.deleted?.length;
       sample.manifestsDeleted = report.manifests?.deleted?.length;
       sample.blobsMarked = report.blobs?.marked;
@@ -87,6 +99,18 @@ export async function runTool(ctx: Context, tool: Tool, mode: Mode, root: string
   }
   if (stdout !== '/dev/null') fs.rmSync(stdout, { force: true });
   return sample;
+}
+
+/**
+ * offline-apply: the plan of `root`, made as the registry would be serving (not timed as the
+ * window). It waits out the plan's racy window first: a fresh copy's entries are all just
+ * written, and a plan cannot tell its own look from a write within it (docs/recheck.md).
+ */
+export async function runPlan(ctx: Context, root: string): Promise<{ seconds: number; error?: string }> {
+  await new Promise((resolve) => setTimeout(resolve, 2200));
+  const stderr = path.join(ctx.tmp, `${++ctx.seq}-plan.err`);
+  const o = await execute([process.execPath, ctx.cli, 'plan', '-m', '--quiet', '-o', planFileOf(root), root], { stdout: '/dev/null', stderr, timeout: ctx.options.timeout, time: true });
+  return o.exit === 0 ? { seconds: o.seconds } : { seconds: o.seconds, error: `plan: exit ${o.exit ?? o.signal}: ${tail(stderr, 600).trim()}` };
 }
 
 /**

@@ -82,6 +82,7 @@ export const TARGETS: Target[] = [
   { tree: 'standard', mode: 'dry-m', label: '`-m` dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
   { tree: 'standard', mode: 'delete-m', label: 'delete `-m` (on `cp -al` copies)', target: '≥ 15× faster', met: (r) => r.ratio >= 15 },
   { tree: 'standard', mode: 'offline-m', label: 'offline window `-m` (on `cp -al` copies; ours: `offlineMs`)', target: 'reference’s run ≥ 5× our offline window', met: (r) => r.ratio >= 5 },
+  { tree: 'standard', mode: 'offline-apply', label: 'offline window, plan + apply `-m` (on `cp -al` copies; ours: wall of `apply`)', target: 'reference’s run ≥ 10× our `apply`', met: (r) => r.ratio >= 10 },
   { tree: 'tags', mode: 'dry-m', label: '`-m` dry run', target: '≥ 100× faster', met: (r) => r.ratio >= 100 },
   { tree: 'any', mode: 'scaling', label: 'scaling', target: 'time for 2N blobs ≤ 2.2 × time for N', met: () => false },
   { tree: 'large', mode: 'dry', label: 'dry run', target: 'peak RSS ≤ 300 MB', met: (r) => r.rssKb !== null && r.rssKb * 1024 <= 300e6 },
