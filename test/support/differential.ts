@@ -55,6 +55,8 @@ export interface CliReport {
   repositories?: { deleted: { repository: string }[] };
   warnings: { code: string; path: string; message: string }[];
   errors: unknown[];
+  /** A real run's trash: how many entries it moved. */
+  trash?: { moved: number };
 }
 
 export interface CliRun {
