@@ -19,7 +19,8 @@ import { RegistryGcError } from '../report/errors.js';
 import type { Report } from '../report/report.js';
 import { mark } from '../mark/mark.js';
 import { listBlobs } from '../scan/blobs.js';
-import { discoverRepositories } from '../scan/discover.js';
+import { discoverFolders } from '../scan/discover.js';
+import { scanStrays } from '../scan/strays.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
 import { inspectBlobCandidates } from '../sweep/blobs.js';
@@ -45,12 +46,13 @@ async function decide(ctx: RunContext): Promise<Decision> {
   // Repositories are scanned (on worker threads when that pays) while this thread lists the blobs.
   const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
   await warnOfTrashLeft(layout, opts, findings);
-  const names = clock.time('discover', () => discoverRepositories(ctx));
+  const { repositories: names, strays } = clock.time('discover', () => discoverFolders(ctx));
   const watch = new ActivityWatch(storage.reader, layout, names);
   const scanInput = { root: layout.root, names, storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
   const { scans, alongside: blobs } = await clock.time('scan', () =>
     scanRepositories(scanInput, { store, findings, digests: ctx.digests }, () => clock.time('blobs', () => listBlobs(ctx))),
   );
+  const leftAlone = scanStrays(ctx, store, strays);
   failOnProblems(findings, 'the registry tree could not be read safely');
   watch.watchRepositories(names);
 
@@ -59,7 +61,7 @@ async function decide(ctx: RunContext): Promise<Decision> {
     // Every listing is made and every manifest read: the table of strings has done its work.
     ctx.digests.clear();
     const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
-    const result = mark(scans, store, findings, layout, {
+    const result = mark([...scans, ...leftAlone], store, findings, layout, {
       deleteUntagged: opts.deleteUntagged,
       isYoungRevision: (repository, digest) => age.isYoung(layout.revisionLink(repository, digest)),
       allow: opts.allow,

@@ -102,6 +102,12 @@ export function mark(
       }
     };
 
+    if (scan.leftAlone) {
+      // A stray keeps whatever it names: every revision, every tag's target and history.
+      for (const digest of [...scan.revisions, ...scan.pinned]) keep(digest, 'revision');
+      for (const tag of scan.tags) for (const digest of [...(tag.current === undefined ? [] : [tag.current]), ...tag.history]) keep(digest, 'tag');
+      continue;
+    }
     const keepAllRevisions = !deleteUntagged || scan.tagTargetsUncertain;
     if (deleteUntagged && scan.tagTargetsUncertain) {
       findings.warn('repository_kept_whole', layout.repositoryDir(scan.name), `${scan.name}: a tag's target is unknown, so no revision of this repository is collected`);

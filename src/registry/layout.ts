@@ -145,6 +145,16 @@ export class RegistryLayout {
 
   // Repositories -------------------------------------------------------------
 
+  /**
+   * Lets the repository paths below be built for a folder that holds
+   * repository data under a name the collector does not accept (a stray:
+   * scan/discover.ts), so that its manifests can be read and kept. Nothing is
+   * ever deleted below one: the sweep is never given a stray.
+   */
+  admitStray(name: string, components: readonly string[]): void {
+    this.repositoryDirs.set(name, join(this.repositoriesDir, ...components));
+  }
+
   repositoryDir(name: string): string {
     // Every path inside a repository starts here, a few hundred thousand times a run for
     // a few thousand names: each name is checked and joined once.

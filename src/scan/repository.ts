@@ -39,6 +39,12 @@ export interface RepositoryScan {
   readonly tagTargetsUncertain: boolean;
   readonly layers: readonly Digest[];
   readonly uploads: readonly string[];
+  /**
+   * A stray (scan/discover.ts): a folder of repository data under a name the
+   * collector does not accept. Marking keeps everything it names; the sweep
+   * is never given one.
+   */
+  readonly leftAlone?: true;
 }
 
 /**

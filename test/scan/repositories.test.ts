@@ -9,7 +9,7 @@ import { nodeFileSystem } from '../../src/storage/file-system.js';
 import { Findings } from '../../src/report/findings.js';
 import { RegistryLayout } from '../../src/registry/layout.js';
 import { listRepositories, listTags, readRepository } from '../../src/scan/model.js';
-import { discoverRepositories } from '../../src/scan/discover.js';
+import { discoverFolders, discoverRepositories } from '../../src/scan/discover.js';
 import type { ScanContext } from '../../src/scan/listing.js';
 import { scanRepository } from '../../src/scan/repository.js';
 import { tempDir, TreeBuilder } from '../../harness/tree.js';
@@ -73,8 +73,12 @@ describe('discoverRepositories', () => {
     fs.mkdirSync(path.join(b.layout.repositoriesDir, 'app', '_manifests', 'inner', '_layers'), { recursive: true });
     const ctx = context(b.root);
     expect(discoverRepositories(ctx)).toEqual(['app']);
-    // `_trash` holds what looks like a repository: said, not walked.
-    expect(ctx.findings.warnings.map((w) => `${w.code} ${w.path}`)).toEqual(['repository_name_invalid docker/registry/v2/repositories/_trash']);
+    // `_trash` holds what looks like a repository: no repository, a stray (left alone whole, its manifests kept).
+    expect(ctx.findings.warnings.map((w) => `${w.code} ${w.path}`)).toEqual([
+      'repository_name_invalid docker/registry/v2/repositories/_trash',
+      'repository_name_invalid docker/registry/v2/repositories/_trash/old',
+    ]);
+    expect(discoverFolders(context(b.root)).strays).toEqual(['_trash/old']);
     expect(ctx.findings.problems).toEqual([]);
   });
 
@@ -89,8 +93,12 @@ describe('discoverRepositories', () => {
     expect(ctx.findings.problems).toEqual([]);
     expect(sorted(ctx.findings.warnings.map((w) => `${w.code} ${w.path}`))).toEqual([
       `repository_name_invalid ${REPOS}/Upper`,
+      `repository_name_invalid ${REPOS}/Upper/inner`,
       `repository_name_invalid ${REPOS}/good/bad name`,
     ]);
+    // Each folder of repository data among them is a stray, and its warning says what is kept.
+    expect(discoverFolders(context(b.root)).strays).toEqual(['Upper', 'Upper/inner', 'good/bad name']);
+    expect(ctx.findings.warnings.find((w) => w.path === `${REPOS}/Upper`)?.message).toMatch(/nothing in it is deleted, and its manifests and every blob they reference are kept/);
     expect(fs.existsSync(path.join(b.layout.repositoriesDir, 'Upper', 'inner', '_manifests'))).toBe(true);
   });
 
