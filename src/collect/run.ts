@@ -21,6 +21,7 @@ import { PhaseClock } from './clock.js';
 import { acquireLock } from './lock.js';
 import { openTrashStep } from './trash-step.js';
 import type { DeletedManifest } from '../report/report.js';
+import type { Digest } from '../registry/digest.js';
 import type { NormalizedOptions } from './options.js';
 
 /** One run's shared state: where, through what, and what it found. */
@@ -39,6 +40,8 @@ export interface Decision {
   /** Untagged revisions kept only because they are younger than minAge. */
   readonly manifestsKeptForAge: readonly DeletedManifest[];
   readonly sweep: SweepInput;
+  /** As SweepContext.knownLinks. */
+  readonly knownLinks?: ReadonlyMap<string, Digest>;
 }
 
 /** Runs `body` with a fresh context, under the lock unless dry-run; an abort becomes E_ABORTED. */
@@ -102,6 +105,7 @@ export async function sweepDecision(ctx: RunContext, decision: Decision): Promis
     signal: opts.signal,
     onProgress: opts.onProgress,
     realFolders: new Map<string, Promise<boolean>>(),
+    knownLinks: decision.knownLinks,
   };
   try {
     await sweep(sweepContext, decision.sweep, tally, (phase, work) => clock.time(phase, work));

@@ -17,6 +17,7 @@ import { candidateIdentity, identity, KINDS, type Category } from '../report/kin
 import type { BlobPrefix } from '../scan/blobs.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
+import { scanStrays } from '../scan/strays.js';
 import type { RepositoryScan, TagScan } from '../scan/repository.js';
 import { inspectBlobCandidates } from '../sweep/blobs.js';
 import type { Changes } from './recheck.js';
@@ -43,16 +44,18 @@ const WRITTEN = 'written since the plan (a push into the repository)';
 async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedManifests: ReadonlySet<string>) {
   const { layout, opts, findings } = ctx;
   const names = changes.repositories.filter((name) => changes.changed.has(name));
-  if (names.length === 0) {
+  if (names.length === 0 && changes.strays.length === 0) {
     const marking = mark([], new ManifestStore(layout, opts.maxManifestBytes, ctx.digests), findings, layout, { deleteUntagged: false, isYoungRevision: () => false });
     return { scans: new Map<string, RepositoryScan>(), marking };
   }
   const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
   const input = { root: layout.root, names, storage: opts.storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
   const { scans } = await scanRepositories(input, { store, findings, digests: ctx.digests }, () => undefined);
+  // What a stray names is kept, whether or not it was there at plan time.
+  const leftAlone = scanStrays(ctx, store, changes.strays);
   failOnProblems(findings, 'a repository written since the plan could not be read safely');
   await store.readReachable(opts.storage, opts.signal);
-  const marking: MarkResult = mark(scans, store, findings, layout, {
+  const marking: MarkResult = mark([...scans, ...leftAlone], store, findings, layout, {
     deleteUntagged: plan.options.deleteUntagged,
     isYoungRevision: (repository, digest) => ctx.age.isYoung(layout.revisionLink(repository, digest)),
     allow: (candidate) => approvedManifests.has(candidateIdentity(candidate)),
@@ -137,10 +140,24 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   }
   for (const u of items.uploads) if (rewritten.has(identity('uploads', u))) spare('uploads', u, 'changed', `it was ${WRITTEN}`);
 
-  // A changed repository planned as empty is emptied only if nothing but planned items is in it.
+  // A changed repository planned as empty is emptied only if nothing but planned items is in it:
+  // a layer link written since (a mount, an upload: a push in progress) keeps it too.
+  const present = new Set(changes.repositories);
   for (const r of items.repositories) {
+    if (!present.has(r.repository)) {
+      spare('repositories', r, 'gone', 'already gone (no repository there any more)');
+      continue;
+    }
     const scan = rescanned.get(r.repository);
     if (scan === undefined) continue;
+    const pushedInto = scan.layers.some((digest) => {
+      const key = identity('layerLinks', { repository: r.repository, digest });
+      return !plannedLinks.has(key) || rewritten.has(key);
+    });
+    if (pushedInto) {
+      spare('repositories', r, 'changed', `a layer link in it was ${WRITTEN}`);
+      continue;
+    }
     const doomed = new Set(doomedManifests.get(r.repository) ?? []);
     const uploadsGo = scan.uploads.every((id) => items.uploads.some((u) => u.repository === r.repository && u.id === id && !isSpared('uploads', u)));
     if (scan.tags.length > 0 || scan.pinned.length > 0 || !scan.revisions.every((d) => doomed.has(d)) || !uploadsGo) {
@@ -168,6 +185,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
       },
       manifestsKeptForAge: keptForAge,
       sweep,
+      knownLinks: changes.knownLinks,
     },
   };
 }

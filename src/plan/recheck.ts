@@ -4,8 +4,9 @@
  * written themselves. Only versions are read here: the folders that a write
  * into a repository changes, and the link or folder of every planned item.
  */
-import { discoverRepositories } from '../scan/discover.js';
+import { discoverFolders } from '../scan/discover.js';
 import type { RunContext } from '../collect/run.js';
+import type { Digest } from '../registry/digest.js';
 import { identity } from '../report/kinds.js';
 import type { Plan, PlanObservation } from './types.js';
 import { observationSha256 } from './observe.js';
@@ -14,12 +15,16 @@ import { ABSENT, repositoryVersions, sameFolders, unchanged, versionsOf, written
 export interface Changes {
   /** Every repository there now. */
   readonly repositories: readonly string[];
+  /** Every stray there now (scan/discover.ts): always scanned and marked again, never swept. */
+  readonly strays: readonly string[];
   /** Repositories that are new, or that a write changed since the plan. */
   readonly changed: ReadonlySet<string>;
   /** Identities of planned items whose own entry was written since the plan. */
   readonly rewritten: ReadonlySet<string>;
   /** Identities of planned items whose own entry is not there any more. */
   readonly gone: ReadonlySet<string>;
+  /** Planned links (layer links, tag-history entries) found unchanged: what the plan's dry run read is what they hold. */
+  readonly knownLinks: ReadonlyMap<string, Digest>;
   /** The versions of every repository's folders now: compared again right before the first move. */
   readonly folders: ReadonlyMap<string, Record<string, string>>;
 }
@@ -49,7 +54,7 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
   const { layout, opts } = ctx;
   const { storage } = opts;
   const { items } = plan;
-  const repositories = discoverRepositories(ctx);
+  const { repositories, strays } = discoverFolders(ctx);
   const changed = new Set<string>();
   const folders = new Map<string, Record<string, string>>();
   for (const name of repositories) {
@@ -60,10 +65,15 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
 
   const rewritten = new Set<string>();
   const gone = new Set<string>();
-  const compare = async <T extends { repository: string }>(category: 'manifests' | 'layerLinks' | 'tagHistory', list: readonly T[], recorded: readonly string[], file: (item: T) => string) => {
-    const now = await versionsOf(storage, list.map(file));
+  const knownLinks = new Map<string, Digest>();
+  const compare = async <T extends { repository: string; digest: Digest }>(category: 'manifests' | 'layerLinks' | 'tagHistory', list: readonly T[], recorded: readonly string[], file: (item: T) => string) => {
+    const files = list.map(file);
+    const now = await versionsOf(storage, files);
     list.forEach((item, i) => {
-      if (unchanged(recorded[i], now[i]!)) return;
+      if (unchanged(recorded[i], now[i]!)) {
+        if (category !== 'manifests' && now[i] !== ABSENT) knownLinks.set(files[i]!, item.digest);
+        return;
+      }
       changed.add(item.repository);
       if (now[i] === ABSENT) gone.add(identity(category, item));
       else if (writtenAfter(recorded[i], now[i]!)) rewritten.add(identity(category, item));
@@ -90,7 +100,7 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
     const now = await versionsOf(storage, names.map((tag) => layout.tagCurrentLink(repository, tag)));
     if (names.some((tag, i) => !unchanged(tags[tag], now[i]!))) changed.add(repository);
   }
-  return { repositories, changed, rewritten, gone, folders };
+  return { repositories, strays, changed, rewritten, gone, knownLinks, folders };
 }
 
 /** Repositories whose folders changed while apply was re-checking: signs of a registry that still runs. */

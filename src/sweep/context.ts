@@ -16,7 +16,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from '../collect/age-guard.js';
 import type { ProgressEvent } from '../collect/options.js';
+import type { Digest } from '../registry/digest.js';
 import type { RegistryLayout } from '../registry/layout.js';
+import { readLinksFrom, type LinkRead } from '../registry/links.js';
 import { mayDelete, type AllowDeletion, type DeletionCandidate } from '../report/candidate.js';
 import type { Findings } from '../report/findings.js';
 import { KINDS, type Category } from '../report/kinds.js';
@@ -50,6 +52,25 @@ export interface SweepContext {
   readonly onProgress: (event: ProgressEvent) => void;
   /** Folders checked (or being checked) to be real, not links, by areRealFolders: each once, whatever the lanes. */
   readonly realFolders: Map<string, Promise<boolean>>;
+  /**
+   * Links whose content is known without reading them again, by path: apply
+   * found each one's version (inode, ctime, mtime, size) unchanged since the
+   * plan's dry run read it (docs/recheck.md). Undefined in a run.
+   */
+  readonly knownLinks?: ReadonlyMap<string, Digest>;
+}
+
+/** The links of `files`, each read now unless its content is known (SweepContext.knownLinks). */
+export async function readLinksOf(ctx: SweepContext, files: readonly string[]): Promise<LinkRead[]> {
+  const known = ctx.knownLinks;
+  if (known === undefined) return readLinksFrom(ctx.storage, files);
+  const unknown = files.filter((file) => !known.has(file));
+  const reads = unknown.length === 0 ? [] : await readLinksFrom(ctx.storage, unknown);
+  let next = 0;
+  return files.map((file): LinkRead => {
+    const digest = known.get(file);
+    return digest === undefined ? reads[next++]! : { state: 'ok', digest };
+  });
 }
 
 /**

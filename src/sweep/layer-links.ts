@@ -9,8 +9,8 @@ import type { Digest } from '../registry/digest.js';
 import type { DeletedBlob, DeletedLayerLink } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import type { RepositoryScan } from '../scan/repository.js';
-import { deleteEach, type SweepContext } from './context.js';
-import { readLinksFrom, type LinkRead } from '../registry/links.js';
+import { deleteEach, readLinksOf, type SweepContext } from './context.js';
+import type { LinkRead } from '../registry/links.js';
 import { removeVerifiedLink } from './verified-link.js';
 
 export interface LayerLinkInput {
@@ -38,7 +38,7 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, blobs, deleted
   let batchLinks = new Map<DeletedLayerLink, { file: string; read: LinkRead }>();
   const readBatch = async (batch: readonly DeletedLayerLink[]) => {
     const files = batch.map((l) => layout.layerLink(l.repository, l.digest));
-    const reads = await readLinksFrom(ctx.storage, files);
+    const reads = await readLinksOf(ctx, files);
     batchLinks = new Map(batch.map((l, i) => [l, { file: files[i]!, read: reads[i]! }]));
   };
   const work = async (link: DeletedLayerLink) => {

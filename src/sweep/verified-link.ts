@@ -5,12 +5,12 @@
  * it is not what the registry wrote.
  */
 import type { Digest } from '../registry/digest.js';
-import { readLinksFrom, type LinkRead } from '../registry/links.js';
-import { remove, removeIfEmpty, type SweepContext } from './context.js';
+import type { LinkRead } from '../registry/links.js';
+import { readLinksOf, remove, removeIfEmpty, type SweepContext } from './context.js';
 
 /** Deletes the folder of a link that was verified (`read`: what it held, read with its batch); false when it must stay. */
 export async function removeVerifiedLink(ctx: SweepContext, dir: string, linkFile: string, digest: Digest, read?: LinkRead): Promise<boolean> {
-  const link = read ?? (await readLinksFrom(ctx.storage, [linkFile]))[0]!;
+  const link = read ?? (await readLinksOf(ctx, [linkFile]))[0]!;
   if (link.state === 'ok' && link.digest === digest) return remove(ctx, dir, linkFile);
   if (link.state === 'missing') {
     // An empty folder is dead weight; a folder holding something else is not ours to judge.
