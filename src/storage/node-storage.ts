@@ -145,7 +145,17 @@ export const nodeStorage: Storage = {
     fs.renameSync(from, to);
   },
   ownFiles: {
-    create: (file, data) => fs.promises.writeFile(file, data, { flag: 'wx' }),
+    // Written beside it, then linked in place (link(2) fails with EEXIST like an exclusive open):
+    // a process killed half-way never leaves `file` empty, only, at worst, the `.new-<pid>` beside it.
+    create: async (file, data) => {
+      const temp = `${file}.new-${process.pid}`;
+      await fs.promises.writeFile(temp, data);
+      try {
+        await fs.promises.link(temp, file);
+      } finally {
+        await fs.promises.rm(temp, { force: true });
+      }
+    },
     read: (file) => fs.promises.readFile(file, 'utf8'),
     // Synchronous writes to an open file: a line of the journal before each move costs one call.
     openAppend: async (file) => {

@@ -116,7 +116,7 @@ export interface Storage {
 }
 
 export interface OwnFiles {
-  /** Creates `file` holding `data`; EEXIST when it exists. */
+  /** Creates `file` holding `data`, whole or not at all (a crash never leaves it empty); EEXIST when it exists. */
   create(file: string, data: string): Promise<void>;
   read(file: string): Promise<string>;
   /** Opens `file` to append to, creating it. */
