@@ -35,3 +35,24 @@ export function parseDuration(text: string): number | undefined {
   }
   return consumed === body.length && consumed > 0 ? total : undefined;
 }
+
+/** Units a duration is written in, largest first. */
+const WRITTEN: ReadonlyArray<[string, number]> = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+];
+
+/**
+ * A duration in milliseconds in the largest unit that holds it whole, as an
+ * operator writes one: "7d", "90m", "1s", "250ms" (168h prints as "7d", the
+ * same time). parseDuration reads it back to the same value.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return '0';
+  const whole = Math.round(ms);
+  const [unit, size] = WRITTEN.find(([, size]) => whole % size === 0)!;
+  return `${whole / size}${unit}`;
+}

@@ -3,6 +3,7 @@
  * per category the count (and bytes where the category has them), then
  * what was skipped, grouped by reason, with the first few items of each.
  */
+import { formatDuration } from '../registry/duration.js';
 import prettyBytes from 'pretty-bytes';
 import { formatProblems, printable } from './report.js';
 import { PLAN_CATEGORIES, type ApplyReport, type Plan, type PlanCategory, type PlanItems, type PlannedItem, type SkippedItem } from '../plan/plan.js';
@@ -38,8 +39,8 @@ export function formatPlan(plan: Plan, file: string): string {
     o.deleteUntagged ? '-m' : '',
     o.pruneLayerLinks ? '--prune-layer-links' : '',
     o.removeEmptyRepositories ? '--remove-empty-repositories' : '',
-    o.keepUploads ? '--keep-uploads' : `upload age ${o.uploadAge / 3_600_000}h`,
-    o.minAge > 0 ? `min age ${o.minAge / 3_600_000}h` : '',
+    o.keepUploads ? '--keep-uploads' : `upload age ${formatDuration(o.uploadAge)}`,
+    o.minAge > 0 ? `min age ${formatDuration(o.minAge)}` : '',
   ].filter(Boolean);
   const lines = [
     `registry-gc plan of ${plan.root}, written to ${file}`,
