@@ -4,6 +4,8 @@
  * stderr and the --output file). One place, so that the one-step run and the
  * `plan` and `apply` subcommands read flags and report the same way.
  */
+import { inFlagTerms } from './mistakes.js';
+import { formatReport } from '../text/report.js';
 import fs from 'node:fs';
 import type { parseArgs } from 'node:util';
 import { resolveTarget, type RegistryConfig, type Target } from '../config/config.js';
@@ -155,10 +157,14 @@ export function reportFailure(error: unknown, json: boolean, io: Io, output: num
   }
   const report: Report | undefined = error.report;
   emit({ error: error.toJSON(), report });
-  const headline = printable(error.message.split('\n')[0] ?? '');
+  // An interrupted run (or one stopped later) prints what it did: the report, as a finished run would.
+  if (report !== undefined && !json) io.stdout(`${formatReport(report)}\n`);
+  const usage = error.code === 'E_INVALID_OPTION' || error.code === 'E_NOT_A_REGISTRY';
+  const first = printable(error.message.split('\n')[0] ?? '');
+  const headline = usage ? `${inFlagTerms(first)}\nsee registry-gc --help` : first;
   // An interrupted real run may have deleted some things already: the advice applies then too.
   const steps = report ? nextSteps(report, target?.config) : [];
   io.stderr([`registry-gc: ${headline}`, ...formatProblems('problems', error.problems, 20), ...steps].join('\n') + '\n');
-  if (error.code === 'E_INVALID_OPTION' || error.code === 'E_INVALID_PLAN') return 2;
+  if (usage || error.code === 'E_INVALID_PLAN') return 2;
   return 1;
 }

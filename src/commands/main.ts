@@ -20,6 +20,7 @@ import { collectGarbage } from '../collect/collect-garbage.js';
 import type { Report } from '../report/report.js';
 import { packageVersion } from '../version.js';
 import { USAGE } from './usage.js';
+import { parseErrorMessage, positionalsMessage, usageError } from './mistakes.js';
 
 export type { Io } from './common.js';
 
@@ -35,8 +36,7 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    io.stderr(`registry-gc: ${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    return usageError(io, parseErrorMessage(error as Error));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -51,8 +51,7 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
   if (values.concurrency !== undefined) {
     concurrency = Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) {
-      io.stderr(`registry-gc: --concurrency must be a positive integer, got "${values.concurrency}"\n`);
-      return 2;
+      return usageError(io, `--concurrency must be a positive integer, got "${values.concurrency}"`);
     }
   }
   const [command, ...rest] = positionals;
@@ -61,10 +60,7 @@ export async function main(argv: string[], io: Io = processIo, signal?: AbortSig
   if (command === 'apply') return (await import('./plan.js')).applyCommand(rest, values, concurrency, io, signal);
   if (command === 'purge') return (await import('./trash.js')).purgeCommand(rest, values, io, signal);
   if (command === 'restore') return (await import('./trash.js')).restoreCommand(rest, values, io, signal);
-  if (positionals.length !== 1) {
-    io.stderr(`registry-gc: expected exactly one ROOT or CONFIG, got ${positionals.length}\n\n${USAGE}\n`);
-    return 2;
-  }
+  if (positionals.length !== 1) return usageError(io, positionalsMessage(positionals, fs.existsSync));
   // Opened before anything else, so a bad path fails before anything is deleted, not after.
   const output = openOutput(values.output, io);
   if (output === false) return 2;

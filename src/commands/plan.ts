@@ -11,7 +11,7 @@ import { RegistryGcError } from '../report/errors.js';
 import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
 import { formatApplyReport, formatPlan } from '../text/plan.js';
 import { DECIDING_OPTIONS } from '../plan/options.js';
-import { USAGE } from './usage.js';
+import { usageError } from './mistakes.js';
 
 /**
  * `registry-gc plan [options] ROOT|CONFIG -o FILE`: a dry run, written as a
@@ -22,13 +22,11 @@ import { USAGE } from './usage.js';
 export async function planCommand(args: string[], values: Values, concurrency: number | undefined, io: Io, signal?: AbortSignal): Promise<number> {
   const json = values.json ?? false;
   if (args.length !== 1) {
-    io.stderr(`registry-gc plan: expected exactly one ROOT or CONFIG, got ${args.length}\n\n${USAGE}\n`);
-    return 2;
+    return usageError(io, `plan: expected exactly one ROOT or CONFIG, got ${args.length}`);
   }
   const file = values.output;
   if (file === undefined) {
-    io.stderr(`registry-gc plan: -o FILE is required: the file to write the plan to\n\n${USAGE}\n`);
-    return 2;
+    return usageError(io, 'plan: -o FILE is required: the file to write the plan to');
   }
   const target = targetOrExit(args[0]!, io, json);
   if (typeof target === 'number') return target;
@@ -79,8 +77,7 @@ const PLAN_DECIDES = DECIDING_OPTIONS.flatMap(({ flag }) => (flag === undefined 
 export async function applyCommand(args: string[], values: Values, concurrency: number | undefined, io: Io, signal?: AbortSignal): Promise<number> {
   const json = values.json ?? false;
   if (args.length < 1 || args.length > 2) {
-    io.stderr(`registry-gc apply: expected a PLAN file (and optionally the ROOT or CONFIG it must be for), got ${args.length} arguments\n\n${USAGE}\n`);
-    return 2;
+    return usageError(io, `apply: expected a PLAN file (and optionally the ROOT or CONFIG it must be for), got ${args.length} arguments`);
   }
   const fixed = PLAN_DECIDES.filter((flag) => values[flag] !== undefined);
   if (fixed.length > 0) {

@@ -8,7 +8,7 @@
 import { formatPurgeReport, formatRestoreReport } from '../text/trash.js';
 import { purgeTrash, restoreTrash, type PurgeReport, type RestoreReport } from '../trash/verbs.js';
 import { reportFailure, targetOrExit, toJson, type Io, type Values } from './common.js';
-import { USAGE } from './usage.js';
+import { usageError } from './mistakes.js';
 
 /** The one shape of both subcommands: ROOT|CONFIG (and what follows), the verb, its report, its exit code. */
 async function trashCommand<R>(
@@ -23,8 +23,7 @@ async function trashCommand<R>(
 ): Promise<number> {
   const json = values.json ?? false;
   if (args.length < 1 || args.length > most) {
-    io.stderr(`registry-gc ${name}: expected ROOT or CONFIG${most > 1 ? ' (and a RUN)' : ''}, got ${args.length} arguments\n\n${USAGE}\n`);
-    return 2;
+    return usageError(io, `${name}: expected ROOT or CONFIG${most > 1 ? ' (and a RUN)' : ''}, got ${args.length} arguments`);
   }
   const where = targetOrExit(args[0]!, io, json);
   if (typeof where === 'number') return where;

@@ -62,6 +62,8 @@ function refuse(file: string, message: string, cause?: unknown): RegistryGcError
   return new RegistryGcError('E_INVALID_OPTION', `registry config ${file}: ${message}`, [], { cause });
 }
 
+const CONFIG_FILE = /\.ya?ml$/i;
+
 /** Decides whether ROOT is a config file or a root folder. */
 export function resolveTarget(argument: string, context: ResolveContext): Target {
   let isFile = false;
@@ -71,6 +73,8 @@ export function resolveTarget(argument: string, context: ResolveContext): Target
   } catch {
     // Missing or unreadable: the collector's own check names what is wrong with a root.
   }
+  // A config file named but not there is that, not a root without docker/ below it.
+  if (!isFile && CONFIG_FILE.test(argument) && !fs.existsSync(argument)) throw refuse(path.resolve(context.cwd, argument), 'no such file');
   if (!isFile) return { root: argument, config: undefined };
   const config = readRegistryConfig(argument, context);
   return { root: config.root, config };

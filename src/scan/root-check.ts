@@ -6,8 +6,30 @@
 import path from 'node:path';
 import { RegistryGcError } from '../report/errors.js';
 import { errorCode } from '../storage/errno.js';
-import { V2_FOLDERS } from '../registry/layout.js';
+import { RegistryLayout, V2_FOLDERS } from '../registry/layout.js';
 import type { ScanContext } from './listing.js';
+
+/**
+ * Why the root is no registry root, in the words of the mistake: a path that
+ * does not exist, or a folder inside a registry (its `docker/registry/v2`,
+ * `docker/registry` or `docker`) named instead of the root above it.
+ */
+function notARegistry(ctx: ScanContext, missing: string): RegistryGcError {
+  const { root } = ctx.layout;
+  const exists = (dir: string) => {
+    try {
+      return ctx.reader.entry(dir).type === 'dir';
+    } catch {
+      return false;
+    }
+  };
+  if (!exists(root)) return new RegistryGcError('E_NOT_A_REGISTRY', `${root} does not exist`);
+  const meant = [3, 2, 1].map((up) => path.resolve(root, ...Array<string>(up).fill('..'))).find((above) => new RegistryLayout(above).v2 === root || new RegistryLayout(above).v2Ancestry().includes(root));
+  if (meant !== undefined && exists(new RegistryLayout(meant).v2)) {
+    return new RegistryGcError('E_NOT_A_REGISTRY', `${root} is inside a registry: its root (the rootdirectory, which holds docker/registry/v2) is ${meant}`);
+  }
+  return new RegistryGcError('E_NOT_A_REGISTRY', `${root} is not a registry root: ${missing} does not exist (point at the folder that holds docker/registry/v2)`);
+}
 
 /** `<root>/docker/registry/v2` must exist, and nothing on the way to it may be a link. */
 export function checkRegistryRoot(ctx: ScanContext): void {
@@ -16,9 +38,7 @@ export function checkRegistryRoot(ctx: ScanContext): void {
     try {
       type = ctx.reader.entry(dir).type;
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') {
-        throw new RegistryGcError('E_NOT_A_REGISTRY', `${ctx.layout.root} is not a registry root: ${dir} does not exist (point at the folder that holds docker/registry/v2)`);
-      }
+      if (errorCode(error) === 'ENOENT') throw notARegistry(ctx, dir);
       throw new RegistryGcError('E_IO', `cannot read ${dir}: ${(error as Error).message}`, [], { cause: error });
     }
     if (type === 'symlink') {
