@@ -18,3 +18,16 @@ export function isNotFound(error: unknown): boolean {
 export function codedError(code: string, message: string): Error {
   return Object.assign(new Error(`${code}: ${message}`), { code });
 }
+
+/**
+ * A removal that half-happened: the folder's one file is gone (its space
+ * freed), the folder itself could not be removed. Storage.remove throws it so
+ * that the caller counts what really happened.
+ */
+export function partialRemoval(error: unknown): Error {
+  return Object.assign(error instanceof Error ? error : new Error(String(error)), { partialRemoval: true });
+}
+
+export function isPartialRemoval(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { partialRemoval?: unknown }).partialRemoval === true;
+}

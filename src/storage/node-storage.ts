@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import type { FileSystem } from './file-system.js';
+import { partialRemoval } from './errno.js';
 import { answerEach, type EntryType, type Storage } from './storage.js';
 
 function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): EntryType {
@@ -95,8 +96,10 @@ export const nodeFileSystem: FileSystem = {
 async function removeFolderOfOneFile(target: string, onlyFile: string): Promise<boolean> {
   // lstat first: through a link in place of the folder, unlink would delete the file it leads to.
   if (!(await fs.promises.lstat(target)).isDirectory()) return false;
+  let unlinked = false;
   try {
     await fs.promises.unlink(onlyFile);
+    unlinked = true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
   }
@@ -106,7 +109,8 @@ async function removeFolderOfOneFile(target: string, onlyFile: string): Promise<
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-    throw error;
+    // The file went, its folder cannot (a folder above that cannot be written): say so, as it is.
+    throw unlinked ? partialRemoval(error) : error;
   }
 }
 

@@ -15,7 +15,7 @@ import type { DeletedBlob } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import { isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
-import { deleteEach, remove, removeIfEmpty, type SweepContext } from './context.js';
+import { deleteEach, removal, removeIfEmpty, type SweepContext } from './context.js';
 
 export interface BlobCandidate {
   readonly digest: Digest;
@@ -76,10 +76,11 @@ export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCan
   }
   const removed = new Array<number>(prefixes.length).fill(0);
   const work = async ({ blob, prefix }: (typeof doomed)[number]) => {
-    if (await remove(ctx, ctx.layout.blobDir(blob.digest), ctx.layout.blobData(blob.digest))) {
-      deleted.push(blob);
-      removed[prefix]!++;
-    }
+    const outcome = await removal(ctx, ctx.layout.blobDir(blob.digest), ctx.layout.blobData(blob.digest));
+    if (outcome === false) return;
+    deleted.push(blob);
+    // A folder that could not go (its data did: counted, and an error) keeps its prefix folder too.
+    if (outcome === 'removed') removed[prefix]!++;
   };
   const intents = ({ blob }: (typeof doomed)[number]) => [{ target: ctx.layout.blobDir(blob.digest), onlyFile: ctx.layout.blobData(blob.digest) }];
   await deleteEach(ctx, 'blobs', doomed, work, { candidate: ({ blob }) => ({ kind: 'blob', digest: blob.digest }), intents });

@@ -22,7 +22,7 @@ import { readLinksFrom, type LinkRead } from '../registry/links.js';
 import { mayDelete, type AllowDeletion, type DeletionCandidate } from '../report/candidate.js';
 import type { Findings } from '../report/findings.js';
 import { KINDS, type Category } from '../report/kinds.js';
-import { errorCode, isNotFound } from '../storage/errno.js';
+import { errorCode, isNotFound, isPartialRemoval } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import type { Disposal, Intent } from '../trash/disposal.js';
 
@@ -99,20 +99,33 @@ async function isRealFolder(ctx: SweepContext, folder: string): Promise<boolean>
 }
 
 /**
- * Removes one path unless dry-run. Returns false when the deletion failed.
- * `onlyFile`: the file the registry keeps in that folder (Storage.remove).
+ * Removes one path unless dry-run: `removed` (or in a dry run, would be),
+ * `partial` when it was deleted in place half-way (its file is gone, its
+ * folder could not go: it counts as deleted, and its folder is an error),
+ * false when the deletion failed. `onlyFile`: the file the registry keeps in
+ * that folder (Storage.remove).
  */
-export async function remove(ctx: SweepContext, target: string, onlyFile?: string): Promise<boolean> {
+export async function removal(ctx: SweepContext, target: string, onlyFile?: string): Promise<'removed' | 'partial' | false> {
   ctx.layout.assertDeletable(target);
-  if (ctx.dryRun) return true;
+  if (ctx.dryRun) return 'removed';
   try {
     await ctx.disposal.dispose(target, onlyFile);
-    return true;
+    return 'removed';
   } catch (error) {
-    if (isNotFound(error)) return true;
+    if (isNotFound(error)) return 'removed';
+    if (isPartialRemoval(error)) {
+      const what = onlyFile === undefined ? 'content' : onlyFile.slice(target.length + 1);
+      ctx.errors.fail('delete_partial', target, `its ${what} was deleted, but the folder could not be removed: ${(error as Error).message}; a rerun removes it once that is fixed`);
+      return 'partial';
+    }
     ctx.errors.fail('delete_failed', target, `cannot delete: ${(error as Error).message}`);
     return false;
   }
+}
+
+/** removal() as a yes or no: true when the path is gone, or its file is (see removal). */
+export async function remove(ctx: SweepContext, target: string, onlyFile?: string): Promise<boolean> {
+  return (await removal(ctx, target, onlyFile)) !== false;
 }
 
 /**
