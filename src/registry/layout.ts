@@ -17,36 +17,9 @@ import { splitDigest, type Algorithm, type Digest } from './digest.js';
 import { RegistryGcError } from '../report/errors.js';
 import { isRepositoryName, isTrashRun } from './names.js';
 
-/**
- * Joins path parts that are already clean (an absolute, resolved root and
- * validated names): plain concatenation, because path.join's normalisation
- * showed up in profiles at a few hundred thousand paths a run.
- */
-function join(...parts: string[]): string {
-  return parts.join(path.sep);
-}
+import { assertPlainComponent, join, NOT_CLEAN, REGISTRY_ALGORITHM, strictlyInside, TRASH_FOLDER, TRASH_SHARDS, UPLOAD_STARTED_AT, V2_FOLDERS, type RepositoryMarker } from './layout-parts.js';
 
-/** What a clean absolute POSIX path never holds: a `.` or `..` component, an empty one, a NUL. */
-const NOT_CLEAN = /\/\.\.?(?:\/|$)|\/\/|\/$|\0/;
-
-/** Folder names inside a repository that make it a repository. */
-export const REPOSITORY_MARKERS = ['_manifests', '_layers', '_uploads'] as const;
-export type RepositoryMarker = (typeof REPOSITORY_MARKERS)[number];
-
-/** The folders of `_manifests`. */
-export const MANIFEST_PARTS = ['revisions', 'tags'] as const;
-
-/** The folders of `v2` that are walked through (a link there stops the run at once). */
-export const V2_FOLDERS = ['blobs', 'repositories'] as const;
-
-/**
- * The algorithm the registry writes its own folders under: a tag's history
- * (`index/sha256`), and the revision and layer-link folders a push changes.
- */
-export const REGISTRY_ALGORITHM: Algorithm = 'sha256';
-
-/** The file in an upload folder that says when it started; it goes last. */
-export const UPLOAD_STARTED_AT = 'startedat';
+export * from './layout-parts.js';
 
 export class RegistryLayout {
   /** The registry's `rootdirectory`, absolute. */
@@ -193,6 +166,11 @@ export class RegistryLayout {
     return join(this.revisionDir(name, digest), 'link');
   }
 
+  /** The `link` file of any link folder (one the layout did not name, e.g. a revision folder with an odd name). */
+  linkIn(folder: string): string {
+    return join(folder, 'link');
+  }
+
   tagsDir(name: string): string {
     return join(this.manifestsDir(name), 'tags');
   }
@@ -295,23 +273,5 @@ export class RegistryLayout {
     if (!this.contains(target)) {
       throw new RegistryGcError('E_OUTSIDE_ROOT', `refusing to delete ${target}: it is not inside ${this.v2}`);
     }
-  }
-}
-
-/** The trash folder's name, below the root. */
-export const TRASH_FOLDER = 'registry-gc-trash';
-export const TRASH_SHARDS = 256;
-
-/** True when `target`, resolved, lies strictly inside `dir` (and holds no NUL). */
-function strictlyInside(dir: string, target: string): boolean {
-  const resolved = path.resolve(target);
-  const rel = path.relative(dir, resolved);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel) && !resolved.includes('\0');
-}
-
-/** A single path component from a listing: no separators, no dot names, no NUL. */
-function assertPlainComponent(value: string): void {
-  if (value === '' || value === '.' || value === '..' || /[/\\\0]/.test(value)) {
-    throw new TypeError(`not a plain path component: ${JSON.stringify(value)}`);
   }
 }
