@@ -38,7 +38,7 @@ export function scanChunk(request: ChunkRequest, reader: TreeReader, digests: Di
     const scan = scanRepository(ctx, name);
     scans.push(scan);
     // Read now, on this thread: marking then finds them parsed.
-    for (const digest of scan.revisions) store.read(reader, digest);
+    for (const digest of [...scan.revisions, ...scan.pinned]) store.read(reader, digest);
     for (const tag of scan.tags) if (tag.current) store.read(reader, tag.current);
   }
   return { scans, manifests: store.entries(), warnings: findings.warnings, problems: findings.problems };

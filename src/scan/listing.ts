@@ -52,19 +52,28 @@ export function directories(ctx: ScanContext, dir: string, entries: DirEntry[], 
   return result;
 }
 
-/** Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history). */
-export function listDigestFolders(ctx: ScanContext, dir: string, strict = false): Digest[] {
+/**
+ * Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history).
+ * `odd`, when given, collects the folders left alone because their name is
+ * no digest (an unknown algorithm, a bad name), so that what they hold can
+ * be kept (scanRevisions).
+ */
+export function listDigestFolders(ctx: ScanContext, dir: string, strict = false, odd?: string[]): Digest[] {
   const digests: Digest[] = [];
   for (const alg of directories(ctx, dir, listOrReport(ctx, dir), strict)) {
     const algDir = `${dir}/${alg.name}`;
     if (!isAlgorithm(alg.name)) {
       ctx.findings.warn('unknown_algorithm', algDir, `unknown digest algorithm "${alg.name}", left alone`);
+      if (odd !== undefined) for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) odd.push(`${algDir}/${entry.name}`);
       continue;
     }
     const algorithm: Algorithm = alg.name;
     for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) {
       if (isValidHex(algorithm, entry.name)) digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
-      else ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
+      else {
+        ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
+        odd?.push(`${algDir}/${entry.name}`);
+      }
     }
   }
   return digests;

@@ -91,7 +91,19 @@ function scanRevisions(ctx: ScanContext, name: string): { revisions: Digest[]; p
   const revisions: Digest[] = [];
   const pinned: Digest[] = [];
   const unlinked: Digest[] = [];
-  for (const digest of listDigestFolders(ctx, ctx.layout.revisionsDir(name), true)) {
+  const odd: string[] = [];
+  const listed = listDigestFolders(ctx, ctx.layout.revisionsDir(name), true, odd);
+  // A revision folder left alone for its name keeps what its link names: a root, like a bad link.
+  for (const folder of odd) {
+    const linkFile = ctx.layout.linkIn(folder);
+    const link = readLink(ctx.reader, linkFile);
+    if (link.state === 'ok') {
+      pinned.push(ctx.digests.intern(link.digest));
+      ctx.findings.warn('odd_revision_kept', folder, `its link names ${link.digest}: that manifest and what it references are kept`);
+    } else if (link.state === 'symlink') ctx.findings.fail('symlink', linkFile, 'revision link is a symbolic link');
+    else if (link.state === 'unreadable') ctx.findings.fail('unreadable', linkFile, `cannot read revision link: ${link.message}`);
+  }
+  for (const digest of listed) {
     const linkFile = ctx.layout.revisionLink(name, digest);
     const link = readLink(ctx.reader, linkFile);
     if (link.state === 'missing') {

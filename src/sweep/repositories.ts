@@ -48,7 +48,10 @@ export async function sweepRepositories(ctx: SweepContext, input: RepositoryInpu
   const empty = removeEmptyRepositories
     ? scans.filter(
         (scan) =>
-          scan.tags.length === 0 && scan.revisions.length === (manifestsGone.get(scan.name) ?? 0) && scan.uploads.length === (uploadsGone.get(scan.name) ?? 0),
+          scan.tags.length === 0 &&
+          scan.pinned.length === 0 &&
+          scan.revisions.length === (manifestsGone.get(scan.name) ?? 0) &&
+          scan.uploads.length === (uploadsGone.get(scan.name) ?? 0),
       )
     : [];
   // Deepest first: a nested repository must be gone before its parent folder is tried.

@@ -75,3 +75,27 @@ describe('a stray folder of repository data', () => {
     expect(result.skipped.filter((s) => s.category === 'blobs').map((s) => s.reason)).toEqual(blobsOf(orphaned).map(() => 'no-longer-unreferenced'));
   });
 });
+
+describe('a revision folder left alone for its name', () => {
+  for (const [what, folder] of [
+    ['a bad digest name', (hex: string) => path.join('sha256', `${hex.slice(0, 10)}-copy`)],
+    ['an unknown algorithm folder', (hex: string) => path.join('md5', hex.slice(0, 32))],
+  ] as const) {
+    it(`${what}: what its link names is kept (with -m and every cleanup option), and the folder stays as it is`, async () => {
+      const t = new TreeBuilder(tempDir());
+      t.image('app', { tag: 'v1' });
+      // The only thing that names this image is an odd folder whose link holds its digest.
+      const image = t.image('solo', { layers: ['named only by an odd revision folder'] });
+      const hex = image.manifest.digest.slice('sha256:'.length);
+      fs.rmSync(t.layout.revisionDir('solo', image.manifest.digest), { recursive: true });
+      const odd = path.join(t.layout.revisionsDir('solo'), folder(hex));
+      fs.mkdirSync(odd, { recursive: true });
+      fs.writeFileSync(path.join(odd, 'link'), image.manifest.digest);
+      const report = await collectGarbage(t.root, ALL);
+      for (const digest of blobsOf(image)) expect(blobExists(t.root, digest), digest).toBe(true);
+      expect(fs.readFileSync(path.join(odd, 'link'), 'utf8')).toBe(image.manifest.digest);
+      expect(report.repositories.deleted).toEqual([]);
+      expect(report.warnings.some((w) => w.code === 'odd_revision_kept')).toBe(true);
+    });
+  }
+});
