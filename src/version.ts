@@ -1,12 +1,10 @@
 /**
- * The package's version, read from package.json at run time (one level
- * above dist/ or src/), so it can never disagree with the package that was
- * installed. Plans record it; `--version` prints it.
+ * The package's version, fixed at build time from package.json
+ * (scripts/write-version.mjs), so a bundled build needs no package.json
+ * beside it and it can never throw. Plans record it; `--version` prints it.
  */
-import { readFileSync } from 'node:fs';
+import { VERSION } from './version-number.js';
 
 export function packageVersion(): string {
-  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
-  const version: unknown = (JSON.parse(text) as Record<string, unknown>)['version'];
-  return typeof version === 'string' ? version : 'unknown';
+  return VERSION;
 }
