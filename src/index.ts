@@ -26,23 +26,24 @@ export {
   type ApplyReport,
   type RecheckSummary,
   type PlanObservation,
+  type CategoryFingerprint,
   type SkippedItem,
   type SkipReason,
 } from './plan/plan.js';
 export { formatPlan, formatApplyReport } from './text/plan.js';
-export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedUpload, Warning, Phase } from './report/report.js';
+export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedTagHistoryEntry, DeletedRepository, DeletedUpload, Warning, Phase } from './report/report.js';
 export { RegistryGcError, type ErrorCode, type Problem } from './report/errors.js';
 export { RegistryLayout } from './registry/layout.js';
-export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm } from './registry/digest.js';
-export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences } from './registry/manifest.js';
+export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm, type ParsedDigest } from './registry/digest.js';
+export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences, type ManifestErrorReason } from './registry/manifest.js';
 export { isRepositoryName, isTagName } from './registry/names.js';
 export { listRepositories, listTags, readRepository } from './scan/model.js';
 export type { RepositoryScan, TagScan } from './scan/repository.js';
 export type { FileSystem, DirEntry, EntryType } from './storage/file-system.js';
 export type { Storage, TreeReader, EntryInfo, Outcome, WorkerAccess } from './storage/storage.js';
 export { MemoryStorage, type MemoryFault, type MemoryOperation } from './storage/memory-storage.js';
-export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target } from './config/config.js';
-export { formatReport } from './text/report.js';
+export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target, type ResolveContext, type RedisSettings } from './config/config.js';
+export { formatReport, type FormatContext } from './text/report.js';
 export { purgeTrash, restoreTrash, type PurgeOptions, type PurgeReport, type PurgedRun, type RestoreOptions, type RestoreReport } from './trash/verbs.js';
 export { formatPurgeReport, formatRestoreReport } from './text/trash.js';
-export { parseDuration } from './registry/duration.js';
+export { parseDuration, formatDuration } from './registry/duration.js';

@@ -29,6 +29,18 @@ import { warnOfTrashLeft } from './trash-step.js';
 import { normalizeOptions, type CollectOptions, type NormalizedOptions } from './options.js';
 import { failOnProblems, runWith, sweepDecision, type Decision, type RunContext } from './run.js';
 
+/**
+ * Collects the garbage of the registry whose `rootdirectory` is `root` (the
+ * folder that holds `docker/registry/v2`): marks every blob a kept manifest
+ * needs, then moves the rest into the run's trash and frees it (or, with
+ * `dryRun`, only reports what it would delete). With the registry stopped.
+ *
+ * @returns the report of what was deleted (or would be), kept for age, warned about and failed.
+ * @throws RegistryGcError: `E_INVALID_OPTION` (an option, before anything is
+ * read), `E_NOT_A_REGISTRY`, `E_LOCKED`, `E_SYMLINK` or `E_MARK_INCOMPLETE`
+ * (nothing deleted), `E_REGISTRY_ACTIVE` (strict), `E_ABORTED` (its `report`
+ * lists what was deleted before), `E_IO`.
+ */
 export async function collectGarbage(root: string, options?: CollectOptions): Promise<Report> {
   return collectNormalized(root, normalizeOptions(options));
 }

@@ -179,8 +179,32 @@ function trashMode(value: CollectOptions['trash']): NormalizedOptions['trash'] {
   return value;
 }
 
+/** Every key of CollectOptions: any other is refused (a misspelt option must not run a different collection). */
+const COLLECT_KEYS: ReadonlyArray<keyof CollectOptions> = [
+  'dryRun', 'deleteUntagged', 'concurrency', 'signal', 'onProgress', 'maxManifestBytes', 'pruneLayerLinks', 'uploadAge',
+  'keepUploads', 'removeEmptyRepositories', 'minAge', 'strict', 'now', 'trash', 'fileSystem', 'storage', 'allow',
+];
+
+/** Throws E_INVALID_OPTION naming the first key of `options` that is not in `known` (and the nearest known one). */
+export function refuseUnknownKeys(options: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => similar(k, key));
+    throw invalid(`${what}: unknown option ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+  }
+}
+
+/** Two names that differ by one insertion, deletion or substitution (a typo). */
+function similar(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return a.slice(i + 1) === b.slice(i + 1) || a.slice(i) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i);
+}
+
 export function normalizeOptions(options: CollectOptions = {}): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  refuseUnknownKeys(options, COLLECT_KEYS, 'collectGarbage');
   if (options.allow !== undefined && typeof options.allow !== 'function') throw invalid('allow must be a function');
   return {
     dryRun: options.dryRun ?? false,

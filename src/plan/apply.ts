@@ -26,7 +26,7 @@ import type { Problem } from '../report/errors.js';
 import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import { collectGarbage } from '../collect/collect-garbage.js';
-import { normalizeOptions } from '../collect/options.js';
+import { normalizeOptions, refuseUnknownKeys } from '../collect/options.js';
 import { failOnProblems, runWith, sweepDecision } from '../collect/run.js';
 import { decidePlanned, type Spared } from './planned-decision.js';
 import { findChanges, trustedObservation, writtenSince } from './recheck.js';
@@ -144,8 +144,11 @@ function problemsAbout(layout: RegistryLayout, category: PlanCategory, item: Pla
   return problems.filter((p) => under(p) || (p.path.startsWith(tags) && p.path.includes(entry)));
 }
 
+const APPLY_KEYS: ReadonlyArray<keyof ApplyOptions> = ['dryRun', 'root', 'concurrency', 'signal', 'onProgress', 'strict', 'now', 'fileSystem', 'storage', 'trash', 'recheck'];
+
 /** Applies a plan: see the module comment. Throws like collectGarbage (fail closed), or E_INVALID_PLAN. */
 export async function applyPlan(planInput: unknown, options: ApplyOptions = {}): Promise<ApplyReport> {
+  refuseUnknownKeys(options, APPLY_KEYS, 'applyPlan');
   const plan = parsePlan(planInput);
   if (options.root !== undefined && !sameFolder(plan.root, options.root)) {
     throw invalidPlan(`this plan is for ${plan.root}, not for ${path.resolve(options.root)}: make a plan of this registry first`);

@@ -1,6 +1,6 @@
 /**
  * One error class with a stable `code`, so callers branch on codes rather
- * than on message text. `details` carries the machine-readable specifics
+ * than on message text. `problems` carries the machine-readable specifics
  * (for example every manifest that made marking uncertain).
  */
 import type { Problem, Report } from './report.js';

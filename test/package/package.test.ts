@@ -33,3 +33,17 @@ describe('the package', () => {
     expect(files.filter((f) => !/^(dist\/|LICENSE$|CHANGELOG\.md$|README\.md$|package\.json$)/.test(f))).toEqual([]);
   });
 });
+
+describe('options a tool author misspells', () => {
+  it('are refused, naming the key and the option meant, before anything is read', async () => {
+    const { collectGarbage } = await import('../../src/collect/collect-garbage.js');
+    const { applyPlan } = await import('../../src/plan/plan.js');
+    const { RegistryGcError } = await import('../../src/report/errors.js');
+    const error = await collectGarbage('/nonexistent', { deleteUntaged: true } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryGcError);
+    expect((error as InstanceType<typeof RegistryGcError>).code).toBe('E_INVALID_OPTION');
+    expect((error as Error).message).toBe('collectGarbage: unknown option "deleteUntaged" (did you mean deleteUntagged?)');
+    const applied = await applyPlan({}, { dryrun: true } as never).catch((e: unknown) => e);
+    expect((applied as Error).message).toBe('applyPlan: unknown option "dryrun" (did you mean dryRun?)');
+  });
+});
