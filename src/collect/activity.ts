@@ -77,15 +77,31 @@ export class ActivityWatch {
   }
 }
 
-/** Uploads started less than RECENT_UPLOAD_MS before `now`. */
-export function recentUploads(reader: TreeReader, layout: RegistryLayout, scans: readonly RepositoryScan[], now: Date): ActivitySign[] {
+/** How long ago, in the words of a message: "40 seconds", "3 minutes". */
+function ago(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.round(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/**
+ * Uploads started less than RECENT_UPLOAD_MS before `now`, except those the
+ * run was told about: one it deletes anyway (`staleBefore`: started before
+ * it), one it keeps for its age (younger than `minAgeMs`), and with
+ * `keepUploads` (undefined `staleBefore`) none, since it keeps them all.
+ */
+export function recentUploads(reader: TreeReader, layout: RegistryLayout, scans: readonly RepositoryScan[], now: Date, staleBefore: number | undefined, minAgeMs: number): ActivitySign[] {
   const signs: ActivitySign[] = [];
+  if (staleBefore === undefined) return signs;
   for (const scan of scans) {
     for (const id of scan.uploads) {
       // One that says no time is the upload sweep's to report (and keep).
       const started = startedAtOf(outcomeOf(() => reader.read(layout.uploadStartedAt(scan.name, id), MAX_STARTED_AT_BYTES)));
-      if ('time' in started && now.getTime() - started.time < RECENT_UPLOAD_MS) {
-        signs.push({ path: layout.uploadDir(scan.name, id), message: `upload started ${new Date(started.time).toISOString()}, minutes ago: is the registry still running?` });
+      if (!('time' in started) || started.time < staleBefore) continue;
+      const age = now.getTime() - started.time;
+      if (age < RECENT_UPLOAD_MS && age >= minAgeMs) {
+        signs.push({ path: layout.uploadDir(scan.name, id), message: `upload started ${ago(age)} ago (${new Date(started.time).toISOString()}): is the registry still running?` });
       }
     }
   }

@@ -87,7 +87,8 @@ async function decide(ctx: RunContext): Promise<Decision> {
   });
   const blobCandidates = await inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, marking.marked);
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
-  checkActivity(ctx, [...recentUploads(storage.reader, layout, scans, opts.now), ...watch.changes()]);
+  const staleUploadsBefore = opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge;
+  checkActivity(ctx, [...recentUploads(storage.reader, layout, scans, opts.now, staleUploadsBefore, opts.minAge), ...watch.changes()]);
 
   // The candidates say all the sweep needs from the mark set: let it go before the sweep builds its sets.
   const seen = {
@@ -107,7 +108,7 @@ async function decide(ctx: RunContext): Promise<Decision> {
       referencedBy: opts.pruneLayerLinks ? marking.referencedBy : undefined,
       blobs: blobs.prefixes,
       blobCandidates,
-      staleUploadsBefore: opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge,
+      staleUploadsBefore,
       removeEmptyRepositories: opts.removeEmptyRepositories,
     },
   };
@@ -118,7 +119,12 @@ function checkActivity(ctx: RunContext, signs: readonly ActivitySign[]): void {
   if (signs.length === 0) return;
   if (ctx.opts.strict) {
     const problems = signs.map((s) => ({ code: 'registry_active', path: ctx.layout.relative(s.path), message: s.message }));
-    throw new RegistryGcError('E_REGISTRY_ACTIVE', `the registry looks like it is running; stop it first (strict mode); nothing was deleted`, problems);
+    const [first] = problems;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    const what = signs.some((s) => s.message.startsWith('upload started'))
+      ? 'if the registry is stopped, an upload it abandoned looks like this: wait until it is 10 minutes old, or run with --min-age 10m (young items are kept) or without --strict'
+      : 'stop it first';
+    throw new RegistryGcError('E_REGISTRY_ACTIVE', `the registry looks like it is running (strict mode): ${first!.path}: ${first!.message}${more}; ${what}; nothing was deleted`, problems);
   }
   for (const sign of signs) ctx.findings.warn('registry_active', sign.path, sign.message);
 }

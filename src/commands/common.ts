@@ -156,7 +156,8 @@ export function reportFailure(error: unknown, json: boolean, io: Io, output: num
     return 1;
   }
   const report: Report | undefined = error.report;
-  emit({ error: error.toJSON(), report });
+  // `report` is always there (null when nothing ran far enough to have one): the shape the operator guide shows.
+  emit({ error: error.toJSON(), report: report ?? null });
   // An interrupted run (or one stopped later) prints what it did: the report, as a finished run would.
   if (report !== undefined && !json) io.stdout(`${formatReport(report)}\n`);
   const usage = error.code === 'E_INVALID_OPTION' || error.code === 'E_NOT_A_REGISTRY';

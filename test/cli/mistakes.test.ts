@@ -46,6 +46,14 @@ describe('a mistake on the command line: one short message, exit 2', () => {
     });
   }
 
+  it('with --json, the failure object carries the error and the report key (null: nothing ran)', () => {
+    const { code, stdout } = run(cwd, '--json', path.join(cwd, 'nothere'));
+    expect(code).toBe(2);
+    const failure = JSON.parse(stdout);
+    expect(Object.keys(failure)).toEqual(['error', 'report']);
+    expect(failure).toMatchObject({ error: { code: 'E_NOT_A_REGISTRY' }, report: null });
+  });
+
   it('a duration prints as written: the plan of --upload-age 90m says 90m, of 1s says 1s', () => {
     const planFile = path.join(tempDir(), 'plan.json');
     for (const [typed, shown] of [['90m', '90m'], ['1s', '1s'], ['168h', '7d']] as const) {

@@ -149,6 +149,29 @@ describe('a registry that is still running', () => {
     expect(snapshot(t.root)).toEqual(before);
   });
 
+  it('says how long ago the upload started, and with strict which sign it saw and what to do', async () => {
+    const { t } = treeWithGarbage();
+    t.upload('app', 'in-flight', new Date(NOW.getTime() - 3 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z'));
+    const warned = await collectGarbage(t.root, { now: NOW, dryRun: true });
+    expect(warned.warnings[0]!.message).toMatch(/^upload started 3 minutes ago \(2026-/);
+    const error = (await collectGarbage(t.root, { now: NOW, strict: true }).catch((e: unknown) => e)) as RegistryGcError;
+    expect(error.message).toMatch(/_uploads\/in-flight: upload started 3 minutes ago/);
+    expect(error.message).toMatch(/wait until it is 10 minutes old, or run with --min-age 10m/);
+    // As advised: with --min-age the young upload is kept, so it is no sign, and strict goes ahead.
+    const kept = await collectGarbage(t.root, { now: NOW, strict: true, minAge: '10m' });
+    expect(kept.warnings.filter((w) => w.code === 'registry_active')).toEqual([]);
+  });
+
+  it('is not raised for an upload the run deletes anyway or was told to keep', async () => {
+    const { t } = treeWithGarbage();
+    t.upload('app', 'in-flight', new Date(NOW.getTime() - 5 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z'));
+    const deleted = await collectGarbage(t.root, { now: NOW, dryRun: true, uploadAge: '1m' });
+    expect(deleted.uploads.deleted.map((u) => u.id)).toContain('in-flight');
+    expect(deleted.warnings.filter((w) => w.code === 'registry_active')).toEqual([]);
+    const keptAll = await collectGarbage(t.root, { now: NOW, dryRun: true, keepUploads: true });
+    expect(keptAll.warnings.filter((w) => w.code === 'registry_active')).toEqual([]);
+  });
+
   it('a push landing during the scan is noticed', async () => {
     const { t } = treeWithGarbage();
     // The seam lets the test play the registry: a push lands while manifests are being read.
