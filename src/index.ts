@@ -2,6 +2,7 @@
 export { collectGarbage } from './collect/collect-garbage.js';
 export type { CollectOptions, ProgressEvent } from './collect/options.js';
 export type { DeletionCandidate, AllowDeletion } from './report/candidate.js';
+export { CATEGORIES, type Category } from './report/kinds.js';
 export {
   makePlan,
   applyPlan,
@@ -35,12 +36,12 @@ export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedTag
 export { RegistryGcError, type ErrorCode, type Problem } from './report/errors.js';
 export { RegistryLayout } from './registry/layout.js';
 export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm, type ParsedDigest } from './registry/digest.js';
-export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences, type ManifestErrorReason } from './registry/manifest.js';
+export { parseManifest, ManifestError, MediaType, type ManifestKind, type ManifestReferences, type ManifestErrorReason, type LooseSubject } from './registry/manifest.js';
 export { isRepositoryName, isTagName } from './registry/names.js';
 export { listRepositories, listTags, readRepository } from './scan/model.js';
 export type { RepositoryScan, TagScan } from './scan/repository.js';
 export type { FileSystem, DirEntry, EntryType } from './storage/file-system.js';
-export type { Storage, TreeReader, EntryInfo, Outcome, WorkerAccess } from './storage/storage.js';
+export type { Storage, TreeReader, EntryInfo, EntryVersion, Outcome, WorkerAccess, OwnFiles, AppendHandle } from './storage/storage.js';
 export { MemoryStorage, type MemoryFault, type MemoryOperation } from './storage/memory-storage.js';
 export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target, type ResolveContext, type RedisSettings } from './config/config.js';
 export { formatReport, type FormatContext } from './text/report.js';

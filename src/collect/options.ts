@@ -10,6 +10,7 @@ import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import type { Phase } from '../report/report.js';
 
+/** What `onProgress` is told as a phase of a run (or of an apply) advances. */
 export interface ProgressEvent {
   readonly phase: Phase;
   /** Items done in this phase so far. */
@@ -27,6 +28,7 @@ export interface ProgressEvent {
   readonly trashKept?: boolean;
 }
 
+/** Options of `collectGarbage`; all optional, and an unknown key is refused (E_INVALID_OPTION). */
 export interface CollectOptions {
   /**
    * Report what would be deleted, delete nothing. The same code path runs.

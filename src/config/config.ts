@@ -23,12 +23,14 @@ export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';
 /** Keys of `storage` that configure the registry rather than name a driver (the registry's Storage.Type()). */
 const STORAGE_SETTINGS = new Set(['maintenance', 'cache', 'delete', 'redirect', 'tag']);
 
+/** The registry's `redis` section, as far as advising a flush of its blob-descriptor cache needs it. */
 export interface RedisSettings {
   /** `host:port` (`redis.addr`, or the first of `redis.addrs`). */
   readonly addr: string | undefined;
   readonly db: number | undefined;
 }
 
+/** What registry-gc read from a registry config file, after the environment overrides. */
 export interface RegistryConfig {
   /** Absolute path of the config file. */
   readonly file: string;
@@ -47,12 +49,14 @@ export interface RegistryConfig {
   readonly environment: readonly string[];
 }
 
+/** The registry root a ROOT argument names, and the config file it came from, if any. */
 export interface Target {
   readonly root: string;
   /** Set when ROOT was a config file. */
   readonly config: RegistryConfig | undefined;
 }
 
+/** The process state ROOT is resolved in: the environment (for the registry's `REGISTRY_*` overrides) and the directory relative paths start from. */
 export interface ResolveContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
@@ -80,6 +84,7 @@ export function resolveTarget(argument: string, context: ResolveContext): Target
   return { root: config.root, config };
 }
 
+/** Reads a registry config file, applying the registry's environment overrides. Throws E_INVALID_OPTION when it is unreadable, not YAML, or uses a driver other than `filesystem`. */
 export function readRegistryConfig(file: string, context: ResolveContext): RegistryConfig {
   const absolute = path.resolve(context.cwd, file);
   let text: string;

@@ -41,6 +41,7 @@ import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanO
 import { deletedBytes } from '../report/queries.js';
 import type { Report } from '../report/report.js';
 
+/** Options of `applyPlan`. What decides deletion is not among them: it comes from the plan. */
 export interface ApplyOptions {
   /** Re-check and report what would be deleted; delete nothing. @default false */
   dryRun?: boolean;
@@ -89,6 +90,7 @@ export interface RecheckSummary {
  */
 export type SkipReason = 'gone' | 'no-longer-unreferenced' | 'no-longer-empty' | 'changed' | 'kept-for-age' | 'needed-by-kept-item' | 'failed';
 
+/** A planned item that apply did not delete, and why. */
 export interface SkippedItem {
   readonly category: PlanCategory;
   readonly item: PlannedItem;
@@ -96,6 +98,7 @@ export interface SkippedItem {
   readonly message: string;
 }
 
+/** What `applyPlan` did (in a dry run: would do) with each planned item, and the report of its run. */
 export interface ApplyReport {
   readonly dryRun: boolean;
   readonly root: string;

@@ -8,11 +8,14 @@ import type { Digest } from '../registry/digest.js';
 import { CATEGORIES, type Category } from '../report/kinds.js';
 import type { Warning } from '../report/report.js';
 
+/** The `format` of every plan file: what marks a JSON document as a registry-gc plan. */
 export const PLAN_FORMAT = 'registry-gc-plan';
+/** The plan format version this registry-gc writes and reads; a plan of another version is refused. */
 export const PLAN_FORMAT_VERSION = 1;
 
 /** The categories of a plan: the deletable kinds (report/kinds.ts), in the order a run deletes them (spec §4). */
 export const PLAN_CATEGORIES = CATEGORIES;
+/** A category of a plan's items: the same as the report's. */
 export type PlanCategory = Category;
 
 /** An untagged revision (`deleteUntagged`); its tag-history entries go with it. */
@@ -22,6 +25,7 @@ export interface PlannedManifest {
   readonly reason: 'untagged';
 }
 
+/** An unreferenced blob; `size` is that of its `data` file when planned. */
 export interface PlannedBlob {
   readonly digest: Digest;
   readonly size: number;
@@ -35,12 +39,14 @@ export interface PlannedBlob {
  */
 export type LayerLinkReason = 'blob-deleted' | 'blob-missing' | 'unreferenced-in-repository';
 
+/** A repository's layer link (`_layers/<alg>/<hex>/link`), and why it goes. */
 export interface PlannedLayerLink {
   readonly repository: string;
   readonly digest: Digest;
   readonly reason: LayerLinkReason;
 }
 
+/** A tag-history entry (`tags/<tag>/index/<alg>/<hex>`) naming a manifest that is no revision. */
 export interface PlannedTagHistoryEntry {
   readonly repository: string;
   readonly tag: string;
@@ -48,6 +54,7 @@ export interface PlannedTagHistoryEntry {
   readonly reason: 'not-a-revision';
 }
 
+/** A stale upload (started longer than uploadAge ago); `size` is the bytes of every file in its folder. */
 export interface PlannedUpload {
   readonly repository: string;
   readonly id: string;
@@ -57,11 +64,13 @@ export interface PlannedUpload {
   readonly reason: 'stale';
 }
 
+/** A repository with no tag, revision or upload left (`removeEmptyRepositories`). */
 export interface PlannedRepository {
   readonly repository: string;
   readonly reason: 'empty';
 }
 
+/** Every item a plan lists, by category. */
 export interface PlanItems {
   readonly manifests: readonly PlannedManifest[];
   readonly blobs: readonly PlannedBlob[];
@@ -71,6 +80,7 @@ export interface PlanItems {
   readonly repositories: readonly PlannedRepository[];
 }
 
+/** An item of any category of a plan. */
 export type PlannedItem = PlanItems[PlanCategory][number];
 
 /** The options that decide what is deleted; apply runs with exactly these. */
@@ -86,12 +96,14 @@ export interface PlanOptions {
   readonly maxManifestBytes: number;
 }
 
+/** A category's item count and hash, so that a plan edited after it was written is refused. */
 export interface CategoryFingerprint {
   readonly count: number;
   /** Hex sha256 over the category's items, one canonical line each, sorted. */
   readonly sha256: string;
 }
 
+/** A plan file: what a dry run would delete, the options it ran with, and the fingerprint and observations apply checks before deleting. */
 export interface Plan {
   readonly format: typeof PLAN_FORMAT;
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;

@@ -8,11 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 
+/** A digest algorithm the registry supports. */
 export type Algorithm = 'sha256' | 'sha384' | 'sha512';
 
 /** A validated digest string, e.g. "sha256:<64 lower-case hex>". */
 export type Digest = string & { readonly __digest: unique symbol };
 
+/** A validated digest, and its algorithm and hex apart. */
 export interface ParsedDigest {
   readonly algorithm: Algorithm;
   readonly hex: string;

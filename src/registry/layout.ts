@@ -21,6 +21,7 @@ import { assertPlainComponent, join, NOT_CLEAN, REGISTRY_ALGORITHM, strictlyInsi
 
 export * from './layout-parts.js';
 
+/** Every path of a registry's tree, built only from validated names and digests, and the checks that nothing outside `v2` (or the trash) is deleted. */
 export class RegistryLayout {
   /** The registry's `rootdirectory`, absolute. */
   readonly root: string;
@@ -49,15 +50,18 @@ export class RegistryLayout {
     return join(this.root, TRASH_FOLDER);
   }
 
+  /** `<root>/registry-gc-trash/<run>`: one run's trash; throws for a name that is no run's. */
   trashRunDir(run: string): string {
     if (!isTrashRun(run)) throw new TypeError(`not a trash run: ${JSON.stringify(run)}`);
     return join(this.trashDir, run);
   }
 
+  /** `<run>/journal.jsonl`: the journal of what the run moved into its trash. */
   trashJournal(run: string): string {
     return join(this.trashRunDir(run), 'journal.jsonl');
   }
 
+  /** `<run>/entries`: the folder the run's moved items go below, in shards. */
   trashEntriesDir(run: string): string {
     return join(this.trashRunDir(run), 'entries');
   }
@@ -68,6 +72,7 @@ export class RegistryLayout {
     return join(this.trashEntriesDir(run), String(seq % TRASH_SHARDS));
   }
 
+  /** `<run>/entries/<seq mod 256>/<seq>`: where the run moves its item number `seq`. */
   trashEntry(run: string, seq: number): string {
     return join(this.trashShardDir(run, seq), String(seq));
   }
@@ -94,6 +99,7 @@ export class RegistryLayout {
 
   // Blobs -------------------------------------------------------------------
 
+  /** `blobs/<alg>`: the blobs of one algorithm. */
   blobAlgorithmDir(algorithm: Algorithm): string {
     return join(this.blobsDir, algorithm);
   }
@@ -103,15 +109,18 @@ export class RegistryLayout {
     return Array.from({ length: 256 }, (_, i) => this.blobPrefixDir(algorithm, i.toString(16).padStart(2, '0')));
   }
 
+  /** `blobs/<alg>/<prefix>`: the blobs whose hex starts with `prefix` (two hex digits). */
   blobPrefixDir(algorithm: Algorithm, prefix: string): string {
     return join(this.blobsDir, algorithm, prefix);
   }
 
+  /** `blobs/<alg>/<hex[0:2]>/<hex>`: a blob's folder. */
   blobDir(digest: Digest): string {
     const { algorithm, hex } = splitDigest(digest);
     return join(this.blobsDir, algorithm, hex.slice(0, 2), hex);
   }
 
+  /** `blobs/<alg>/<hex[0:2]>/<hex>/data`: a blob's content. */
   blobData(digest: Digest): string {
     return join(this.blobDir(digest), 'data');
   }
@@ -128,6 +137,7 @@ export class RegistryLayout {
     this.repositoryDirs.set(name, join(this.repositoriesDir, ...components));
   }
 
+  /** `repositories/<name>`: a repository's folder; throws for an invalid name that was not admitted as a stray. */
   repositoryDir(name: string): string {
     // Every path inside a repository starts here, a few hundred thousand times a run for
     // a few thousand names: each name is checked and joined once.
@@ -145,23 +155,28 @@ export class RegistryLayout {
     return join(this.repositoryDir(name), marker);
   }
 
+  /** `<repository>/_manifests`: the repository's revisions and tags. */
   manifestsDir(name: string): string {
     return join(this.repositoryDir(name), '_manifests');
   }
 
+  /** `<repository>/_manifests/revisions`: the repository's manifest revisions. */
   revisionsDir(name: string): string {
     return join(this.manifestsDir(name), 'revisions');
   }
 
+  /** `<repository>/_manifests/revisions/<alg>`: the revisions of one algorithm. */
   revisionAlgorithmDir(name: string, algorithm: Algorithm): string {
     return join(this.revisionsDir(name), algorithm);
   }
 
+  /** `<repository>/_manifests/revisions/<alg>/<hex>`: a revision's folder. */
   revisionDir(name: string, digest: Digest): string {
     const { algorithm, hex } = splitDigest(digest);
     return join(this.revisionsDir(name), algorithm, hex);
   }
 
+  /** `<repository>/_manifests/revisions/<alg>/<hex>/link`: a revision's link; a folder without one is no revision. */
   revisionLink(name: string, digest: Digest): string {
     return join(this.revisionDir(name, digest), 'link');
   }
@@ -171,6 +186,7 @@ export class RegistryLayout {
     return join(folder, 'link');
   }
 
+  /** `<repository>/_manifests/tags`: the repository's tags. */
   tagsDir(name: string): string {
     return join(this.manifestsDir(name), 'tags');
   }
@@ -181,10 +197,12 @@ export class RegistryLayout {
     return join(this.tagsDir(name), tag);
   }
 
+  /** `<repository>/_manifests/tags/<tag>/current/link`: the manifest a tag points at. */
   tagCurrentLink(name: string, tag: string): string {
     return join(this.tagDir(name, tag), 'current', 'link');
   }
 
+  /** `<repository>/_manifests/tags/<tag>/index`: a tag's history. */
   tagIndexDir(name: string, tag: string): string {
     return join(this.tagDir(name, tag), 'index');
   }
@@ -210,45 +228,55 @@ export class RegistryLayout {
     return `/index/${algorithm}/${hex}`;
   }
 
+  /** `<repository>/_manifests/tags/<tag>/index/<alg>/<hex>`: one entry of a tag's history. */
   tagIndexEntryDir(name: string, tag: string, digest: Digest): string {
     const { algorithm, hex } = splitDigest(digest);
     return join(this.tagIndexDir(name, tag), algorithm, hex);
   }
 
+  /** `<repository>/_manifests/tags/<tag>/index/<alg>/<hex>/link`: a tag-history entry's link. */
   tagIndexEntryLink(name: string, tag: string, digest: Digest): string {
     return join(this.tagIndexEntryDir(name, tag, digest), 'link');
   }
 
+  /** `<repository>/_layers`: the repository's layer links. */
   layersDir(name: string): string {
     return join(this.repositoryDir(name), '_layers');
   }
 
+  /** `<repository>/_layers/<alg>`: the layer links of one algorithm. */
   layerAlgorithmDir(name: string, algorithm: Algorithm): string {
     return join(this.layersDir(name), algorithm);
   }
 
+  /** `<repository>/_layers/<alg>/<hex>`: a layer link's folder. */
   layerLinkDir(name: string, digest: Digest): string {
     const { algorithm, hex } = splitDigest(digest);
     return join(this.layersDir(name), algorithm, hex);
   }
 
+  /** `<repository>/_layers/<alg>/<hex>/link`: a layer link, through which the repository serves that blob. */
   layerLink(name: string, digest: Digest): string {
     return join(this.layerLinkDir(name, digest), 'link');
   }
 
+  /** `<repository>/_uploads`: the repository's uploads in progress. */
   uploadsDir(name: string): string {
     return join(this.repositoryDir(name), '_uploads');
   }
 
+  /** `<repository>/_uploads/<id>`: an upload's folder; `id` must be a plain path component. */
   uploadDir(name: string, id: string): string {
     assertPlainComponent(id);
     return join(this.uploadsDir(name), id);
   }
 
+  /** `<repository>/_uploads/<id>/startedat`: when the upload started, which is what ages it. */
   uploadStartedAt(name: string, id: string): string {
     return join(this.uploadDir(name, id), UPLOAD_STARTED_AT);
   }
 
+  /** `<repository>/_uploads/<id>/data`: the bytes uploaded so far. */
   uploadData(name: string, id: string): string {
     return join(this.uploadDir(name, id), 'data');
   }

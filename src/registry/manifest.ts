@@ -9,6 +9,7 @@
  */
 import { isDigest, type Digest } from './digest.js';
 
+/** The manifest media types the collector understands; a manifest of any other is rejected. */
 export const MediaType = {
   dockerSchema2: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
@@ -19,6 +20,7 @@ export const MediaType = {
   ociArtifact: 'application/vnd.oci.artifact.manifest.v1+json',
 } as const;
 
+/** The kind of a manifest, which decides the fields it must have. */
 export type ManifestKind = 'docker-schema2' | 'docker-list' | 'oci-manifest' | 'oci-index' | 'oci-artifact' | 'schema1';
 
 const KIND_BY_MEDIA_TYPE: Readonly<Record<string, ManifestKind>> = {
@@ -31,6 +33,7 @@ const KIND_BY_MEDIA_TYPE: Readonly<Record<string, ManifestKind>> = {
   [MediaType.ociArtifact]: 'oci-artifact',
 };
 
+/** What a parsed manifest references: what marking follows from it. */
 export interface ManifestReferences {
   readonly kind: ManifestKind;
   /** The declared media type, or undefined when the kind came from the shape. */
@@ -43,11 +46,13 @@ export interface ManifestReferences {
   readonly subject: Digest | undefined;
 }
 
+/** Why a manifest could not be parsed: `bad_descriptor` is a reference that is no valid descriptor, `missing_field` a field its kind requires. */
 export type ManifestErrorReason = 'not_json' | 'not_object' | 'unknown_media_type' | 'bad_descriptor' | 'missing_field';
 
 /** What a manifest that could not be parsed says about its subject, as far as can be told. */
 export type LooseSubject = Digest | 'unknown' | undefined;
 
+/** Thrown by parseManifest for bytes that are not a manifest it understands completely. */
 export class ManifestError extends Error {
   readonly reason: ManifestErrorReason;
   /**

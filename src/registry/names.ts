@@ -12,11 +12,13 @@ export function isRepositoryComponent(value: string): boolean {
   return COMPONENT.test(value);
 }
 
+/** True when `value` is a repository name the registry accepts: `/`-separated components, at most 255 characters. */
 export function isRepositoryName(value: string): boolean {
   if (value.length === 0 || value.length > MAX_REPOSITORY_NAME_LENGTH) return false;
   return value.split('/').every(isRepositoryComponent);
 }
 
+/** True when `value` is a valid tag name: 1 to 128 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`. */
 export function isTagName(value: string): boolean {
   return TAG.test(value);
 }

@@ -5,6 +5,7 @@
  */
 import type { Digest } from '../registry/digest.js';
 
+/** One thing a run would delete, as the `allow` hook sees it. */
 export type DeletionCandidate =
   /** An untagged revision (`deleteUntagged`), with its tag-history entries. */
   | { readonly kind: 'manifest'; readonly repository: string; readonly digest: Digest }

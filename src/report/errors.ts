@@ -7,6 +7,7 @@ import type { Problem, Report } from './report.js';
 
 export type { Problem } from './report.js';
 
+/** The stable code of a RegistryGcError: branch on it, not on the message. */
 export type ErrorCode =
   /** An option or argument is invalid. */
   | 'E_INVALID_OPTION'
@@ -29,6 +30,7 @@ export type ErrorCode =
   /** A plan file is not a plan, was changed after it was written, or is for another registry. */
   | 'E_INVALID_PLAN';
 
+/** The error registry-gc throws: a stable `code`, and the problems behind it. */
 export class RegistryGcError extends Error {
   readonly code: ErrorCode;
   readonly problems: readonly Problem[];
@@ -43,6 +45,7 @@ export class RegistryGcError extends Error {
     this.report = options?.report;
   }
 
+  /** The code, message and problems, as `--json` output prints an error. */
   toJSON(): { code: ErrorCode; message: string; problems: readonly Problem[] } {
     return { code: this.code, message: this.message, problems: this.problems };
   }

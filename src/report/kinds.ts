@@ -13,6 +13,7 @@ import type { Phase, Report } from './report.js';
 
 /** In sweep order. */
 export const CATEGORIES = ['manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const;
+/** A kind of item a run can delete: a category of the report and of a plan. */
 export type Category = (typeof CATEGORIES)[number];
 
 /** One entry of `report[category].deleted`. */

@@ -5,22 +5,26 @@
  */
 import type { Digest } from '../registry/digest.js';
 
+/** A blob the report lists: deleted (in a dry run: would be), or kept for age. */
 export interface DeletedBlob {
   readonly digest: Digest;
   /** Size of the blob's `data` file in bytes (0 when it had none). */
   readonly size: number;
 }
 
+/** An untagged manifest revision the report lists: deleted (in a dry run: would be), or kept for age. */
 export interface DeletedManifest {
   readonly repository: string;
   readonly digest: Digest;
 }
 
+/** A repository's layer link deleted (in a dry run: would be). */
 export interface DeletedLayerLink {
   readonly repository: string;
   readonly digest: Digest;
 }
 
+/** An upload the report lists: deleted as stale (in a dry run: would be), or kept for age. */
 export interface DeletedUpload {
   readonly repository: string;
   readonly id: string;
@@ -30,12 +34,14 @@ export interface DeletedUpload {
   readonly startedAt: string;
 }
 
+/** A tag-history entry deleted (in a dry run: would be) because it named no revision. */
 export interface DeletedTagHistoryEntry {
   readonly repository: string;
   readonly tag: string;
   readonly digest: Digest;
 }
 
+/** An empty repository removed (in a dry run: would be). */
 export interface DeletedRepository {
   readonly repository: string;
 }
@@ -49,6 +55,7 @@ export interface Problem {
   readonly message: string;
 }
 
+/** Something a run found that did not stop it: reported, and the run went on. */
 export type Warning = Problem;
 
 /** `recheck`: apply comparing the tree with what its plan observed (docs/recheck.md). */
@@ -66,6 +73,7 @@ export type Phase =
   | 'sweep-repositories'
   | 'purge';
 
+/** The report of one run: what it found, deleted (in a dry run: would delete) and kept, with problems and timings. */
 export interface Report {
   readonly dryRun: boolean;
   readonly deleteUntagged: boolean;

@@ -14,6 +14,7 @@ import { directories, listDigestFolders, listOrReport, type ScanContext } from '
 const [MANIFESTS, LAYERS, UPLOADS] = REPOSITORY_MARKERS;
 const [REVISIONS, TAGS] = MANIFEST_PARTS;
 
+/** One tag of a scanned repository: where it points now, and its history. */
 export interface TagScan {
   readonly name: string;
   /** The manifest the tag points at now; undefined when its link is missing or bad. */
@@ -22,6 +23,7 @@ export interface TagScan {
   readonly history: readonly Digest[];
 }
 
+/** What the scan found in one repository: revisions, tags, layer links and uploads. */
 export interface RepositoryScan {
   readonly name: string;
   /** Manifest revisions: folders under `_manifests/revisions` whose link exists. */

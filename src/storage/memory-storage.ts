@@ -22,8 +22,10 @@ import { codedError } from './errno.js';
 import { copyOfDirectory, MemoryTree, memoryDir, type MemoryDir } from './memory-tree.js';
 import { answerEach, type DirEntry, type EntryInfo, type Storage, type TreeReader, type WorkerAccess } from './storage.js';
 
+/** A MemoryStorage call that a fault can target. */
 export type MemoryOperation = 'list' | 'read' | 'entry' | 'remove' | 'removeEmptyDir' | 'rename' | 'createExclusive' | 'append' | 'makeDir';
 
+/** Makes every call `op` on `path` fail with the Node-style error `code`. */
 export interface MemoryFault {
   readonly op: MemoryOperation;
   /** The absolute path the call names. */
@@ -41,6 +43,7 @@ interface MemoryTreeData {
   readonly latencyMs: number;
 }
 
+/** A registry tree in memory behind the storage seam: for tests, with injectable faults and latency. */
 export class MemoryStorage implements Storage {
   readonly reader: TreeReader;
   private readonly tree: MemoryTree;
@@ -56,6 +59,7 @@ export class MemoryStorage implements Storage {
   /** Waited on (never woken) for the latency: a sleep that blocks no other thread. */
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+  /** @internal A tree's own data: use MemoryStorage.fromDirectory (and worker threads, openStorage). */
   constructor(data: MemoryTreeData = { root: memoryDir(0), faults: [], now: 0, callsOnWorkers: new SharedArrayBuffer(4), latencyMs: 0 }) {
     this.latencyMs = data.latencyMs;
     this.tree = new MemoryTree(data.root, data.now);
@@ -193,6 +197,7 @@ export class MemoryStorage implements Storage {
   }
 
   readonly ownFiles = {
+    /** Creates `file` holding `data`: EEXIST when it exists, ENOENT when its folder does not. */
     create: async (file: string, data: string): Promise<void> => {
       this.fault('createExclusive', file);
       const parent = this.tree.find(path.dirname(file));
@@ -200,25 +205,33 @@ export class MemoryStorage implements Storage {
       if (parent.children.has(path.basename(file))) throw codedError('EEXIST', `${file} exists`);
       this.tree.write(file, data);
     },
+    /** Reads `file` whole, as UTF-8. */
     read: async (file: string): Promise<string> => this.readNow(file, 1 << 30).toString('utf8'),
+    /** Opens `file` to append to, creating it empty when it is not there. */
     openAppend: async (file: string) => {
       if (this.tree.find(file) === undefined) this.tree.write(file, '');
       return {
+        /** Appends `data` to the file. */
         append: async (data: string): Promise<void> => {
           this.fault('append', file);
           const existing = this.tree.find(file);
           const before = existing?.type === 'file' ? existing.data : new Uint8Array();
           this.tree.write(file, Buffer.concat([before, Buffer.from(data)]));
         },
+        /** Nothing to make durable in memory. */
         sync: async (): Promise<void> => {},
+        /** Nothing to release in memory. */
         close: async (): Promise<void> => {},
       };
     },
+    /** Creates a folder and the folders above it. */
     makeDir: async (dir: string): Promise<void> => {
       this.fault('makeDir', dir);
       this.tree.ensureDir(dir);
     },
+    /** Moves `from` to `to`, as the storage's own rename (counted in maxChangesInFlight). */
     rename: (from: string, to: string): Promise<void> => this.rename(from, to),
+    /** Removes a file; one that is not there is fine. */
     remove: async (file: string): Promise<void> => {
       if (this.tree.find(file)) this.tree.detach(file);
     },

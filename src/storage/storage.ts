@@ -22,6 +22,7 @@
 
 export type EntryType = 'dir' | 'file' | 'symlink' | 'other';
 
+/** One entry of a directory listing: its name, and what it is itself (a symbolic link is not followed). */
 export interface DirEntry {
   readonly name: string;
   readonly type: EntryType;
@@ -66,6 +67,7 @@ export interface AppendHandle {
   append(data: string): Promise<void>;
   /** Makes what was appended durable (fsync). */
   sync(): Promise<void>;
+  /** Closes the file. */
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export interface WorkerAccess {
   readonly data: unknown;
 }
 
+/** A registry's storage: synchronous reads for the scan, batched asynchronous calls for the rest. */
 export interface Storage {
   readonly reader: TreeReader;
   /** Undefined: this storage is scanned on the calling thread only. */
@@ -89,6 +92,7 @@ export interface Storage {
   readFiles(files: readonly string[], maxBytes: number): Promise<Outcome<Buffer>[]>;
   /** Inspects each target as `reader.entry` does; answers in the order asked. */
   inspect(targets: readonly string[]): Promise<Outcome<EntryInfo>[]>;
+  /** Lists a directory as `reader.list` does. */
   list(dir: string): Promise<DirEntry[]>;
   /**
    * The version of each entry itself (not following a link); answers in the
@@ -115,9 +119,11 @@ export interface Storage {
   readonly ownFiles: OwnFiles;
 }
 
+/** Operations on the collector's own files (its lock, the trash), apart from those on registry data. */
 export interface OwnFiles {
   /** Creates `file` holding `data`, whole or not at all (a crash never leaves it empty); EEXIST when it exists. */
   create(file: string, data: string): Promise<void>;
+  /** Reads `file` whole, as UTF-8. */
   read(file: string): Promise<string>;
   /** Opens `file` to append to, creating it. */
   openAppend(file: string): Promise<AppendHandle>;

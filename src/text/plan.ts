@@ -32,6 +32,7 @@ function countLine(category: PlanCategory, items: readonly PlannedItem[]): strin
   return `  ${KINDS[category].label.padEnd(14)}${items.length.toLocaleString('en-US')}${detail}`;
 }
 
+/** A plan as text for its reviewer: counts per category, fingerprint, warnings, and the command that applies it (`file`: where it was written). */
 export function formatPlan(plan: Plan, file: string): string {
   const o = plan.options;
   const s = plan.scanned;
@@ -86,6 +87,7 @@ function recheckLine({ mode, why, rescanned }: ApplyReport['recheck']): string {
   return `incremental: ${n} ${n === 1 ? 'repository' : 'repositories'} written since the plan, scanned again (${shown})`;
 }
 
+/** An apply report as text: per category, what was deleted of what was planned, what was skipped and why, warnings and errors (`file`: the plan). */
 export function formatApplyReport(result: ApplyReport, file: string): string {
   const { report } = result;
   const verb = result.dryRun ? 'would delete' : 'deleted';

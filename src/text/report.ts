@@ -16,6 +16,7 @@ import { deletedBytes } from '../report/queries.js';
 /** Rows of the "frees the most" table. */
 export const TOP_REPOSITORIES = 10;
 
+/** What formatReport is told beyond the report itself. */
 export interface FormatContext {
   /** Where the root came from, e.g. `rootdirectory of /etc/docker/registry/config.yml`. */
   readonly source?: string | undefined;
@@ -107,6 +108,7 @@ function timeLines(report: Report): string[] {
   return lines;
 }
 
+/** A run's report as text, as the CLI prints it: counts, deletions, timings, the repositories that free the most, warnings and errors. */
 export function formatReport(report: Report, context: FormatContext = {}): string {
   const verb = report.dryRun ? 'would delete' : 'deleted';
   const lines = [
