@@ -4,6 +4,7 @@ import { formatProblems } from './report.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** The human summary of `registry-gc purge`: the runs freed and kept, and their entries. */
 export function formatPurgeReport(report: PurgeReport): string {
   const entries = report.purged.reduce((n, r) => n + r.entries, 0);
   const lines = [`registry-gc purge of ${report.trash}`];
@@ -18,6 +19,7 @@ export function formatPurgeReport(report: PurgeReport): string {
   return lines.join('\n');
 }
 
+/** The human summary of `registry-gc restore`: what was put back, what was in the way, what a purge had freed. */
 export function formatRestoreReport(report: RestoreReport): string {
   const lines = [
     `registry-gc restore of run ${report.run} into ${report.root}`,
