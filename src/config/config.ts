@@ -54,6 +54,12 @@ export interface Target {
   readonly root: string;
   /** Set when ROOT was a config file. */
   readonly config: RegistryConfig | undefined;
+  /**
+   * What the config decides of a run, ready to spread into collectGarbage's
+   * options (`{ ...target.options, dryRun: true }`): the upload age of
+   * `storage.maintenance.uploadpurging.age`, as the CLI takes it.
+   */
+  readonly options: { readonly uploadAge?: string };
 }
 
 /** The process state ROOT is resolved in: the environment (for the registry's `REGISTRY_*` overrides) and the directory relative paths start from. */
@@ -68,24 +74,30 @@ function refuse(file: string, message: string, cause?: unknown): RegistryGcError
 
 const CONFIG_FILE = /\.ya?ml$/i;
 
-/** Decides whether ROOT is a config file or a root folder. */
-export function resolveTarget(argument: string, context: ResolveContext): Target {
+/**
+ * Decides whether ROOT is a config file or a root folder, as the CLI does:
+ * one call takes a tool from what an operator types to a collection,
+ * `collectGarbage(target.root, { ...target.options, dryRun: true })`.
+ * `context` defaults to this process's environment and directory.
+ */
+export function resolveTarget(argument: string, context: ResolveContext = { env: process.env, cwd: process.cwd() }): Target {
+  const absolute = path.resolve(context.cwd, argument);
   let isFile = false;
   try {
     // stat, not lstat: a config file is often a link (/etc/docker/registry/config.yml).
-    isFile = fs.statSync(argument).isFile();
+    isFile = fs.statSync(absolute).isFile();
   } catch {
     // Missing or unreadable: the collector's own check names what is wrong with a root.
   }
   // A config file named but not there is that, not a root without docker/ below it.
-  if (!isFile && CONFIG_FILE.test(argument) && !fs.existsSync(argument)) throw refuse(path.resolve(context.cwd, argument), 'no such file');
-  if (!isFile) return { root: argument, config: undefined };
+  if (!isFile && CONFIG_FILE.test(argument) && !fs.existsSync(absolute)) throw refuse(absolute, 'no such file');
+  if (!isFile) return { root: argument, config: undefined, options: {} };
   const config = readRegistryConfig(argument, context);
-  return { root: config.root, config };
+  return { root: config.root, config, options: config.uploadAge === undefined ? {} : { uploadAge: config.uploadAge } };
 }
 
 /** Reads a registry config file, applying the registry's environment overrides. Throws E_INVALID_OPTION when it is unreadable, not YAML, or uses a driver other than `filesystem`. */
-export function readRegistryConfig(file: string, context: ResolveContext): RegistryConfig {
+export function readRegistryConfig(file: string, context: ResolveContext = { env: process.env, cwd: process.cwd() }): RegistryConfig {
   const absolute = path.resolve(context.cwd, file);
   let text: string;
   try {

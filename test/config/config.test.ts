@@ -107,15 +107,24 @@ describe('readRegistryConfig', () => {
 describe('resolveTarget', () => {
   it('takes a folder as the root and a file as a config', () => {
     const dir = tempDir();
-    expect(resolveTarget(dir, { env: {}, cwd: '/' })).toEqual({ root: dir, config: undefined });
+    expect(resolveTarget(dir, { env: {}, cwd: '/' })).toEqual({ root: dir, config: undefined, options: {} });
     const file = configFile('storage:\n  filesystem:\n    rootdirectory: reg\n');
     const target = resolveTarget(file, { env: {}, cwd: dir });
     expect(target.root).toBe(path.join(dir, 'reg'));
     expect(target.config?.file).toBe(file);
   });
 
+  it('gives a tool what the CLI takes from a config in one call: the root and the options to pass', async () => {
+    const dir = tempDir();
+    const file = configFile(`storage:\n  filesystem:\n    rootdirectory: ${dir}\n  maintenance:\n    uploadpurging:\n      age: 72h\n`);
+    const target = resolveTarget(file);
+    expect(target).toMatchObject({ root: dir, options: { uploadAge: '72h' } });
+    // A missing config file is said as such.
+    expect(() => resolveTarget(path.join(dir, 'nothere.yml'))).toThrow(/no such file/);
+  });
+
   it('leaves a missing path to the collector, which names what is wrong', () => {
-    expect(resolveTarget('/no/such/place', { env: {}, cwd: '/' })).toEqual({ root: '/no/such/place', config: undefined });
+    expect(resolveTarget('/no/such/place', { env: {}, cwd: '/' })).toEqual({ root: '/no/such/place', config: undefined, options: {} });
   });
 });
 
