@@ -117,6 +117,7 @@ export async function sweepDecision(ctx: RunContext, decision: Decision): Promis
     }
     throw error;
   }
+  tally.tiedTo = tiesOf(decision.sweep, tally.deleted.blobs);
   let end;
   try {
     end = await trash.finish();
@@ -126,6 +127,12 @@ export async function sweepDecision(ctx: RunContext, decision: Decision): Promis
     throw new RegistryGcError('E_ABORTED', 'the run was aborted while freeing its trash: everything it collects is out of the registry, and the rest of the trash is left ("registry-gc purge" frees it)', [], { cause: error, report });
   }
   return { ...buildReport(tally), ...end };
+}
+
+/** Deleted blobs a revision folder without its link names (Report.blobs.tiedTo), for the summary's ranking. */
+function tiesOf(input: SweepInput, deletedBlobs: readonly { digest: Digest }[]): { repository: string; digest: Digest }[] {
+  const deleted = new Set(deletedBlobs.map((b) => b.digest));
+  return input.scans.flatMap((scan) => scan.unlinkedRevisions.filter((d) => deleted.has(d)).map((digest) => ({ repository: scan.name, digest })));
 }
 
 /** Any problem found so far stops the run before it deletes anything. */

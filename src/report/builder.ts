@@ -3,6 +3,7 @@
  * sorted (spec §5) by its kind's identity, sizes summed, warnings and errors
  * in a stable order.
  */
+import type { Digest } from '../registry/digest.js';
 import type { Findings } from './findings.js';
 import { CATEGORIES, KINDS, type Category, type DeletedItem } from './kinds.js';
 import { byWarning, compareStrings } from './order.js';
@@ -33,6 +34,8 @@ export interface RunTally {
   readonly findings: Findings;
   readonly errors: Findings;
   readonly durations: Partial<Record<Phase, number>>;
+  /** Report.blobs.tiedTo. */
+  tiedTo?: { repository: string; digest: Digest }[];
 }
 
 /** Items of a category in report order: by the fields of its identity. */
@@ -50,7 +53,7 @@ function sorted<C extends Category>(category: C, items: readonly DeletedItem<C>[
 
 const bytes = (items: readonly { size: number }[]) => items.reduce((n, item) => n + item.size, 0);
 
-export function buildReport({ root, dryRun, deleteUntagged, seen, deleted, keptForAge, findings, errors, durations }: RunTally): Report {
+export function buildReport({ root, dryRun, deleteUntagged, seen, deleted, keptForAge, findings, errors, durations, tiedTo }: RunTally): Report {
   return {
     dryRun,
     deleteUntagged,
@@ -61,6 +64,7 @@ export function buildReport({ root, dryRun, deleteUntagged, seen, deleted, keptF
       deleted: sorted('blobs', deleted.blobs),
       deletedBytes: bytes(deleted.blobs),
       keptForAge: sorted('blobs', keptForAge.blobs),
+      ...(tiedTo === undefined || tiedTo.length === 0 ? {} : { tiedTo: [...tiedTo].sort((a, b) => compareStrings(a.repository, b.repository) || compareStrings(a.digest, b.digest)) }),
     },
     manifests: { total: seen.revisions, deleted: sorted('manifests', deleted.manifests), keptForAge: sorted('manifests', keptForAge.manifests) },
     layerLinks: { deleted: sorted('layerLinks', deleted.layerLinks) },

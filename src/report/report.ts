@@ -87,6 +87,12 @@ export interface Report {
     readonly deletedBytes: number;
     /** Unreferenced, but younger than minAge: kept. */
     readonly keptForAge: readonly DeletedBlob[];
+    /**
+     * Deleted blobs the tree tied to a repository where no deleted item says
+     * so: a revision folder left without its link (a manifest deleted through
+     * the registry's API) names its manifest's blob. Present when there is one.
+     */
+    readonly tiedTo?: readonly { readonly repository: string; readonly digest: Digest }[];
   };
   readonly manifests: {
     /** Manifest revisions found, over all repositories. */

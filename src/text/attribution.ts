@@ -5,7 +5,8 @@
  * A deleted blob is attributed to a repository when the report ties the two:
  * the repository's deleted manifest is that blob (a manifest is a blob), or
  * the repository's deleted layer link names it (the registry writes a layer
- * link for every config and layer pushed to a repository). Uploads carry
+ * link for every config and layer pushed to a repository), or a revision
+ * folder the registry's API left without its link names it (blobs.tiedTo). Uploads carry
  * their repository and size. A blob tied to several repositories counts in
  * each, so the rows can add up to more than the total; blobs tied to none
  * (for example layers of manifests deleted through the API long ago) are
@@ -64,6 +65,8 @@ export function attributeByRepository(report: Report): Attribution {
     tie(m.repository, m.digest);
   }
   for (const link of report.layerLinks.deleted) tie(link.repository, link.digest);
+  // A manifest deleted through the API leaves its revision folder: the tree still says whose it was.
+  for (const t of report.blobs.tiedTo ?? []) tie(t.repository, t.digest);
   for (const upload of report.uploads.deleted) {
     const t = tally(upload.repository);
     t.uploads += 1;

@@ -159,3 +159,22 @@ describe('nextSteps', () => {
     expect(nextSteps({ ...rich, dryRun: true }, undefined).join('\n')).toContain('without -d/--dry-run');
   });
 });
+
+describe('attribution of a manifest deleted through the API (issue 13, point 7)', () => {
+  it('its blob is ranked under the repository whose revision folder, left without its link, names it', async () => {
+    const { collectGarbage } = await import('../../src/collect/collect-garbage.js');
+    const { attributeByRepository } = await import('../../src/text/attribution.js');
+    const { TreeBuilder, tempDir } = await import('../../harness/tree.js');
+    const fsm = await import('node:fs');
+    const t = new TreeBuilder(tempDir());
+    t.image('app', { tag: 'v1' });
+    const gone = t.image('team/api', { layers: ['deleted through the API'] });
+    // What the registry's DELETE /v2/team/api/manifests/<digest> leaves: the revision folder, without its link.
+    fsm.rmSync(t.layout.revisionLink('team/api', gone.manifest.digest));
+    const report = await collectGarbage(t.root, { dryRun: true });
+    expect(report.blobs.tiedTo).toEqual([{ repository: 'team/api', digest: gone.manifest.digest }]);
+    const { repositories, unattributedBytes } = attributeByRepository(report);
+    expect(unattributedBytes).toBe(0);
+    expect(repositories.find((r) => r.repository === 'team/api')?.blobs).toBe(3);
+  });
+});
