@@ -32,7 +32,7 @@ export {
   type SkipReason,
 } from './plan/plan.js';
 export { formatPlan, formatApplyReport } from './text/plan.js';
-export type { Report, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedTagHistoryEntry, DeletedRepository, DeletedUpload, Warning, Phase } from './report/report.js';
+export type { Report, ProblemCode, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedTagHistoryEntry, DeletedRepository, DeletedUpload, Warning, Phase } from './report/report.js';
 export { RegistryGcError, type ErrorCode, type Problem } from './report/errors.js';
 export { RegistryLayout } from './registry/layout.js';
 export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm, type ParsedDigest } from './registry/digest.js';

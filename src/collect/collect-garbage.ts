@@ -118,7 +118,7 @@ async function decide(ctx: RunContext): Promise<Decision> {
 function checkActivity(ctx: RunContext, signs: readonly ActivitySign[]): void {
   if (signs.length === 0) return;
   if (ctx.opts.strict) {
-    const problems = signs.map((s) => ({ code: 'registry_active', path: ctx.layout.relative(s.path), message: s.message }));
+    const problems = signs.map((s) => ({ code: 'registry_active' as const, path: ctx.layout.relative(s.path), message: s.message }));
     const [first] = problems;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     const what = signs.some((s) => s.message.startsWith('upload started'))

@@ -14,6 +14,7 @@
  * revision that could be a referrer) is a problem: the run must then fail
  * before deleting. A manifest whose blob is already gone is only a warning.
  */
+import type { ProblemCode } from '../report/report.js';
 import { mayDelete, type AllowDeletion } from '../report/candidate.js';
 import type { Digest } from '../registry/digest.js';
 import type { Findings } from '../report/findings.js';
@@ -53,7 +54,7 @@ export interface MarkOptions {
 /** Repositories between two progress calls. */
 const PROGRESS_EVERY = 64;
 
-const MISSING_CODE: Record<KeepReason, string> = {
+const MISSING_CODE: Record<KeepReason, ProblemCode> = {
   revision: 'manifest_blob_missing',
   tag: 'tag_target_missing',
   child: 'child_manifest_missing',

@@ -12,7 +12,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 /** A timestamp, with room for nanoseconds and an offset. */
 export const MAX_STARTED_AT_BYTES = 64;
 
-export type StartedAt = { readonly time: number; readonly text: string } | { readonly problem: string; readonly code: string };
+export type StartedAt = { readonly time: number; readonly text: string } | { readonly problem: string; readonly code: 'upload_startedat_missing' | 'upload_startedat_invalid' };
 
 /** What a read of a `startedat` file says. */
 export function startedAtOf(read: Outcome<Buffer>): StartedAt {

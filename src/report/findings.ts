@@ -4,6 +4,7 @@
  * Paths are stored relative to the registry root.
  */
 import type { Problem } from './errors.js';
+import type { ProblemCode } from './report.js';
 import type { RegistryLayout } from '../registry/layout.js';
 
 export class Findings {
@@ -12,11 +13,11 @@ export class Findings {
 
   constructor(private readonly layout: RegistryLayout) {}
 
-  warn(code: string, absolutePath: string, message: string): void {
+  warn(code: ProblemCode, absolutePath: string, message: string): void {
     this.warnings.push({ code, path: this.layout.relative(absolutePath), message });
   }
 
-  fail(code: string, absolutePath: string, message: string): void {
+  fail(code: ProblemCode, absolutePath: string, message: string): void {
     this.problems.push({ code, path: this.layout.relative(absolutePath), message });
   }
 }

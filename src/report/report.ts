@@ -47,9 +47,61 @@ export interface DeletedRepository {
 }
 
 /** Something a run found that is not a deletion: a warning, a problem that stopped it, or a failed deletion. */
+/**
+ * Every code a problem (a warning, an error, or what stopped a run) carries.
+ * Stable: tools branch on them. Grouped by what they are about.
+ */
+export type ProblemCode =
+  // The tree's shape and names.
+  | 'symlink'
+  | 'unreadable'
+  | 'not_a_directory'
+  | 'unexpected_entry'
+  | 'unknown_algorithm'
+  | 'bad_digest_name'
+  | 'repository_name_invalid'
+  | 'tag_name_invalid'
+  | 'odd_revision_kept'
+  // Links.
+  | 'bad_link'
+  | 'link_mismatch'
+  | 'tag_link_missing'
+  | 'tag_target_missing'
+  // Manifests and marking.
+  | 'manifest_blob_missing'
+  | 'child_manifest_missing'
+  | 'manifest_unparsable'
+  | 'manifest_unknown_type'
+  | 'manifest_too_large'
+  | 'manifest_unreadable'
+  | 'manifest_unread'
+  | 'referrer_uncertain'
+  | 'repository_kept_whole'
+  // Uploads, sizes, activity, the lock.
+  | 'upload_startedat_missing'
+  | 'upload_startedat_invalid'
+  | 'size_unknown'
+  | 'registry_active'
+  | 'locked'
+  | 'stale_lock'
+  // Deletions and the trash.
+  | 'delete_failed'
+  | 'delete_partial'
+  | 'trash_cross_device'
+  | 'trash_full'
+  | 'trash_journal'
+  | 'trash_left'
+  | 'trash_stray'
+  | 'trash_unavailable'
+  | 'purge_failed'
+  | 'restore_failed'
+  | 'restore_refused'
+  // Plans.
+  | 'plan_invalid';
+
 export interface Problem {
-  /** Stable code of this particular problem, e.g. `manifest_unparsable`. */
-  readonly code: string;
+  /** Stable code of this particular problem (ProblemCode), e.g. `manifest_unparsable`. */
+  readonly code: ProblemCode;
   /** Path (relative to the registry root) the problem is about. */
   readonly path: string;
   readonly message: string;

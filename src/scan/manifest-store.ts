@@ -6,6 +6,7 @@
  * manifest those name that is not read yet, until none is left. Marking then
  * finds every manifest it can walk to in memory, and reads nothing.
  */
+import type { ProblemCode } from '../report/report.js';
 import type { Digest } from '../registry/digest.js';
 import type { DigestInterner } from '../registry/digest-interner.js';
 import { errorCode } from '../storage/errno.js';
@@ -22,7 +23,7 @@ export type ManifestRead =
   | { readonly state: 'ok'; readonly blobs: readonly Digest[]; readonly children: readonly Digest[]; readonly subject: Digest | undefined }
   | { readonly state: 'missing' }
   /** Cannot be read or understood: marking through it would be a guess. */
-  | { readonly state: 'bad'; readonly code: string; readonly message: string; readonly subject: LooseSubject };
+  | { readonly state: 'bad'; readonly code: ProblemCode; readonly message: string; readonly subject: LooseSubject };
 
 /** One empty list for every manifest without children (most of them). */
 const NONE: readonly Digest[] = Object.freeze([]);
