@@ -99,6 +99,7 @@ export type ProblemCode =
   // Plans.
   | 'plan_invalid';
 
+/** One thing a run found about one path: a warning, an error, or part of what stopped it. */
 export interface Problem {
   /** Stable code of this particular problem (ProblemCode), e.g. `manifest_unparsable`. */
   readonly code: ProblemCode;

@@ -22,14 +22,18 @@ import { purgeRun } from './purge.js';
 import { restoreRun, type RestoreCounts } from './restore.js';
 import { listTrashRuns, readJournal, runStartedAt } from './runs.js';
 
+/** What purgeTrash and restoreTrash share. */
 export interface TrashOptions {
+  /** Stops between two entries; what was done stays done, and a second call finishes. */
   signal?: AbortSignal;
+  /** Entries freed or put back so far, as a run's progress events. */
   onProgress?: (event: ProgressEvent) => void;
   /** As CollectOptions.fileSystem and .storage. */
   fileSystem?: FileSystem;
   storage?: Storage;
 }
 
+/** Options of purgeTrash. */
 export interface PurgeOptions extends TrashOptions {
   /** Only runs that started longer ago than this: a Go-style duration ("168h", "7d") or milliseconds. @default every run */
   olderThan?: string | number;
@@ -37,6 +41,7 @@ export interface PurgeOptions extends TrashOptions {
   now?: Date;
 }
 
+/** One run of the trash that a purge freed (or began to). */
 export interface PurgedRun {
   readonly run: string;
   readonly startedAt: string;
@@ -48,6 +53,7 @@ export interface PurgedRun {
   readonly freed: boolean;
 }
 
+/** What purgeTrash did: the runs it freed, those it kept, and what went wrong. */
 export interface PurgeReport {
   readonly root: string;
   readonly trash: string;
@@ -58,11 +64,13 @@ export interface PurgeReport {
   readonly errors: readonly Problem[];
 }
 
+/** Options of restoreTrash. */
 export interface RestoreOptions extends TrashOptions {
   /** The run to put back. @default the latest */
   run?: string;
 }
 
+/** What restoreTrash did: the counts of what was put back, and what it refused. */
 export interface RestoreReport extends RestoreCounts {
   readonly root: string;
   readonly run: string;
@@ -89,6 +97,11 @@ async function open(root: string, options: TrashOptions) {
   return { layout, storage, findings, lock };
 }
 
+/**
+ * Frees the trash of the registry at `root` (every run, or those older than
+ * `olderThan`). It touches nothing but the trash, so it is safe while the
+ * registry serves; it takes the lock against a concurrent collector.
+ */
 export async function purgeTrash(root: string, options: PurgeOptions = {}): Promise<PurgeReport> {
   const olderThan = options.olderThan === undefined ? 0 : typeof options.olderThan === 'number' ? options.olderThan : parseDuration(options.olderThan);
   if (olderThan === undefined || !Number.isFinite(olderThan) || olderThan < 0) {
@@ -131,6 +144,11 @@ export async function purgeTrash(root: string, options: PurgeOptions = {}): Prom
   return { root: layout.root, trash: layout.trashDir, purged, kept, warnings: [...findings.warnings].sort(byWarning), errors: [...errors.problems].sort(byWarning) };
 }
 
+/**
+ * Puts the latest (or the named) run of the trash back where each entry came
+ * from, byte for byte, with the registry stopped (it takes the lock). It
+ * refuses, naming the path, to overwrite anything there now, and restores the rest.
+ */
 export async function restoreTrash(root: string, options: RestoreOptions = {}): Promise<RestoreReport> {
   const { layout, storage, findings, lock } = await open(root, options);
   try {
