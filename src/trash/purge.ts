@@ -4,13 +4,26 @@
  * inside it right before it goes), so it may run while the registry serves.
  * The journal goes last: a purge killed half-way leaves a run that still
  * says what is left of it, and a second purge finishes it.
+ *
+ * Freeing a folder takes many calls, and a purge killed among them leaves a
+ * part of the entry; a restore must never take that part for the whole (an
+ * upload's folder emptied of its startedat, put back with its hashstates in
+ * it: an upload no run collects again). So every entry is, for a restore,
+ * either whole or freed, told by one atomic step:
+ *   - a folder of one file (a blob's `data`, a link; the journal's `file`)
+ *     loses that file first (Storage.remove): whatever else is left, it is
+ *     whole while its file is there, and freed once it is not;
+ *   - any other entry (an upload, its hashstates, a repository's folders)
+ *     is renamed aside first (runs.ts freeingEntry) and freed there: one
+ *     call, made only for these few, not for the hundreds of thousands of
+ *     blobs and links.
  */
 import type { RegistryLayout } from '../registry/layout.js';
 import type { Findings } from '../report/findings.js';
 import { isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import { journalLine, type Journal } from './journal.js';
-import { assertRealTrash, removeIfEmpty, shardIsReal } from './runs.js';
+import { assertRealTrash, entryNamed, freeingEntry, removeIfEmpty, shardIsReal } from './runs.js';
 
 /** Removals in flight at once: as the sweep's lanes (sweep/context.ts). */
 const LANES = 4;
@@ -39,10 +52,10 @@ export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal)
   // place had not yet deleted when it was killed (restore.ts puts back no part of a freed item).
   const moves = journal.records.flatMap((r) => (r.op === 'move' ? [r] : [])).sort((a, b) => a.seq - b.seq);
   const freedBefore = { count: 0, failed: false };
-  await freeInOrder(ctx, run, moves.map((m) => ({ seq: m.seq, file: m.file })), freedBefore);
+  await freeInOrder(ctx, run, moves.map((m) => ({ seq: m.seq, file: m.file, freeing: false })), freedBefore);
   // What the journal does not name (a journal lost with the machine's power): freed too, it is in the trash.
   const shards: string[] = [];
-  const leftover: number[] = [];
+  const leftover: Array<{ seq: number; file: undefined; freeing: boolean }> = [];
   const strays: string[] = [];
   for (const shard of await listOrNone(storage, layout.trashEntriesDir(run))) {
     const dir = `${layout.trashEntriesDir(run)}/${shard.name}`;
@@ -52,14 +65,14 @@ export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal)
     }
     shards.push(dir);
     for (const entry of await listOrNone(storage, dir)) {
-      // Only what is named as this run's entry, where that entry lives.
-      const seq = /^\d{1,15}$/.test(entry.name) ? Number(entry.name) : -1;
-      if (seq >= 0 && layout.trashEntry(run, seq) === `${dir}/${entry.name}`) leftover.push(seq);
+      // Only what is named as this run's entry (or one a killed purge began to free), where that entry lives.
+      const named = entryNamed(layout, run, dir, entry.name);
+      if (named !== undefined) leftover.push({ seq: named.seq, file: undefined, freeing: named.freeing });
       else strays.push(`${dir}/${entry.name}`);
     }
   }
   for (const stray of strays) ctx.errors.fail('trash_stray', stray, 'not an entry of this run: left alone, so the run stays in the trash');
-  await freeInOrder(ctx, run, leftover.sort((a, b) => a - b).map((seq) => ({ seq, file: undefined })), freedBefore);
+  await freeInOrder(ctx, run, leftover.sort((a, b) => a.seq - b.seq || Number(b.freeing) - Number(a.freeing)), freedBefore);
   const freed = freedBefore.count;
   ctx.onEntries?.(freed, freed);
   if (freedBefore.failed || strays.length > 0) return freed;
@@ -85,14 +98,19 @@ async function listOrNone(storage: Storage, dir: string) {
  * next: no queue of a promise per entry (a run moves hundreds of thousands).
  * An abort stops new removals; those in flight end first.
  */
-async function freeInOrder(ctx: PurgeContext, run: string, entries: ReadonlyArray<{ seq: number; file: string | undefined }>, tally: { count: number; failed: boolean }): Promise<void> {
+async function freeInOrder(
+  ctx: PurgeContext,
+  run: string,
+  entries: ReadonlyArray<{ seq: number; file: string | undefined; freeing: boolean }>,
+  tally: { count: number; failed: boolean },
+): Promise<void> {
   const { layout, storage } = ctx;
   const shards = new Map<string, boolean>();
   let next = 0;
   const lane = async () => {
     while (next < entries.length && !ctx.signal?.aborted) {
-      const { seq, file } = entries[next++]!;
-      const target = layout.trashEntry(run, seq);
+      const { seq, file, freeing } = entries[next++]!;
+      const target = freeing ? freeingEntry(layout, run, seq) : layout.trashEntry(run, seq);
       layout.assertInTrash(target);
       if (!(await shardIsReal(layout, storage, run, seq, shards))) {
         tally.failed = true;
@@ -100,7 +118,7 @@ async function freeInOrder(ctx: PurgeContext, run: string, entries: ReadonlyArra
         continue;
       }
       try {
-        await storage.remove(target, file === undefined ? undefined : `${target}/${file}`);
+        await freeEntry(ctx, run, seq, target, freeing, file);
         if (++tally.count % 1024 === 0) ctx.onEntries?.(tally.count, entries.length);
       } catch (error) {
         if (isNotFound(error)) continue;
@@ -111,6 +129,24 @@ async function freeInOrder(ctx: PurgeContext, run: string, entries: ReadonlyArra
   };
   await Promise.all(Array.from({ length: Math.min(LANES, entries.length) }, lane));
   ctx.signal?.throwIfAborted();
+}
+
+/**
+ * Frees one entry; one that is no folder of one file is renamed aside first
+ * (the module comment), then removed there. `freeing`: `target` is such a
+ * name already (a killed purge's). A storage that cannot move (none could
+ * have made this trash, nor can restore it) removes the entry where it is.
+ * ENOENT: the entry is not there.
+ */
+async function freeEntry(ctx: PurgeContext, run: string, seq: number, target: string, freeing: boolean, file: string | undefined): Promise<void> {
+  const { layout, storage } = ctx;
+  let doomed = target;
+  if (!freeing && file === undefined && storage.rename !== undefined) {
+    doomed = freeingEntry(layout, run, seq);
+    layout.assertInTrash(doomed);
+    await storage.rename(target, doomed);
+  }
+  await storage.remove(doomed, file === undefined ? undefined : `${doomed}/${file}`);
 }
 
 /** The trash folder itself goes once no run is left in it. */

@@ -7,7 +7,10 @@
  * the run's folder goes. After a partial purge, what comes back is what a
  * run deleting in place leaves when killed at the same point: a purge frees
  * entries in the order they were moved, and a part of an item whose rest was
- * freed is freed too, never put back alone.
+ * freed is freed too, never put back alone. Nor is an entry a killed purge
+ * began to free (purge.ts): a folder of one file without that file now, or
+ * an entry no longer at its own name (renamed aside to be freed) counts as
+ * freed, and what is left of it is freed here.
  */
 import path from 'node:path';
 import type { RegistryLayout } from '../registry/layout.js';
@@ -16,7 +19,7 @@ import { isNotFound } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import type { Journal } from './journal.js';
 import { removeTrashIfEmpty } from './purge.js';
-import { assertRealTrash, removeIfEmpty, shardIsReal } from './runs.js';
+import { assertRealTrash, entryNamed, removeIfEmpty, shardIsReal } from './runs.js';
 
 export interface RestoreCounts {
   /** Entries moved back into place. */
@@ -150,6 +153,13 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
       }
       continue;
     }
+    if (purgeBegan && step.file !== undefined && entryType === 'dir' && !(await exists(storage, `${entry}/${step.file}`))) {
+      // A folder of one file that a purge began to free: its file went first, the rest is a fragment.
+      await freeFragment(ctx, entry);
+      counts.notInTrash++;
+      freed.add(step.from);
+      continue;
+    }
     if (taken) {
       ctx.refused.warn('restore_refused', origin, `something is there now: not overwritten; the entry stays in the trash as ${layout.relative(entry)}`);
       left++;
@@ -176,7 +186,14 @@ export async function restoreRun(ctx: RestoreContext, run: string, journal: Jour
       ctx.refused.warn('restore_refused', `${entries}/${shard.name}`, 'not a folder of the trash (a symbolic link?): left, and so is the run');
       return false;
     }
-    await removeIfEmpty(layout, storage, `${entries}/${shard.name}`);
+    const dir = `${entries}/${shard.name}`;
+    if (await removeIfEmpty(layout, storage, dir)) continue;
+    // What is left is what a killed purge was freeing (its entries' parts), or not this run's (left).
+    for (const child of await storage.list(dir).catch(() => [])) {
+      const named = entryNamed(layout, run, dir, child.name);
+      if (named?.freeing && purgeBegan && (await shardIsReal(layout, storage, run, named.seq, shards))) await freeFragment(ctx, `${dir}/${child.name}`);
+    }
+    await removeIfEmpty(layout, storage, dir);
   }
   if (!(await removeIfEmpty(layout, storage, entries))) return false;
   await storage.ownFiles.remove(layout.trashJournal(run));

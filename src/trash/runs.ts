@@ -97,3 +97,31 @@ export async function removeIfEmpty(layout: RegistryLayout, storage: Storage, di
     throw error;
   }
 }
+
+/**
+ * The name entry `seq` takes while a purge frees it (purge.ts): freeing a
+ * folder is many calls (its files, then the folder), so the purge first
+ * renames the entry aside, in one atomic step, and frees it there. An entry
+ * found at its own name is therefore whole; what is left under this name was
+ * being freed, and never comes back (restore.ts).
+ */
+export function freeingEntry(layout: RegistryLayout, run: string, seq: number): string {
+  return `${layout.trashEntry(run, seq)}${FREEING}`;
+}
+
+const FREEING = '.freeing';
+const ENTRY_NAME = /^(\d{1,15})(\.freeing)?$/;
+
+/**
+ * What the child `name` of the shard folder `dir` of run `run` is: an entry
+ * (`freeing`: one a purge began to free), or undefined for anything that is
+ * not this run's where it lives.
+ */
+export function entryNamed(layout: RegistryLayout, run: string, dir: string, name: string): { seq: number; freeing: boolean } | undefined {
+  const m = ENTRY_NAME.exec(name);
+  if (m === null) return undefined;
+  const seq = Number(m[1]);
+  const freeing = m[2] !== undefined;
+  const expected = freeing ? freeingEntry(layout, run, seq) : layout.trashEntry(run, seq);
+  return expected === `${dir}/${name}` ? { seq, freeing } : undefined;
+}
