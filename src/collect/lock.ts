@@ -9,6 +9,7 @@
  * cannot check), is never taken over: the second run fails and names it.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { RegistryGcError } from '../report/errors.js';
 import { errorCode } from '../storage/errno.js';
 import type { RegistryLayout } from '../registry/layout.js';
@@ -62,12 +63,37 @@ async function tryCreate(storage: Storage, file: string, holder: LockHolder): Pr
   }
 }
 
+/**
+ * What a collector killed while taking the lock leaves beside it:
+ * `<lock>.new-<pid>` (written before it is linked into place: ownFiles.create)
+ * and `<lock>.stale-<pid>` (a stale lock moved aside). Removed by the next
+ * collector that holds the lock, once their process is gone (a pid of this
+ * host: on storage shared between hosts, a live collector elsewhere whose
+ * leftover this removes fails to take the lock, and says so).
+ */
+async function removeLeftovers(storage: Storage, file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const pattern = new RegExp(`^${path.basename(file).replace(/[.]/g, '\\.')}\\.(?:new|stale)-(\\d+)$`);
+  let entries;
+  try {
+    entries = await storage.list(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = Number(pattern.exec(entry.name)?.[1] ?? Number.NaN);
+    if (entry.type !== 'file' || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await storage.ownFiles.remove(`${dir}/${entry.name}`);
+  }
+}
+
 /** Takes the lock or throws E_LOCKED naming the holder. */
 export async function acquireLock(layout: RegistryLayout, storage: Storage, findings: Findings): Promise<Lock> {
   const file = layout.lockFile;
   const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await tryCreate(storage, file, me)) {
+      await removeLeftovers(storage, file);
       return {
         path: file,
         release: async () => {

@@ -218,3 +218,18 @@ describe('a registry that is still running, after the scan', () => {
     expect((error as RegistryGcError).problems.map((p) => p.path)).toContain('docker/registry/v2/repositories/app/_manifests/tags');
   });
 });
+
+describe('leftovers of a collector killed while taking the lock', () => {
+  it('are removed by the next one that holds the lock, once their process is gone', async () => {
+    const { t } = treeWithGarbage();
+    const lock = path.join(t.layout.v2, 'registry-gc.lock');
+    // A pid that is not running: a child that has exited.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    for (const name of [`registry-gc.lock.new-${dead}`, `registry-gc.lock.stale-${dead}`]) fs.writeFileSync(path.join(t.layout.v2, name), '{}');
+    const alive = `registry-gc.lock.new-${process.ppid}`;
+    fs.writeFileSync(path.join(t.layout.v2, alive), '{}');
+    await collectGarbage(t.root, { now: NOW });
+    expect(fs.readdirSync(t.layout.v2).filter((n) => n.startsWith('registry-gc.lock')).sort()).toEqual([alive]);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+});
