@@ -150,7 +150,14 @@ function problemsAbout(layout: RegistryLayout, category: PlanCategory, item: Pla
 const APPLY_KEYS: ReadonlyArray<keyof ApplyOptions> = ['dryRun', 'root', 'concurrency', 'signal', 'onProgress', 'strict', 'now', 'fileSystem', 'storage', 'trash', 'recheck'];
 
 /** Applies a plan: see the module comment. Throws like collectGarbage (fail closed), or E_INVALID_PLAN. */
-export async function applyPlan(planInput: unknown, options: ApplyOptions = {}): Promise<ApplyReport> {
+export async function applyPlan(planInput: unknown, options?: ApplyOptions): Promise<ApplyReport>;
+/**
+ * The same, in the order of collectGarbage: the root first, then the plan
+ * (which must be for that root), then the options.
+ */
+export async function applyPlan(root: string, planInput: unknown, options?: Omit<ApplyOptions, 'root'>): Promise<ApplyReport>;
+export async function applyPlan(first: unknown, second?: unknown, third?: Omit<ApplyOptions, 'root'>): Promise<ApplyReport> {
+  const [planInput, options] = typeof first === 'string' ? [second, { ...third, root: first }] : [first, (second ?? {}) as ApplyOptions];
   refuseUnknownKeys(options, APPLY_KEYS, 'applyPlan');
   const plan = parsePlan(planInput);
   if (options.root !== undefined && !sameFolder(plan.root, options.root)) {

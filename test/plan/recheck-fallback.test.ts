@@ -72,3 +72,15 @@ describe('apply falls back to a full re-check, and says why', () => {
     expect(keysOf({ ...onDisk, items: full.deleted })).toEqual(keysOf(onDisk));
   });
 });
+
+describe('applyPlan in the order of collectGarbage', () => {
+  it('takes the root first, and refuses a plan for another root', async () => {
+    const { t, untagged } = registry();
+    const other = registry();
+    const plan = await makePlan(t.root, OPTIONS);
+    await expect(applyPlan(other.t.root, plan, { dryRun: true })).rejects.toMatchObject({ code: 'E_INVALID_PLAN' });
+    const result = await applyPlan(t.root, plan);
+    expect(result.root).toBe(t.root);
+    expect(blobExists(t.root, untagged.layers[0]!.digest)).toBe(false);
+  });
+});
