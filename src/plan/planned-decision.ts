@@ -13,7 +13,7 @@ import type { Decision, RunContext } from '../collect/run.js';
 import { failOnProblems } from '../collect/run.js';
 import { mark, type MarkResult } from '../mark/mark.js';
 import type { Digest } from '../registry/digest.js';
-import { candidateIdentity, identity, KINDS, type Category } from '../report/kinds.js';
+import { candidateIdentity, CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
@@ -170,7 +170,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     for (const c of candidates) if (c.gone) spared.set(identity('blobs', c), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   }
   const approved = new Set(
-    (Object.keys(items) as Category[]).flatMap((c) => (items[c] as readonly object[]).map((item) => identity(c, item)).filter((key) => !spared.has(key))),
+    CATEGORIES.flatMap((c) => (items[c] as readonly object[]).map((item) => identity(c, item)).filter((key) => !spared.has(key))),
   );
   return {
     approved,
