@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Digest } from '../../src/registry/digest.js';
-import { blobExists, copyTree, snapshot, tempDir, TreeBuilder, type Image } from '../../harness/tree.js';
+import { blobExists, copyTree, snapshot, tempDir, TreeBuilder } from '../../harness/tree.js';
+import { imageBlobs } from '../support/servable.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(repoRoot, 'dist', 'cli.js');
@@ -22,7 +22,6 @@ function run(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const imageBlobs = (image: Image): Digest[] => [image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest)];
 
 /** A tagged image, two untagged ones, an orphan blob, a stale upload. */
 function registry() {

@@ -12,10 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/collect/collect-garbage.js';
 import { applyPlan, makePlan } from '../../src/plan/plan.js';
 import { RegistryGcError } from '../../src/report/errors.js';
-import { blobExists, snapshot, tempDir, TreeBuilder, type Image } from '../../harness/tree.js';
+import { blobExists, snapshot, tempDir, TreeBuilder } from '../../harness/tree.js';
+import { imageBlobs } from '../support/servable.js';
 
 const ALL = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true };
-const blobsOf = (image: Image) => [image.manifest, image.config, ...image.layers].map((b) => b.digest);
 
 /** A registry with one kept image, one garbage blob, and a stray `Team/App` holding a tagged and an untagged image. */
 function withStray(strayName = 'Team/App') {
@@ -39,7 +39,7 @@ describe('a stray folder of repository data', () => {
       const before = below(snapshot(t.root), stray, t.root);
       const report = await collectGarbage(t.root, ALL);
       expect(report.blobs.deleted.map((b) => b.digest)).toEqual([garbage.digest]);
-      for (const digest of [...blobsOf(kept), ...blobsOf(tagged), ...blobsOf(untagged)]) expect(blobExists(t.root, digest), digest).toBe(true);
+      for (const digest of [...imageBlobs(kept), ...imageBlobs(tagged), ...imageBlobs(untagged)]) expect(blobExists(t.root, digest), digest).toBe(true);
       expect(below(snapshot(t.root), stray, t.root)).toEqual(before);
       const warning = report.warnings.find((w) => w.code === 'repository_name_invalid' && w.message.includes('kept'));
       expect(warning?.message).toMatch(/left alone: nothing in it is deleted, and its manifests and every blob they reference are kept/);
@@ -66,13 +66,13 @@ describe('a stray folder of repository data', () => {
     t.image('app', { tag: 'v1' });
     const orphaned = t.image('old', { layers: ['planned, then named by a stray'] });
     const plan = await makePlan(t.root, ALL);
-    expect(plan.items.blobs.map((b) => b.digest)).toEqual(expect.arrayContaining(blobsOf(orphaned)));
+    expect(plan.items.blobs.map((b) => b.digest)).toEqual(expect.arrayContaining(imageBlobs(orphaned)));
     // Someone restores the repository under a name the collector does not accept.
     fs.renameSync(t.layout.repositoryDir('old'), path.join(t.layout.repositoriesDir, 'Old'));
     const result = await applyPlan(plan);
     expect(result.recheck.mode).toBe('incremental');
-    for (const digest of blobsOf(orphaned)) expect(blobExists(t.root, digest), digest).toBe(true);
-    expect(result.skipped.filter((s) => s.category === 'blobs').map((s) => s.reason)).toEqual(blobsOf(orphaned).map(() => 'no-longer-unreferenced'));
+    for (const digest of imageBlobs(orphaned)) expect(blobExists(t.root, digest), digest).toBe(true);
+    expect(result.skipped.filter((s) => s.category === 'blobs').map((s) => s.reason)).toEqual(imageBlobs(orphaned).map(() => 'no-longer-unreferenced'));
   });
 });
 
@@ -92,7 +92,7 @@ describe('a revision folder left alone for its name', () => {
       fs.mkdirSync(odd, { recursive: true });
       fs.writeFileSync(path.join(odd, 'link'), image.manifest.digest);
       const report = await collectGarbage(t.root, ALL);
-      for (const digest of blobsOf(image)) expect(blobExists(t.root, digest), digest).toBe(true);
+      for (const digest of imageBlobs(image)) expect(blobExists(t.root, digest), digest).toBe(true);
       expect(fs.readFileSync(path.join(odd, 'link'), 'utf8')).toBe(image.manifest.digest);
       expect(report.repositories.deleted).toEqual([]);
       expect(report.warnings.some((w) => w.code === 'odd_revision_kept')).toBe(true);

@@ -11,12 +11,11 @@ import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/registry/digest.js';
 import { RegistryGcError } from '../../src/report/errors.js';
 import { collectGarbage } from '../../src/collect/collect-garbage.js';
-import { parseManifest } from '../../src/registry/manifest.js';
-import { listRepositories, readRepository } from '../../src/scan/model.js';
 import type { CollectOptions } from '../../src/collect/options.js';
 import { applyPlan, makePlan, parsePlan, PLAN_CATEGORIES, type Plan, type PlanCategory, type PlanItems, type PlannedItem } from '../../src/plan/plan.js';
 import type { Report } from '../../src/report/report.js';
-import { blobExists, copyTree, snapshot, tempDir, TreeBuilder, type Image } from '../../harness/tree.js';
+import { blobExists, copyTree, snapshot, tempDir, TreeBuilder } from '../../harness/tree.js';
+import { brokenRevisions, imageBlobs } from '../support/servable.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 const LATER = new Date('2026-11-29T13:00:00Z');
@@ -47,27 +46,6 @@ function reportKeys(report: Report): string[] {
   return PLAN_CATEGORIES.flatMap((c) => categories[c].map((item) => keyOf(c, item as Record<string, unknown>))).sort();
 }
 
-const imageBlobs = (image: Image): Digest[] => [image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest)];
-
-/** Every revision left must be servable: its manifest blob, and every blob and child it names, exist. */
-function brokenRevisions(root: string): string[] {
-  const broken: string[] = [];
-  const check = (repository: string, digest: Digest, seen: Set<Digest>): void => {
-    if (seen.has(digest)) return;
-    seen.add(digest);
-    if (!blobExists(root, digest)) {
-      broken.push(`${repository}: ${digest} missing`);
-      return;
-    }
-    const manifest = parseManifest(fs.readFileSync(new TreeBuilder(root).layout.blobData(digest)));
-    for (const blob of manifest.blobs) if (!blobExists(root, blob)) broken.push(`${repository}: ${digest} needs ${blob}, missing`);
-    for (const child of manifest.children) check(repository, child, seen);
-  };
-  for (const repository of listRepositories(root).value) {
-    for (const revision of readRepository(root, repository).value.revisions) check(repository, revision, new Set());
-  }
-  return broken;
-}
 
 /**
  * A registry with one of everything a plan can list:

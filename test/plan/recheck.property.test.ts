@@ -51,6 +51,7 @@ import { blobExists, snapshot } from '../../harness/tree.js';
 import { at, expectedAfterWrites, keyOf, keys, plannedByModel } from '../support/recheck-model.js';
 import { build, LATER, NOW, scenario, type Built } from '../support/recheck-scenarios.js';
 import { makeWrites } from '../support/recheck-writes.js';
+import { brokenRevisions } from '../support/servable.js';
 
 // ---------------------------------------------------------------- checks on disk
 
@@ -71,27 +72,6 @@ function incomplete(root: string, repository: string, digest: Digest, seen = new
   }
   for (const child of manifest.children) problems.push(...incomplete(root, repository, child, seen));
   return problems;
-}
-
-/** Every revision left must be servable: its manifest blob, and every blob and child it names, exist. */
-function brokenRevisions(root: string): string[] {
-  const layout = new RegistryLayout(root);
-  const broken: string[] = [];
-  const check = (repository: string, digest: Digest, seen: Set<Digest>): void => {
-    if (seen.has(digest)) return;
-    seen.add(digest);
-    if (!blobExists(root, digest)) {
-      broken.push(`${repository}: ${digest} missing`);
-      return;
-    }
-    const manifest = parseManifest(fs.readFileSync(layout.blobData(digest)));
-    for (const blob of manifest.blobs) if (!blobExists(root, blob)) broken.push(`${repository}: ${digest} needs ${blob}, missing`);
-    for (const child of manifest.children) check(repository, child, seen);
-  };
-  for (const repository of listRepositories(root).value) {
-    for (const revision of readRepository(root, repository).value.revisions) check(repository, revision, new Set());
-  }
-  return broken;
 }
 
 /** The revisions a full dry run of the tree keeps, per repository. */
