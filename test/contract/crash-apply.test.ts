@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshot } from '../../harness/tree.js';
 import { RACY_MS } from '../../src/plan/versions.js';
-import { changedPaths, copyScratch, lostImages, removeScratch, runCli, scratchDir, spreadDelays } from '../support/crash-harness.js';
+import { afterKill, changedPaths, copyScratch, lostImages, removeScratch, runCli, scratchDir, spreadDelays } from '../support/crash-harness.js';
 import { garbageFiles } from '../support/generated-garbage.js';
 import { generateRegistry, seededRandom, servedImages, type GeneratedRegistry, type ServedImage } from '../support/generated-registry.js';
 
@@ -86,13 +86,10 @@ describe('crash consistency: apply killed with SIGKILL at any instant', () => {
       const delay = fraction * applyMs;
       const at = `kill after ${delay.toFixed(0)} ms (${(fraction * 100).toFixed(0)}% of an apply)`;
       await runCli(['apply', plan], root, delay);
-      const afterKill = snapshot(root);
-      const lost = lostImages(root, served);
-      imagesLost += lost.length;
-      for (const image of lost) failures.push(`${at}: ${image.ref} lost ${image.missing.join(', ')}`);
-      const removed = [...initial.keys()].filter((file) => !afterKill.has(file));
-      for (const file of removed.filter((f) => !garbage.has(f))) failures.push(`${at}: deleted ${file}, which is no garbage`);
-      if (removed.length > 0 && changedPaths(final, afterKill).length > 0) midway++;
+      const left = afterKill(root, initial, garbage, served, at);
+      imagesLost += left.imagesLost;
+      failures.push(...left.failures);
+      if (left.removed.length > 0 && changedPaths(final, left.files).length > 0) midway++;
 
       const again = await runCli(['apply', plan, '--json'], root);
       if (again.code !== 0) failures.push(`${at}: apply run again exited ${again.code}: ${again.stderr.slice(0, 400)}`);

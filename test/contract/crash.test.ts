@@ -33,6 +33,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  afterKill,
   changedPaths,
   copyScratch,
   directories,
@@ -132,18 +133,14 @@ describe('crash consistency: the CLI killed with SIGKILL at any instant', () => 
       const killed = await runCli(FLAGS, root, delay);
       if (killed.signal === null) samples.push(killed.ms);
       const at = `kill after ${delay.toFixed(0)} ms (${(fraction * 100).toFixed(0)}% of a run)`;
-      const afterKill = snapshot(root);
-
-      // (a) every kept image complete, right after the kill.
-      const lost = lostImages(root, served);
-      imagesLost += lost.length;
-      for (const image of lost) failures.push(`${at}: ${image.ref} lost ${image.missing.join(', ')}`);
-      // What the kill left deleted must all be garbage.
-      const removed = [...initial.keys()].filter((file) => !afterKill.has(file));
-      for (const file of removed.filter((f) => !garbage.has(f))) failures.push(`${at}: deleted ${file}, which is no garbage`);
+      // (a) every kept image complete, right after the kill, and what it deleted all garbage.
+      const left = afterKill(root, initial, garbage, served, at);
+      const { files: afterKilled, removed } = left;
+      imagesLost += left.imagesLost;
+      failures.push(...left.failures);
       const reached = Math.max(-1, ...removed.map((f) => SWEEP_PHASES.indexOf(garbage.get(f)!)).filter((i) => i >= 0));
       const landing: Landing =
-        changedPaths(final, afterKill).length === 0 ? 'after the last deletion' : reached < 0 ? 'before any deletion' : SWEEP_PHASES[reached]!;
+        changedPaths(final, afterKilled).length === 0 ? 'after the last deletion' : reached < 0 ? 'before any deletion' : SWEEP_PHASES[reached]!;
       landings.set(landing, (landings.get(landing) ?? 0) + 1);
 
       // Every other kill: the trash it left is put back (the restore itself killed once, then run again).

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { snapshot } from '../../harness/tree.js';
 import type { ServedImage } from './generated-registry.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,4 +122,24 @@ export function missingFiles(root: string, image: ServedImage): string[] {
     if (content !== undefined && data !== content) missing.push(file);
   }
   return missing;
+}
+
+/**
+ * Right after a kill: the kept images it broke and the files it deleted
+ * that are no garbage, each as a failure line that starts with `at`; and the
+ * tree as the kill left it, with the files it took.
+ */
+export function afterKill(
+  root: string,
+  initial: ReadonlyMap<string, number>,
+  garbage: { has(file: string): boolean },
+  served: readonly ServedImage[],
+  at: string,
+): { files: Map<string, number>; removed: string[]; imagesLost: number; failures: string[] } {
+  const files = snapshot(root);
+  const lost = lostImages(root, served);
+  const failures = lost.map((image) => `${at}: ${image.ref} lost ${image.missing.join(', ')}`);
+  const removed = [...initial.keys()].filter((file) => !files.has(file));
+  for (const file of removed.filter((f) => !garbage.has(f))) failures.push(`${at}: deleted ${file}, which is no garbage`);
+  return { files, removed, imagesLost: lost.length, failures };
 }
