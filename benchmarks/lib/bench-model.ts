@@ -40,33 +40,25 @@ export interface ModeSpec {
   plansFirst?: boolean;
 }
 
+// The reference's offline window is its whole run; ours ends at its last move (its report's offlineMs).
+const OFFLINE_M: ModeSpec = {
+  label: 'offline window `-m` (on `cp -al` copies)',
+  ours: ['-m', '--keep-trash'],
+  reference: ['-m'],
+  deletes: true,
+  warmup: 'dry-m',
+  expectOurs: 'deleteUntagged',
+  expectReference: 'referenceDeleteUntagged',
+  keepsTrash: true,
+};
+
 export const MODES: Record<Mode, ModeSpec> = {
   dry: { label: 'dry run', ours: ['-d'], reference: ['--dry-run'], deletes: false, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'dry-m': { label: '`-m` dry run', ours: ['-d', '-m'], reference: ['--dry-run', '-m'], deletes: false, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
   delete: { label: 'delete (on `cp -al` copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'delete-m': { label: 'delete `-m` (on `cp -al` copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
-  // The reference's offline window is its whole run; ours ends at its last move (its report's offlineMs).
-  'offline-m': {
-    label: 'offline window `-m` (on `cp -al` copies)',
-    ours: ['-m', '--keep-trash'],
-    reference: ['-m'],
-    deletes: true,
-    warmup: 'dry-m',
-    expectOurs: 'deleteUntagged',
-    expectReference: 'referenceDeleteUntagged',
-    keepsTrash: true,
-  },
-  'offline-apply': {
-    label: 'offline window, plan + apply `-m` (on `cp -al` copies)',
-    ours: ['apply', '--keep-trash'],
-    reference: ['-m'],
-    deletes: true,
-    warmup: 'dry-m',
-    expectOurs: 'deleteUntagged',
-    expectReference: 'referenceDeleteUntagged',
-    keepsTrash: true,
-    plansFirst: true,
-  },
+  'offline-m': OFFLINE_M,
+  'offline-apply': { ...OFFLINE_M, label: 'offline window, plan + apply `-m` (on `cp -al` copies)', ours: ['apply', '--keep-trash'], plansFirst: true },
 };
 export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
 export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);

@@ -44,6 +44,23 @@ export const offlineCell = (m: ModeResult): string => `; offline window ${sec(of
 const APPLY_INTRO =
   'Ours: on each fresh synced copy, first `registry-gc plan -m -o PLAN COPY` (untimed: a registry would be serving meanwhile; it waits 2.2 s after the copy, past the window in which a plan cannot tell its own look from a write), then the timed `registry-gc apply PLAN COPY --keep-trash --json`: the **whole wall of that process** is the offline window (Node start-up, reading the plan, the re-check of what a registry could have changed, the moves, the report). Its `offlineMs` (from the start of its run to its last move) is shown beside it. Then `registry-gc purge COPY`, as for `-m --keep-trash`. The reference: the wall of its real `garbage-collect -m` on its own copy.';
 
+/** Run i of each tool side by side, with the cells both offline tables show alike. */
+function pairedRuns(m: ModeResult) {
+  return Array.from({ length: Math.max(m.ours.length, m.reference.length) }, (_, i) => {
+    const o = m.ours[i];
+    const r = m.reference[i];
+    return {
+      i,
+      o,
+      wall: o?.error === undefined ? (o?.seconds ?? Number.NaN) : Number.NaN,
+      ref: r?.error === undefined ? (r?.seconds ?? Number.NaN) : Number.NaN,
+      purge: `${sec(o?.purge?.seconds ?? Number.NaN)}${o?.purge !== undefined ? ` (${fmtMB(o.purge.rssKb)})` : ''}`,
+      moved: fmtInt(o?.trash?.moved),
+      left: `${fmtInt(o?.blobsLeftBeforePurge)} → ${fmtInt(o?.blobsLeft)}; ${fmtInt(r?.blobsLeft)}`,
+    };
+  });
+}
+
 export function renderOffline(m: ModeResult, label: string): string[] {
   if (MODES[m.mode].plansFirst === true) return renderApply(m, label);
   const out: string[] = [
@@ -52,18 +69,12 @@ export function renderOffline(m: ModeResult, label: string): string[] {
     '| run | ours: offline window (`offlineMs`) | ours: wall, moves only | ours: `purge` after, registry serving (peak RSS) | reference: wall = offline window | reference / our offline window | reference / our wall | entries moved | blobs left: ours after moves → after purge; reference |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
-  const runs = Math.max(m.ours.length, m.reference.length);
-  for (let i = 0; i < runs; i++) {
-    const o = m.ours[i];
-    const r = m.reference[i];
+  const runs = pairedRuns(m);
+  for (const { i, o, wall, ref, purge, moved, left } of runs) {
     const offline = o === undefined ? Number.NaN : offlineSeconds(o);
-    const wall = o?.error === undefined ? (o?.seconds ?? Number.NaN) : Number.NaN;
-    const ref = r?.error === undefined ? (r?.seconds ?? Number.NaN) : Number.NaN;
-    out.push(
-      `| ${i + 1} | ${sec(offline)} | ${sec(wall)} | ${sec(o?.purge?.seconds ?? Number.NaN)}${o?.purge !== undefined ? ` (${fmtMB(o.purge.rssKb)})` : ''} | ${sec(ref)} | ${fmtRatio(ref / offline)} | ${fmtRatio(ref / wall)} | ${fmtInt(o?.trash?.moved)} | ${fmtInt(o?.blobsLeftBeforePurge)} → ${fmtInt(o?.blobsLeft)}; ${fmtInt(r?.blobsLeft)} |`,
-    );
+    out.push(`| ${i + 1} | ${sec(offline)} | ${sec(wall)} | ${purge} | ${sec(ref)} | ${fmtRatio(ref / offline)} | ${fmtRatio(ref / wall)} | ${moved} | ${left} |`);
   }
-  if (runs > 1) {
+  if (runs.length > 1) {
     const x = offlineMedians(m);
     out.push(`| **median** | **${sec(x.offline)}** | ${sec(x.wall)} | ${sec(x.purge)} | ${sec(x.reference)} | **${fmtRatio(x.reference / x.offline)}** | ${fmtRatio(x.reference / x.wall)} | | |`);
   }
@@ -82,18 +93,14 @@ function renderApply(m: ModeResult, label: string): string[] {
     '| run | ours: `plan` before (untimed) | ours: `apply` wall = offline window | its `offlineMs` | re-check | ours: `purge` after (peak RSS) | reference: wall = offline window | reference / our window | entries moved | blobs left: ours after moves → after purge; reference |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const runs = Math.max(m.ours.length, m.reference.length);
-  for (let i = 0; i < runs; i++) {
-    const o = m.ours[i];
-    const r = m.reference[i];
-    const wall = o?.error === undefined ? (o?.seconds ?? Number.NaN) : Number.NaN;
-    const ref = r?.error === undefined ? (r?.seconds ?? Number.NaN) : Number.NaN;
+  const runs = pairedRuns(m);
+  for (const { i, o, wall, ref, purge, moved, left } of runs) {
     const recheck = o?.recheck === undefined ? '—' : `${o.recheck.mode}, ${fmtInt(o.recheck.rescanned)} rescanned`;
     out.push(
-      `| ${i + 1} | ${sec(o?.plan?.seconds ?? Number.NaN)} | ${sec(wall)} | ${sec(o === undefined ? Number.NaN : offlineSeconds(o))} | ${recheck} | ${sec(o?.purge?.seconds ?? Number.NaN)}${o?.purge !== undefined ? ` (${fmtMB(o.purge.rssKb)})` : ''} | ${sec(ref)} | ${fmtRatio(ref / wall)} | ${fmtInt(o?.trash?.moved)} | ${fmtInt(o?.blobsLeftBeforePurge)} → ${fmtInt(o?.blobsLeft)}; ${fmtInt(r?.blobsLeft)} |`,
+      `| ${i + 1} | ${sec(o?.plan?.seconds ?? Number.NaN)} | ${sec(wall)} | ${sec(o === undefined ? Number.NaN : offlineSeconds(o))} | ${recheck} | ${purge} | ${sec(ref)} | ${fmtRatio(ref / wall)} | ${moved} | ${left} |`,
     );
   }
-  if (runs > 1) {
+  if (runs.length > 1) {
     const x = offlineMedians(m);
     out.push(`| **median** | | **${sec(x.offline)}** | | | ${sec(x.purge)} | ${sec(x.reference)} | **${fmtRatio(x.reference / x.offline)}** | | |`);
   }
