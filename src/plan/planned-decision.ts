@@ -225,7 +225,8 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
     list.forEach((item, i) => addTo(groups, item.repository, value(item, i)));
     return (name: string): V[] => groups.get(name) ?? [];
   };
-  const layersOf = byRepository(going('layerLinks', items.layerLinks), (l) => l.digest);
+  const linksGoing = going('layerLinks', items.layerLinks);
+  const layersOf = byRepository(linksGoing, (l) => l.digest);
   const uploadsOf = byRepository(going('uploads', items.uploads), (u) => u.id);
   const manifestsOf = byRepository(items.manifests, (m, i) => ({ digest: m.digest, tags: observed.manifests[i]!.tags }));
   const entriesOf = byRepository(going('tagHistory', items.tagHistory), (e) => e);
@@ -250,7 +251,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   }
 
   // What the layer-link phase counts as still there: the planned blobs (those not deleted stay), and the kept blobs of links that go.
-  const linkBlobs = [...new Set(going('layerLinks', items.layerLinks).filter((l) => l.reason !== 'blob-deleted').map((l) => l.digest))];
+  const linkBlobs = [...new Set(linksGoing.filter((l) => l.reason !== 'blob-deleted').map((l) => l.digest))];
   const present = (await opts.storage.inspect(linkBlobs.map((digest) => layout.blobData(digest)))).map((o) => o.ok);
   const listed = new Set([...items.blobs.map((b) => b.digest), ...linkBlobs.filter((_, i) => present[i])]);
   const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, prefixesOf(items.blobs.map((b) => b.digest)), d.sparedBlobs);
@@ -258,12 +259,9 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
 
   let referencedBy: Map<string, Set<Digest>> | undefined;
   if (plan.options.pruneLayerLinks) {
-    referencedBy = new Map();
-    for (const name of names) {
-      const kept = new Set(d.marking.referencedBy.get(name) ?? []);
-      for (const l of items.layerLinks) if (l.repository === name && d.spared.has(identity('layerLinks', l))) kept.add(l.digest);
-      referencedBy.set(name, kept);
-    }
+    referencedBy = new Map([...names].map((name) => [name, new Set(d.marking.referencedBy.get(name) ?? [])]));
+    // A spared link is as good as referenced: its repository keeps it.
+    for (const l of items.layerLinks) if (d.spared.has(identity('layerLinks', l))) referencedBy.get(l.repository)?.add(l.digest);
   }
   return {
     scans,
