@@ -8,6 +8,7 @@ import { discoverFolders } from '../scan/discover.js';
 import type { RunContext } from '../collect/run.js';
 import type { Digest } from '../registry/digest.js';
 import { identity } from '../report/kinds.js';
+import { isRepositoryName, isTagName } from '../registry/names.js';
 import type { Plan, PlanObservation } from './types.js';
 import { observationSha256 } from './observe.js';
 import { ABSENT, repositoryVersions, sameFolders, unchanged, versionsOf, writtenAfter } from './versions.js';
@@ -42,6 +43,10 @@ export function trustedObservation(plan: Plan): PlanObservation | undefined {
   ];
   if (!lengths.every(([list, n]) => Array.isArray(list) && list.length === n)) return undefined;
   if (typeof o.repositories !== 'object' || o.repositories === null || typeof o.tags !== 'object' || o.tags === null) return undefined;
+  // Names it makes paths of must be names, as the plan's items are: else it is no observation of a registry.
+  const tagMaps = Object.entries(o.tags as Record<string, unknown>);
+  if (!tagMaps.every(([repository, tags]) => isRepositoryName(repository) && typeof tags === 'object' && tags !== null && Object.keys(tags).every(isTagName))) return undefined;
+  if (!o.manifests.every((m) => typeof m === 'object' && m !== null && Array.isArray(m.tags) && m.tags.every((t) => typeof t === 'string' && isTagName(t)))) return undefined;
   try {
     return observationSha256(o) === o.sha256 ? o : undefined;
   } catch {

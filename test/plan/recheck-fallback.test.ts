@@ -8,7 +8,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { applyPlan, makePlan, type Plan } from '../../src/plan/plan.js';
+import { applyPlan, makePlan, type Plan, type PlanObservation } from '../../src/plan/plan.js';
+import { observationSha256 } from '../../src/plan/observe.js';
 import { RACY_MS } from '../../src/plan/versions.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
 import { blobExists, tempDir, TreeBuilder } from '../../harness/tree.js';
@@ -22,6 +23,9 @@ function registry() {
   t.image('other', { tag: 'latest' });
   return { t, kept, untagged };
 }
+
+/** An observation edited and sealed again with its own sha256, as a careless tool might. */
+const resealed = (observed: PlanObservation, plan: Plan): Plan => ({ ...plan, observed: { ...observed, sha256: observationSha256(observed) } });
 
 const keysOf = (plan: Plan) => Object.entries(plan.items).flatMap(([c, list]) => (list as object[]).map((item) => `${c} ${JSON.stringify(item)}`)).sort();
 
@@ -47,6 +51,9 @@ describe('apply falls back to a full re-check, and says why', () => {
       },
       (plan: Plan): Plan => ({ ...plan, observed: { ...plan.observed!, layerLinks: plan.observed!.layerLinks.map(() => 'file:forged') } }),
       (plan: Plan): Plan => ({ ...plan, observed: { ...plan.observed!, manifests: [] } }),
+      // Names that are no names, with a matching sha256: never made into paths.
+      (plan: Plan): Plan => resealed({ ...plan.observed!, tags: { '../../etc': { latest: 'file:x' } } }, plan),
+      (plan: Plan): Plan => resealed({ ...plan.observed!, manifests: plan.observed!.manifests.map((m) => ({ ...m, tags: ['../x'] })) }, plan),
     ]) {
       const { t, untagged } = registry();
       const plan = edit(await makePlan(t.root, OPTIONS));
