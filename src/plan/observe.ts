@@ -13,7 +13,8 @@ import { Findings } from '../report/findings.js';
 import { discoverRepositories } from '../scan/discover.js';
 import type { Storage } from '../storage/storage.js';
 import type { PlanItems, PlanObservation } from './types.js';
-import { addTo, RACY_MS, repositoryVersions, versionsOf } from './versions.js';
+import { addTo } from './group.js';
+import { RACY_MS, repositoryVersions, versionsOf } from './versions.js';
 
 /** The tags of a repository, and the digests each one's history names. */
 export async function tagHistories(storage: Storage, layout: RegistryLayout, repository: string): Promise<Map<string, Set<Digest>>> {

@@ -23,7 +23,7 @@ import { inspectBlobCandidates } from '../sweep/blobs.js';
 import type { Changes } from './recheck.js';
 import type { SkipReason } from './apply.js';
 import type { Plan, PlanObservation, PlannedLayerLink } from './types.js';
-import { addTo } from './versions.js';
+import { addTo } from './group.js';
 
 export interface Spared {
   readonly reason: SkipReason;

@@ -90,10 +90,3 @@ export function sameFolders(recorded: { readonly [folder: string]: string } | un
   const keys = Object.keys(now);
   return keys.length === Object.keys(recorded).length && keys.every((key) => unchanged(recorded[key], now[key]!));
 }
-
-/** Adds `value` to the list under `key` (one list per key, grown in place). */
-export function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
-}
