@@ -40,7 +40,12 @@ export const UPLOAD_STARTED_AT = 'startedat';
 
 /** The trash folder's name, below the root. */
 export const TRASH_FOLDER = 'registry-gc-trash';
-export const TRASH_SHARDS = 256;
+/**
+ * Entries per shard folder of a run's trash, numbered in order: a rename into
+ * a folder of at most 64 entries took 15.7 us here, into 256 shards of ~560
+ * each 23-24 us, into one folder 26 us (140,000 folder moves, ext4).
+ */
+export const TRASH_SHARD_SIZE = 64;
 
 /** True when `target`, resolved, lies strictly inside `dir` (and holds no NUL). */
 export function strictlyInside(dir: string, target: string): boolean {

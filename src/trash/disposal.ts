@@ -7,7 +7,7 @@
  * and the trash is freed after (purge.ts), or put back (restore.ts).
  */
 import path from 'node:path';
-import { TRASH_SHARDS, type RegistryLayout } from '../registry/layout.js';
+import type { RegistryLayout } from '../registry/layout.js';
 import type { Findings } from '../report/findings.js';
 import { errorCode } from '../storage/errno.js';
 import type { AppendHandle, Storage } from '../storage/storage.js';
@@ -51,7 +51,8 @@ export class TrashRun implements Disposal {
   private closed = false;
   /** The journal cannot grow (a full disk): the rest is deleted in place. */
   private full = false;
-  private readonly shards = new Set<number>();
+  /** The shard folders made so far, by path. */
+  private readonly shards = new Set<string>();
   /** Items whose move line is written already (intend), by path. */
   private readonly intended = new Map<string, number>();
 
@@ -142,9 +143,9 @@ export class TrashRun implements Disposal {
       return;
     }
     try {
-      const shard = seq % TRASH_SHARDS;
+      const shard = this.layout.trashShardDir(this.run, seq);
       if (!this.shards.has(shard)) {
-        await this.storage.ownFiles.makeDir(this.layout.trashShardDir(this.run, seq));
+        await this.storage.ownFiles.makeDir(shard);
         this.shards.add(shard);
       }
       await this.rename(target, this.layout.trashEntry(this.run, seq));

@@ -2,7 +2,7 @@
  * The journal of a trash run: one JSON object per line, appended as the run
  * goes, so that every entry can be put back exactly where it came from.
  *
- *   {"op":"run","format":"registry-gc-trash","version":1,"run":…,"root":…,"startedAt":…}
+ *   {"op":"run","format":"registry-gc-trash","version":2,"run":…,"root":…,"startedAt":…}
  *   {"op":"move","seq":0,"from":"docker/registry/v2/blobs/sha256/ab/ab…","file":"data"}
  *   {"op":"rmdir","seq":1,"from":"docker/registry/v2/blobs/sha256/ab"}
  *   {"op":"in-place","seq":2}        the move of entry 2 could not be made: deleted in place
@@ -17,7 +17,8 @@
  * may be torn: it is ignored.
  */
 export const TRASH_FORMAT = 'registry-gc-trash';
-export const TRASH_VERSION = 1;
+/** 2: entries 64 to a shard folder, in order (1, a development build's: seq mod 256). */
+export const TRASH_VERSION = 2;
 
 export type JournalRecord =
   | { readonly op: 'run'; readonly format: typeof TRASH_FORMAT; readonly version: number; readonly run: string; readonly root: string; readonly startedAt: string }

@@ -9,7 +9,7 @@ import { RegistryGcError } from '../report/errors.js';
 import type { Findings } from '../report/findings.js';
 import { errorCode } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
-import { parseJournal, type Journal } from './journal.js';
+import { parseJournal, TRASH_VERSION, type Journal } from './journal.js';
 
 /**
  * Throws E_SYMLINK when the trash folder (or a run's folder) is a symbolic
@@ -74,6 +74,17 @@ export async function readJournal(layout: RegistryLayout, storage: Storage, run:
     if (errorCode(error) === 'ENOENT') return parseJournal('');
     throw error;
   }
+}
+
+/**
+ * Why this build cannot read the run's trash (its journal says another
+ * format: its entries live elsewhere), or undefined. Such a run is left
+ * whole rather than guessed at.
+ */
+export function foreignFormat(journal: Journal): string | undefined {
+  const version = journal.header?.version;
+  if (version === undefined || version === TRASH_VERSION) return undefined;
+  return `this run's trash has format ${version}, this build reads format ${TRASH_VERSION}: it is left whole (a build of that format can purge or restore it, or remove it by hand)`;
 }
 
 /** When a run started: from its journal, else from its name. */

@@ -20,7 +20,7 @@ import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import { purgeRun } from './purge.js';
 import { restoreRun, type RestoreCounts } from './restore.js';
-import { listTrashRuns, readJournal, runStartedAt } from './runs.js';
+import { foreignFormat, listTrashRuns, readJournal, runStartedAt } from './runs.js';
 
 /** What purgeTrash and restoreTrash share. */
 export interface TrashOptions {
@@ -121,6 +121,11 @@ export async function purgeTrash(root: string, options: PurgeOptions = {}): Prom
         errors.fail('purge_failed', layout.trashJournal(run), `cannot read this run's journal: ${(error as Error).message}; the run is left`);
         continue;
       }
+      const foreign = foreignFormat(journal);
+      if (foreign !== undefined) {
+        errors.fail('purge_failed', layout.trashJournal(run), foreign);
+        continue;
+      }
       const startedAt = runStartedAt(run, journal);
       if (olderThan > 0 && now.getTime() - startedAt.getTime() < olderThan) {
         kept.push(run);
@@ -157,6 +162,8 @@ export async function restoreTrash(root: string, options: RestoreOptions = {}): 
     if (run === undefined) throw new RegistryGcError('E_INVALID_OPTION', `the trash (${layout.trashDir}) holds no run to restore`);
     if (!runs.includes(run)) throw new RegistryGcError('E_INVALID_OPTION', `the trash holds no run ${JSON.stringify(run)}; it holds: ${runs.join(', ') || 'none'}`);
     const journal = await readJournal(layout, storage, run);
+    const foreign = foreignFormat(journal);
+    if (foreign !== undefined) throw new RegistryGcError('E_INVALID_OPTION', `cannot restore ${run}: ${foreign}`);
     const refused = new Findings(layout);
     const errors = new Findings(layout);
     const counts: RestoreCounts = { restored: 0, foldersRecreated: 0, alreadyInPlace: 0, notInTrash: 0, deletedInPlace: 0 };

@@ -238,6 +238,37 @@ describe('the trash', () => {
     expect(fs.readFileSync(path.join(victim, '0', 'data'), 'utf8')).toBe('not the trash');
   });
 
+  it('entries go 64 to a shard folder, in order, and all come back', async () => {
+    const t = registry();
+    for (let i = 0; i < 150; i++) t.blob(`more ${i}`);
+    const original = tree(t.root);
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    expect(report.trash!.moved).toBeGreaterThan(128);
+    const entries = path.join(report.trash!.path, 'entries');
+    // Numbers the removals of emptied folders take move nothing, so a shard may hold fewer.
+    const shards = fs.readdirSync(entries).map(Number);
+    expect(shards.length).toBeGreaterThan(2);
+    for (const shard of shards) {
+      const names = fs.readdirSync(path.join(entries, String(shard))).map(Number);
+      expect(names.length, `shard ${shard}`).toBeLessThanOrEqual(64);
+      expect(names.every((seq) => Math.floor(seq / 64) === shard), `shard ${shard}`).toBe(true);
+    }
+    expect((await restoreTrash(t.root)).finished).toBe(true);
+    expect(tree(t.root, V2)).toEqual(new Map([...original].filter(([file]) => file.startsWith(`${V2}/`))));
+  });
+
+  it('a run of another trash format is left whole: purge names it, restore refuses it', async () => {
+    const t = registry();
+    const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+    const journal = path.join(report.trash!.path, 'journal.jsonl');
+    fs.writeFileSync(journal, fs.readFileSync(journal, 'utf8').replace('"version":2', '"version":1'));
+    const before = tree(t.root, TRASH_FOLDER);
+    const purged = await purgeTrash(t.root);
+    expect(purged.errors).toEqual([expect.objectContaining({ code: 'purge_failed', message: expect.stringContaining('format 1') })]);
+    await expect(restoreTrash(t.root)).rejects.toMatchObject({ code: 'E_INVALID_OPTION', message: expect.stringContaining('format 1') });
+    expect(tree(t.root, TRASH_FOLDER)).toEqual(before);
+  });
+
   it('a storage that cannot move deletes in place, with no trash', async () => {
     const t = registry();
     const inPlace = copyTree(t.root);
