@@ -80,6 +80,11 @@ export class TreeBuilder {
     this.history(repo, tag, digest);
   }
 
+  /** Sets when a tag was pushed, as the registry leaves it: the mtime of its current link. */
+  pushedAt(repo: string, tag: string, when: Date): void {
+    fs.utimesSync(this.layout.tagCurrentLink(repo, tag), when, when);
+  }
+
   history(repo: string, tag: string, digest: Digest): void {
     write(path.join(this.layout.tagIndexEntryDir(repo, tag, digest), 'link'), digest);
   }

@@ -17,7 +17,12 @@
  */
 import { RegistryGcError } from '../report/errors.js';
 import type { Report } from '../report/report.js';
-import { mark } from '../mark/mark.js';
+import { mark, type MarkOptions } from '../mark/mark.js';
+import type { Digest } from '../registry/digest.js';
+import { Findings } from '../report/findings.js';
+import { decideTags, type TagDecisionInput } from '../retention/decide-tags.js';
+import type { CheckedRetention } from '../retention/policy.js';
+import type { RepositoryScan } from '../scan/repository.js';
 import { listBlobs } from '../scan/blobs.js';
 import { discoverFolders } from '../scan/discover.js';
 import { scanStrays } from '../scan/strays.js';
@@ -73,17 +78,17 @@ async function decide(ctx: RunContext): Promise<Decision> {
     // Every listing is made and every manifest read: the table of strings has done its work.
     ctx.digests.clear();
     const onRepository = (done: number) => opts.onProgress({ phase: 'mark', done, total: scans.length });
-    const result = mark([...scans, ...leftAlone], store, findings, layout, {
+    const markOptions = {
       deleteUntagged: opts.deleteUntagged,
-      isYoungRevision: (repository, digest) => age.isYoung(layout.revisionLink(repository, digest)),
+      isYoungRevision: (repository: string, digest: Digest) => age.isYoung(layout.revisionLink(repository, digest)),
       allow: opts.allow,
-      onRepository,
-      trackReferences: opts.pruneLayerLinks,
-    });
+    };
+    const decided = opts.retention === undefined ? { scans, deletions: [] } : decideTags(tagInput(ctx, opts.retention, store, markOptions), scans);
+    const result = mark([...decided.scans, ...leftAlone], store, findings, layout, { ...markOptions, onRepository, trackReferences: opts.pruneLayerLinks });
     opts.onProgress({ phase: 'mark', done: scans.length, total: scans.length });
     // The sweep reads no manifest: let the reads go.
     store.clear();
-    return result;
+    return { ...result, decided };
   });
   const blobCandidates = await inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, marking.marked);
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
@@ -103,7 +108,8 @@ async function decide(ctx: RunContext): Promise<Decision> {
     seen,
     manifestsKeptForAge: marking.keptForAge,
     sweep: {
-      scans,
+      scans: marking.decided.scans,
+      tags: marking.decided.deletions,
       untagged: marking.untagged,
       referencedBy: opts.pruneLayerLinks ? marking.referencedBy : undefined,
       blobs: blobs.prefixes,
@@ -112,6 +118,18 @@ async function decide(ctx: RunContext): Promise<Decision> {
       removeEmptyRepositories: opts.removeEmptyRepositories,
     },
   };
+}
+
+/** What deciding tags needs: the run's view, and a mark of one repository alone (the revisions that stay). */
+function tagInput(ctx: RunContext, retention: CheckedRetention, store: ManifestStore, markOptions: Omit<MarkOptions, 'onRepository' | 'trackReferences'>): TagDecisionInput {
+  const { layout, opts } = ctx;
+  // Trial marks decide nothing by themselves: what they find is found again by the real mark.
+  const quiet = new Findings(layout);
+  const staying = (scan: RepositoryScan) => {
+    const untagged = new Set(mark([scan], store, quiet, layout, markOptions).untagged.get(scan.name) ?? []);
+    return new Set(scan.revisions.filter((d) => !untagged.has(d)));
+  };
+  return { layout, reader: opts.storage.reader, findings: ctx.findings, retention, now: opts.now, minAge: opts.minAge, allow: opts.allow, staying };
 }
 
 /** Signs of a running registry: warnings, or with `strict` a refusal before any deletion. */

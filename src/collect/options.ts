@@ -9,6 +9,7 @@ import { RegistryGcError } from '../report/errors.js';
 import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import type { Phase } from '../report/report.js';
+import { checkRetention, type CheckedRetention, type RetentionPolicy } from '../retention/policy.js';
 
 /** What `onProgress` is told as a phase of a run (or of an apply) advances. */
 export interface ProgressEvent {
@@ -122,6 +123,13 @@ export interface CollectOptions {
    * @default every candidate may go
    */
   allow?: AllowDeletion;
+  /**
+   * Tag retention (README, Retention): which tags go by age, count and name,
+   * per repository, and whether orphaned referrer tags go. Deleting tags
+   * needs `deleteUntagged` (what only a deleted tag kept then goes too).
+   * @default no tag is deleted
+   */
+  retention?: RetentionPolicy;
 }
 
 export interface NormalizedOptions {
@@ -143,6 +151,8 @@ export interface NormalizedOptions {
   readonly trash: 'purge' | 'keep' | 'off';
   readonly storage: Storage;
   readonly allow: AllowDeletion | undefined;
+  /** Undefined: no tag is deleted and no digest protected. */
+  readonly retention: CheckedRetention | undefined;
 }
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -184,7 +194,7 @@ function trashMode(value: CollectOptions['trash']): NormalizedOptions['trash'] {
 /** Every key of CollectOptions: any other is refused (a misspelt option must not run a different collection). */
 const COLLECT_KEYS: ReadonlyArray<keyof CollectOptions> = [
   'dryRun', 'deleteUntagged', 'concurrency', 'signal', 'onProgress', 'maxManifestBytes', 'pruneLayerLinks', 'uploadAge',
-  'keepUploads', 'removeEmptyRepositories', 'minAge', 'strict', 'now', 'trash', 'fileSystem', 'storage', 'allow',
+  'keepUploads', 'removeEmptyRepositories', 'minAge', 'strict', 'now', 'trash', 'fileSystem', 'storage', 'allow', 'retention',
 ];
 
 /** Throws E_INVALID_OPTION naming the first key of `options` that is not in `known` (and the nearest known one). */
@@ -208,6 +218,11 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   refuseUnknownKeys(options, COLLECT_KEYS, 'collectGarbage');
   if (options.allow !== undefined && typeof options.allow !== 'function') throw invalid('allow must be a function');
+  const retention = checkRetention(options.retention);
+  if (retention !== undefined && (retention.selects || retention.deleteOrphanedTags) && options.deleteUntagged !== true) {
+    // A deleted tag frees nothing unless its untagged manifest goes too.
+    throw invalid('retention needs deleteUntagged: deleting a tag frees nothing unless its untagged manifest goes too');
+  }
   return {
     dryRun: options.dryRun ?? false,
     deleteUntagged: options.deleteUntagged ?? false,
@@ -225,5 +240,6 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     trash: trashMode(options.trash),
     storage: chooseStorage(options.storage, options.fileSystem),
     allow: options.allow,
+    retention,
   };
 }

@@ -37,6 +37,7 @@ const FIELD_CHECKS: Readonly<Record<Exclude<ItemField, 'reason'>, (value: unknow
   id: isPlainComponent,
   startedAt: (v) => typeof v === 'string',
   size: isCount,
+  rule: (v) => typeof v === 'string' && v !== '',
 };
 
 /** The fields of a category's items: those of its identity and of its fingerprint line. */
@@ -53,7 +54,8 @@ function checkItems(value: unknown): PlanItems {
   if (!isObject(value)) throw invalidPlan('the plan has no items object');
   const problems: Problem[] = [];
   for (const category of PLAN_CATEGORIES) {
-    const list = value[category];
+    // A plan of 0.1.0 has no tags: it deletes none.
+    const list = category === 'tags' && value[category] === undefined ? [] : value[category];
     if (!Array.isArray(list)) {
       problems.push({ code: 'plan_invalid', path: `items.${category}`, message: 'not a list' });
       continue;
@@ -70,7 +72,7 @@ function checkItems(value: unknown): PlanItems {
     });
   }
   if (problems.length > 0) throw invalidPlan(`the plan's items are not valid (${problems.length} problems)`, problems.slice(0, 100));
-  return value as unknown as PlanItems;
+  return { ...value, tags: value['tags'] ?? [] } as unknown as PlanItems;
 }
 
 /**
@@ -94,12 +96,13 @@ export function parsePlan(value: unknown): Plan {
   }
   const items = checkItems(value['items']);
   if (!isObject(fingerprint) || !isObject(fingerprint['categories']) || typeof fingerprint['sha256'] !== 'string') throw invalidPlan('the plan has no fingerprint');
-  const plan = value as unknown as Plan;
+  const plan = { ...value, items } as unknown as Plan;
 
   // The fingerprint must match the content: anything else is a damaged or edited file.
   const categories = fingerprintCategories(items);
   const mismatched = PLAN_CATEGORIES.filter((c) => {
     const recorded = (fingerprint['categories'] as Fields)[c];
+    if (c === 'tags' && recorded === undefined && categories.tags.count === 0) return false;
     return !isObject(recorded) || recorded['count'] !== categories[c].count || recorded['sha256'] !== categories[c].sha256;
   });
   if (mismatched.length > 0) {
@@ -111,6 +114,7 @@ export function parsePlan(value: unknown): Plan {
   // A plan can only list what its own options produce.
   if (!plan.options.deleteUntagged && items.manifests.length > 0) throw invalidPlan('the plan lists manifests but was made without deleteUntagged');
   if (!plan.options.removeEmptyRepositories && items.repositories.length > 0) throw invalidPlan('the plan lists repositories but was made without removeEmptyRepositories');
+  if (plan.options.retention === undefined && items.tags.length > 0) throw invalidPlan('the plan lists tags but was made without retention');
   if (plan.options.keepUploads && items.uploads.length > 0) throw invalidPlan('the plan lists uploads but was made with keepUploads');
   return plan;
 }

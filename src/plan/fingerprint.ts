@@ -37,7 +37,8 @@ export function planSha256(plan: Omit<Plan, 'fingerprint' | 'items' | 'warnings'
       plan.root,
       optionValues(plan.options),
       [s.repositories, s.tags, s.manifests, s.blobs, s.markedDigests],
-      CATEGORIES.map((c) => [c, categories[c].count, categories[c].sha256]),
+      // Tags only where there are some: a plan of 0.1.0 (which has none) keeps its fingerprint.
+      CATEGORIES.filter((c) => c !== 'tags' || categories.tags.count > 0).map((c) => [c, categories[c].count, categories[c].sha256]),
     ]),
   );
 }

@@ -10,6 +10,7 @@ import { CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
 import type { Report } from '../report/report.js';
 import { errorCode } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
+import { ORPHANED_REFERRER } from '../retention/orphans.js';
 import { itemsOf } from './fingerprint.js';
 import type { LayerLinkReason, PlanItems } from './types.js';
 
@@ -38,8 +39,13 @@ export async function itemsOfReport(report: Report, layout: RegistryLayout, prun
   const items = Object.fromEntries(CATEGORIES.map((c) => [c, [] as object[]])) as Record<Category, object[]>;
   for (const category of CATEGORIES) {
     for (const item of report[category].deleted) {
-      // Every kind but layer links has one reason: its kind's first.
-      const reason = category === 'layerLinks' ? await linkReason((item as { digest: Digest }).digest) : KINDS[category].reasons[0];
+      // Every kind but layer links and tags has one reason: its kind's first.
+      const reason =
+        category === 'layerLinks'
+          ? await linkReason((item as { digest: Digest }).digest)
+          : category === 'tags' && (item as { rule: string }).rule === ORPHANED_REFERRER
+            ? ORPHANED_REFERRER
+            : KINDS[category].reasons[0];
       items[category].push({ ...item, reason });
     }
   }

@@ -5,6 +5,7 @@
  * refuses the flags that would change them at apply time.
  */
 import type { NormalizedOptions } from '../collect/options.js';
+import { checkRetention, type RetentionPolicy } from '../retention/policy.js';
 import type { PlanOptions } from './types.js';
 
 type Check = 'boolean' | 'milliseconds' | 'positive';
@@ -28,12 +29,16 @@ export const DECIDING_OPTIONS: readonly DecidingOption[] = [
 
 /** The deciding options of a run's (or a plan's) options, and nothing else. */
 export function decidingOptionsOf(options: NormalizedOptions | PlanOptions): PlanOptions {
-  return Object.fromEntries(DECIDING_OPTIONS.map(({ name }) => [name, options[name]])) as unknown as PlanOptions;
+  const values = Object.fromEntries(DECIDING_OPTIONS.map(({ name }) => [name, options[name]])) as unknown as PlanOptions;
+  // The policy as given (a run holds it checked, with its source): JSON, for the plan file.
+  const retention = 'dryRun' in options ? options.retention?.source : options.retention;
+  return retention === undefined ? values : { ...values, retention };
 }
 
-/** The values, in the fingerprint's order. */
-export function optionValues(options: PlanOptions): Array<boolean | number> {
-  return DECIDING_OPTIONS.map(({ name }) => options[name]);
+/** The values, in the fingerprint's order; the retention policy only where there is one (a plan of 0.1.0 has none). */
+export function optionValues(options: PlanOptions): unknown[] {
+  const values: unknown[] = DECIDING_OPTIONS.map(({ name }) => options[name]);
+  return options.retention === undefined ? values : [...values, options.retention];
 }
 
 /** The option whose recorded value is not of its kind, if any. */
@@ -43,5 +48,12 @@ export function invalidOption(options: Readonly<Record<string, unknown>>): strin
     milliseconds: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
     positive: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1,
   };
-  return DECIDING_OPTIONS.find(({ name, check }) => !valid[check](options[name]))?.name;
+  const bad = DECIDING_OPTIONS.find(({ name, check }) => !valid[check](options[name]))?.name;
+  if (bad !== undefined || options['retention'] === undefined) return bad;
+  try {
+    checkRetention(options['retention'] as RetentionPolicy);
+    return undefined;
+  } catch {
+    return 'retention';
+  }
 }

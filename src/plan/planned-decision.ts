@@ -265,6 +265,8 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   }
   return {
     scans,
+    // A plan that deletes tags is re-checked in full (apply.ts).
+    tags: [],
     untagged: d.doomedManifests,
     referencedBy,
     blobs: prefixesOf(listed),

@@ -7,6 +7,7 @@
 import type { Digest } from '../registry/digest.js';
 import { CATEGORIES, type Category } from '../report/kinds.js';
 import type { Warning } from '../report/report.js';
+import type { RetentionPolicy } from '../retention/policy.js';
 
 /** The `format` of every plan file: what marks a JSON document as a registry-gc plan. */
 export const PLAN_FORMAT = 'registry-gc-plan';
@@ -17,6 +18,16 @@ export const PLAN_FORMAT_VERSION = 1;
 export const PLAN_CATEGORIES = CATEGORIES;
 /** A category of a plan's items: the same as the report's. */
 export type PlanCategory = Category;
+
+/** A tag that retention deletes (`retention`) or an orphaned referrer tag, with its history; apply deletes it only while it points where it did. */
+export interface PlannedTag {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: Digest;
+  /** As Report.tags.deleted[].rule. */
+  readonly rule: string;
+  readonly reason: 'retention' | 'orphaned-referrer';
+}
 
 /** An untagged revision (`deleteUntagged`); its tag-history entries go with it. */
 export interface PlannedManifest {
@@ -72,6 +83,8 @@ export interface PlannedRepository {
 
 /** Every item a plan lists, by category. */
 export interface PlanItems {
+  /** Absent in plans of 0.1.0 (read as none). */
+  readonly tags: readonly PlannedTag[];
   readonly manifests: readonly PlannedManifest[];
   readonly blobs: readonly PlannedBlob[];
   readonly layerLinks: readonly PlannedLayerLink[];
@@ -94,6 +107,8 @@ export interface PlanOptions {
   /** Milliseconds. */
   readonly minAge: number;
   readonly maxManifestBytes: number;
+  /** As CollectOptions.retention; absent when the plan was made without one. */
+  readonly retention?: RetentionPolicy;
 }
 
 /** A category's item count and hash, so that a plan edited after it was written is refused. */
@@ -152,6 +167,8 @@ export interface PlanObservation {
   /** In the order of items.layerLinks and items.tagHistory: the link. */
   readonly layerLinks: readonly string[];
   readonly tagHistory: readonly string[];
+  /** In the order of items.tags: its current link (absent when the plan deletes no tag). */
+  readonly plannedTags?: readonly string[];
   /** In the order of items.uploads: its folder and its data. */
   readonly uploads: readonly (readonly [string, string])[];
   /** Hex sha256 over the rest, as JSON: a damaged section is not trusted. */

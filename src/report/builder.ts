@@ -71,7 +71,7 @@ export function buildReport({ root, dryRun, deleteUntagged, seen, deleted, keptF
     uploads: { deleted: sorted('uploads', deleted.uploads), deletedBytes: bytes(deleted.uploads), keptForAge: sorted('uploads', keptForAge.uploads) },
     tagHistory: { deleted: sorted('tagHistory', deleted.tagHistory) },
     repositories: { total: seen.repositories, deleted: sorted('repositories', deleted.repositories) },
-    tags: { total: seen.tags },
+    tags: { total: seen.tags, deleted: sorted('tags', deleted.tags) },
     warnings: [...findings.warnings].sort(byWarning),
     errors: [...errors.problems].sort(byWarning),
     durations: { ...durations },

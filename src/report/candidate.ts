@@ -7,6 +7,8 @@ import type { Digest } from '../registry/digest.js';
 
 /** One thing a run would delete, as the `allow` hook sees it. */
 export type DeletionCandidate =
+  /** A tag that retention (or the orphaned-referrer rule) deletes, with its history. */
+  | { readonly kind: 'tag'; readonly repository: string; readonly tag: string; readonly digest: Digest }
   /** An untagged revision (`deleteUntagged`), with its tag-history entries. */
   | { readonly kind: 'manifest'; readonly repository: string; readonly digest: Digest }
   /** An unmarked blob. */

@@ -12,7 +12,7 @@ import type { DeletionCandidate } from './candidate.js';
 import type { Phase, Report } from './report.js';
 
 /** In sweep order. */
-export const CATEGORIES = ['manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const;
+export const CATEGORIES = ['tags', 'manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const;
 /** A kind of item a run can delete: a category of the report and of a plan. */
 export type Category = (typeof CATEGORIES)[number];
 
@@ -20,7 +20,7 @@ export type Category = (typeof CATEGORIES)[number];
 export type DeletedItem<C extends Category> = Report[C]['deleted'][number];
 
 /** Every field any kind has, as items, candidates and plan lines name them. */
-export type ItemField = 'repository' | 'digest' | 'tag' | 'id' | 'startedAt' | 'size' | 'reason';
+export type ItemField = 'repository' | 'digest' | 'tag' | 'id' | 'startedAt' | 'size' | 'rule' | 'reason';
 export type ItemFields = Partial<Readonly<Record<ItemField, string | number>>>;
 
 export interface Kind {
@@ -49,6 +49,23 @@ export interface Kind {
 const fields = (item: ItemFields) => item as unknown as { repository: string; digest: Digest; tag: string; id: string };
 
 export const KINDS: { readonly [C in Category]: Kind } = {
+  tags: {
+    candidate: 'tag',
+    phase: 'sweep-tags',
+    label: 'tags',
+    one: 'tag',
+    // The digest too: a tag that points elsewhere now is another item than the one planned.
+    identity: ['repository', 'tag', 'digest'],
+    fingerprint: ['repository', 'tag', 'digest', 'rule', 'reason'],
+    reasons: ['retention', 'orphaned-referrer'],
+    sized: false,
+    where: (layout, item) => {
+      const { repository, tag } = fields(item);
+      return { dir: layout.tagDir(repository, tag), marker: layout.tagCurrentLink(repository, tag) };
+    },
+    keptBecause: 'no rule deletes it now (it was pushed again, or moved)',
+    neededBecause: 'it was pushed again or moved since the plan',
+  },
   manifests: {
     candidate: 'manifest',
     phase: 'sweep-manifests',

@@ -42,6 +42,16 @@ export interface DeletedTagHistoryEntry {
 }
 
 /** An empty repository removed (in a dry run: would be). */
+/** A tag deleted by retention or as an orphaned referrer tag (its whole `_manifests/tags/<tag>` folder, history included). */
+export interface DeletedTag {
+  readonly repository: string;
+  readonly tag: string;
+  /** What it pointed at. */
+  readonly digest: Digest;
+  /** The retention rule that deleted it (its `name`, `rules[<i>]`, or `command-line`), or `orphaned-referrer`. */
+  readonly rule: string;
+}
+
 export interface DeletedRepository {
   readonly repository: string;
 }
@@ -67,6 +77,7 @@ export type ProblemCode =
   | 'link_mismatch'
   | 'tag_link_missing'
   | 'tag_target_missing'
+  | 'tag_moved'
   // Manifests and marking.
   | 'manifest_blob_missing'
   | 'child_manifest_missing'
@@ -87,6 +98,7 @@ export type ProblemCode =
   // Deletions and the trash.
   | 'delete_failed'
   | 'delete_partial'
+  | 'sweep_stopped'
   | 'trash_cross_device'
   | 'trash_full'
   | 'trash_journal'
@@ -118,6 +130,7 @@ export type Phase =
   | 'scan'
   | 'blobs'
   | 'mark'
+  | 'sweep-tags'
   | 'sweep-manifests'
   | 'sweep-blobs'
   | 'sweep-layer-links'
@@ -159,7 +172,12 @@ export interface Report {
   /** Tag-history entries (`tags/<tag>/index/<alg>/<hex>`) naming a manifest that is no revision any more. */
   readonly tagHistory: { readonly deleted: readonly DeletedTagHistoryEntry[] };
   readonly repositories: { readonly total: number; readonly deleted: readonly DeletedRepository[] };
-  readonly tags: { readonly total: number };
+  readonly tags: {
+    /** Tags found, over all repositories. */
+    readonly total: number;
+    /** Tags deleted by retention (`retention`) or as orphaned referrer tags. */
+    readonly deleted: readonly DeletedTag[];
+  };
   readonly warnings: readonly Warning[];
   /** Deletions that failed (other than "already gone"); a run with errors exits non-zero. */
   readonly errors: readonly Problem[];

@@ -18,12 +18,17 @@ import type { SweepContext } from './context.js';
 import { sweepLayerLinks } from './layer-links.js';
 import { sweepManifests } from './manifests.js';
 import { sweepRepositories } from './repositories.js';
+import type { TagDeletion } from '../retention/select.js';
+import { sweepTags } from './tags.js';
 import { sweepTagHistory } from './tag-history.js';
 import { sweepUploads } from './uploads.js';
 
 /** What the sweep is given: the scan, what marking decided, and the options that decide deletions. */
 export interface SweepInput {
+  /** As marking saw them: without the tags that go (retention/decide-tags.ts). */
   readonly scans: readonly RepositoryScan[];
+  /** The tags that go (retention, orphaned referrer tags): marking counted on them being gone. */
+  readonly tags: readonly TagDeletion[];
   /** Per repository, the untagged revisions marking gave up (deleteUntagged). */
   readonly untagged: ReadonlyMap<string, readonly Digest[]>;
   /** pruneLayerLinks: what each repository's kept manifests reference; else undefined. */
@@ -44,6 +49,7 @@ type PhaseSweep = (ctx: SweepContext, input: SweepInput, record: SweepRecord) =>
 
 /** Each kind's phase. A new kind is an entry in report/kinds.ts and its function here. */
 const SWEEPS: { readonly [C in Category]: PhaseSweep } = {
+  tags: (ctx, input, { deleted }) => sweepTags(ctx, input.tags, deleted.tags),
   manifests: (ctx, input, { deleted }) => sweepManifests(ctx, input.scans, input.untagged, deleted.manifests),
   blobs: (ctx, input, { deleted, keptForAge }) => sweepBlobs(ctx, input.blobCandidates, deleted.blobs, keptForAge.blobs),
   layerLinks: (ctx, input, { deleted }) =>
@@ -65,5 +71,13 @@ export async function sweep(
   record: SweepRecord,
   timed: (phase: Phase, work: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
-  for (const category of CATEGORIES) await timed(KINDS[category].phase, () => SWEEPS[category](ctx, input, record));
+  for (const category of CATEGORIES) {
+    await timed(KINDS[category].phase, () => SWEEPS[category](ctx, input, record));
+    if (category === 'tags' && record.deleted.tags.length < input.tags.length) {
+      // Marking counted on every decided tag being gone: with one still there, what it reaches may not go.
+      const left = input.tags.length - record.deleted.tags.length;
+      ctx.findings.warn('sweep_stopped', ctx.layout.repositoriesDir, `${left} tag${left === 1 ? '' : 's'} to delete stayed (see above): nothing else is deleted in this run, since marking counted on them being gone; a rerun decides again`);
+      return;
+    }
+  }
 }

@@ -20,7 +20,7 @@ describe('onProgress', () => {
     await collectGarbage(t.root, { dryRun: true, deleteUntagged: true, onProgress: (e) => events.push(e), concurrency: 1 });
 
     const phases = [...new Set(events.map((e) => e.phase))];
-    expect(phases).toEqual(['scan', 'mark', 'sweep-manifests', 'sweep-blobs', 'sweep-layer-links', 'sweep-tag-history', 'sweep-uploads', 'sweep-repositories']);
+    expect(phases).toEqual(['scan', 'mark', 'sweep-tags', 'sweep-manifests', 'sweep-blobs', 'sweep-layer-links', 'sweep-tag-history', 'sweep-uploads', 'sweep-repositories']);
     for (const phase of phases) {
       const own = events.filter((e) => e.phase === phase);
       for (let i = 1; i < own.length; i++) expect(own[i]!.done).toBeGreaterThanOrEqual(own[i - 1]!.done);

@@ -81,7 +81,7 @@ describe('fixtures/sample, the whole report', () => {
       now: new Date('2026-11-29T12:00:00Z'),
     });
     expect(Object.keys(durations).sort()).toEqual(
-      ['discover', 'scan', 'blobs', 'mark', 'sweep-manifests', 'sweep-blobs', 'sweep-layer-links', 'sweep-tag-history', 'sweep-uploads', 'sweep-repositories'].sort(),
+      ['discover', 'scan', 'blobs', 'mark', 'sweep-tags', 'sweep-manifests', 'sweep-blobs', 'sweep-layer-links', 'sweep-tag-history', 'sweep-uploads', 'sweep-repositories'].sort(),
     );
     expect(root).toBe(sample);
     expect(report).toEqual({
@@ -141,7 +141,7 @@ describe('fixtures/sample, the whole report', () => {
         deleted: [{ repository: 'library/app', tag: 'latest', digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' }],
       },
       repositories: { total: 6, deleted: [{ repository: 'old/project' }] },
-      tags: { total: 8 },
+      tags: { total: 8, deleted: [] },
       warnings: [
         {
           code: 'upload_startedat_invalid',

@@ -36,6 +36,7 @@ function keys(items: PlanItems): string[] {
 
 function reportKeys(report: Report): string[] {
   const categories: Record<PlanCategory, readonly object[]> = {
+    tags: report.tags.deleted,
     manifests: report.manifests.deleted,
     blobs: report.blobs.deleted,
     layerLinks: report.layerLinks.deleted,

@@ -15,6 +15,7 @@ import { RegistryLayout } from '../../src/registry/layout.js';
 const d = (n: number) => `sha256:${String(n).repeat(64)}` as Digest;
 
 const items: PlanItems = {
+  tags: [],
   manifests: [
     { repository: 'team/app', digest: d(1), reason: 'untagged' },
     { repository: 'a', digest: d(2), reason: 'untagged' },
@@ -44,8 +45,9 @@ const header: Omit<Plan, 'fingerprint' | 'items' | 'warnings' | 'totals'> = {
 
 describe('the table of deletable kinds', () => {
   it('lists the report categories in the order of spec §4, each with its own sweep phase', () => {
-    expect(CATEGORIES).toEqual(['manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories']);
+    expect(CATEGORIES).toEqual(['tags', 'manifests', 'blobs', 'layerLinks', 'tagHistory', 'uploads', 'repositories']);
     expect(CATEGORIES.map((c) => KINDS[c].phase)).toEqual([
+      'sweep-tags',
       'sweep-manifests',
       'sweep-blobs',
       'sweep-layer-links',
@@ -59,7 +61,9 @@ describe('the table of deletable kinds', () => {
 
   it('fingerprints a plan exactly as the plan code did before the table', () => {
     const categories = fingerprintCategories(items);
+    // A plan without tags fingerprints exactly as a plan of 0.1.0 did.
     expect(categories).toEqual({
+      tags: { count: 0, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
       manifests: { count: 2, sha256: '479ae83f8e82a10f6178c4c0fb365a0aeb6503ecb3ef0d30546b1d422d00df8e' },
       blobs: { count: 2, sha256: '74034e04fd1838a8d9efd740f8cf9469274eb7edefc7bfc7da3f863de05aa9e5' },
       layerLinks: { count: 2, sha256: '8c2a2417316cd7d78b9281be11d1ec3435594b68d21803fc546e8fbb271d165e' },

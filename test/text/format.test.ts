@@ -25,7 +25,7 @@ function report(overrides: Partial<Report> = {}): Report {
     uploads: { deleted: [], deletedBytes: 0, keptForAge: [] },
     tagHistory: { deleted: [] },
     repositories: { total: 3, deleted: [] },
-    tags: { total: 2 },
+    tags: { total: 2, deleted: [] },
     warnings: [],
     errors: [],
     durations: { scan: 12.3, blobs: 0.4, mark: 1500, 'sweep-blobs': 7 },

@@ -1,0 +1,87 @@
+/**
+ * The tags a run deletes, decided after the scan and before marking, and
+ * the scans marking and the sweep then see: without those tags (a deleted
+ * tag is no root, and its history goes with its folder), with protected
+ * digests as roots.
+ *
+ * Never touched: a stray, and a repository one of whose tags has an
+ * unknown target (marking keeps it whole). The `allow` hook is asked here,
+ * as marking asks it for manifests: a tag it refuses stays a root.
+ */
+import type { Digest } from '../registry/digest.js';
+import type { RegistryLayout } from '../registry/layout.js';
+import { isTagName } from '../registry/names.js';
+import { mayDelete, type AllowDeletion } from '../report/candidate.js';
+import type { Findings } from '../report/findings.js';
+import type { RepositoryScan, TagScan } from '../scan/repository.js';
+import { isNotFound } from '../storage/errno.js';
+import type { TreeReader } from '../storage/storage.js';
+import { isReferrerTag, ORPHANED_REFERRER, orphanedTags, type ReferrerTag } from './orphans.js';
+import { ruleOf, type CheckedRetention } from './policy.js';
+import { selectTags, type TagDeletion, type TagFacts } from './select.js';
+
+export interface TagDecisionInput {
+  readonly layout: RegistryLayout;
+  readonly reader: TreeReader;
+  readonly findings: Findings;
+  readonly retention: CheckedRetention;
+  readonly now: Date;
+  /** Milliseconds. */
+  readonly minAge: number;
+  readonly allow: AllowDeletion | undefined;
+  /** The revisions of `scan` that stay when its tags are `scan.tags` (a mark of that repository alone). */
+  readonly staying: (scan: RepositoryScan) => ReadonlySet<Digest>;
+}
+
+export interface TagDecision {
+  readonly deletions: readonly TagDeletion[];
+  /** The scans as marking and the sweep see them. */
+  readonly scans: readonly RepositoryScan[];
+}
+
+/** The push time of each tag (the mtime of its current link); undefined where it cannot be read (said: the tag is kept). */
+function factsOf(input: TagDecisionInput, scan: RepositoryScan): TagFacts[] {
+  return scan.tags.map((tag) => {
+    if (tag.current === undefined || !isTagName(tag.name)) return { name: tag.name, current: undefined, pushedAt: undefined };
+    const link = input.layout.tagCurrentLink(scan.name, tag.name);
+    try {
+      return { name: tag.name, current: tag.current, pushedAt: input.reader.entry(link).mtimeMs };
+    } catch (error) {
+      if (!isNotFound(error)) input.findings.warn('unreadable', link, `cannot tell when ${scan.name}:${tag.name} was pushed (${(error as Error).message}); no rule deletes it`);
+      return { name: tag.name, current: tag.current, pushedAt: undefined };
+    }
+  });
+}
+
+export function decideTags(input: TagDecisionInput, scans: readonly RepositoryScan[]): TagDecision {
+  const { retention, allow } = input;
+  const select = { retention, now: input.now.getTime(), minAge: input.minAge };
+  const may = (d: TagDeletion) => mayDelete(allow, { kind: 'tag', repository: d.repository, tag: d.tag, digest: d.digest });
+  const deletions: TagDeletion[] = [];
+  const decided = scans.map((scan): RepositoryScan => {
+    if (scan.leftAlone || scan.tagTargetsUncertain) return scan;
+    const protectedRevisions = scan.revisions.filter((d) => retention.protectDigests.has(d));
+    const rule = ruleOf(retention, scan.name);
+    const byRule = rule?.active ? selectTags(scan.name, factsOf(input, scan), rule, select).filter(may) : [];
+    const gone = new Set(byRule.map((d) => d.tag));
+    let retained: RepositoryScan = { ...scan, tags: scan.tags.filter((t) => !gone.has(t.name)), pinned: [...scan.pinned, ...protectedRevisions] };
+    let orphans: TagDeletion[] = [];
+    if (retention.deleteOrphanedTags) {
+      // One the hook refuses is a root from the start, like every tag that is no candidate.
+      const candidates = retained.tags.filter(
+        (t): t is TagScan & ReferrerTag =>
+          t.current !== undefined && isTagName(t.name) && isReferrerTag(t.name) && !retention.protectDigests.has(t.current) && may({ repository: scan.name, tag: t.name, digest: t.current, rule: ORPHANED_REFERRER }),
+      );
+      if (candidates.length > 0) {
+        const others = retained.tags.filter((t) => !(candidates as readonly TagScan[]).includes(t));
+        const base = retained;
+        orphans = orphanedTags(scan.name, candidates, (kept) => input.staying({ ...base, tags: [...others, ...candidates.filter((t) => kept.has(t.name))] }));
+        const orphaned = new Set(orphans.map((d) => d.tag));
+        retained = { ...retained, tags: retained.tags.filter((t) => !orphaned.has(t.name)) };
+      }
+    }
+    deletions.push(...byRule, ...orphans);
+    return retained;
+  });
+  return { deletions, scans: decided };
+}
