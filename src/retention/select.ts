@@ -61,7 +61,7 @@ export function selectTags(repository: string, tags: readonly TagFacts[], rule: 
       rule.keepTags.some((re) => re.test(tag.name)) ||
       (retention.keepLatest && tag.name === 'latest') ||
       retention.protectDigests.has(tag.current!) ||
-      age < minAge;
+      (minAge > 0 && age < minAge);
     if (kept) continue;
     const deletable = (rule.olderThan === undefined || age > rule.olderThan) && (rule.deleteTags.length === 0 || rule.deleteTags.some((re) => re.test(tag.name)));
     if (deletable) deletions.push({ repository, tag: tag.name, digest: tag.current!, rule: rule.name });
