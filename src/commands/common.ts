@@ -5,6 +5,7 @@
  * `plan` and `apply` subcommands read flags and report the same way.
  */
 import { inFlagTerms } from './mistakes.js';
+import { retentionOfFlags } from './retention-flags.js';
 import { formatReport } from '../text/report.js';
 import fs from 'node:fs';
 import type { parseArgs } from 'node:util';
@@ -45,6 +46,14 @@ export const OPTIONS = {
   'keep-trash': { type: 'boolean' },
   'older-than': { type: 'string' },
   'full-recheck': { type: 'boolean' },
+  'keep-last': { type: 'string' },
+  'keep-tags': { type: 'string', multiple: true },
+  'delete-tags': { type: 'string', multiple: true },
+  repository: { type: 'string', multiple: true },
+  policy: { type: 'string' },
+  'delete-orphaned-tags': { type: 'boolean' },
+  'protect-digest': { type: 'string', multiple: true },
+  'no-keep-latest': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -97,7 +106,7 @@ export function onProgressOf(progress: ProgressLine, io: Io): (event: ProgressEv
   };
 }
 
-/** The options of a run (or of a plan's dry run) from the flags and the config. */
+/** The options of a run (or of a plan's dry run) from the flags and the config. Throws E_INVALID_OPTION for a retention flag that is wrong. */
 export function runOptions(values: Values, target: Target, concurrency: number | undefined, progress: ProgressLine, io: Io, signal: AbortSignal | undefined): CollectOptions {
   return {
     dryRun: values['dry-run'] ?? false,
@@ -113,6 +122,7 @@ export function runOptions(values: Values, target: Target, concurrency: number |
     signal,
     trash: values['keep-trash'] ? 'keep' : undefined,
     onProgress: onProgressOf(progress, io),
+    retention: retentionOfFlags(values, io.cwd ?? process.cwd()),
   };
 }
 

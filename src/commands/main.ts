@@ -81,11 +81,9 @@ async function collect(argument: string, values: Values, concurrency: number | u
   }
 
   const progress = progressLine(values, io);
-  const options = runOptions(values, target, concurrency, progress, io, signal);
-
   let report: Report;
   try {
-    report = await collectGarbage(target.root, options);
+    report = await collectGarbage(target.root, runOptions(values, target, concurrency, progress, io, signal));
   } catch (error) {
     progress.clear();
     return reportFailure(error, json, io, output, target);

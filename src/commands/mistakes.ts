@@ -79,6 +79,11 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   deleteUntagged: '--delete-untagged',
   pruneLayerLinks: '--prune-layer-links',
   removeEmptyRepositories: '--remove-empty-repositories',
+  keepLast: '--keep-last',
+  keepTags: '--keep-tags',
+  deleteTags: '--delete-tags',
+  repositories: '--repository',
+  protectDigests: '--protect-digest',
 };
 
 /** A library message that starts with an option name, with the flag instead. */

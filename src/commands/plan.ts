@@ -11,6 +11,7 @@ import { RegistryGcError } from '../report/errors.js';
 import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
 import { formatApplyReport, formatPlan } from '../text/plan.js';
 import { DECIDING_OPTIONS } from '../plan/options.js';
+import { RETENTION_FLAGS } from './retention-flags.js';
 import { usageError } from './mistakes.js';
 
 /**
@@ -71,7 +72,10 @@ export async function planCommand(args: string[], values: Values, concurrency: n
 }
 
 /** Flags that decide what is garbage: apply takes them from the plan, never from the command line. */
-const PLAN_DECIDES = DECIDING_OPTIONS.flatMap(({ flag }) => (flag === undefined ? [] : [flag as keyof Values]));
+const PLAN_DECIDES: Array<keyof Values> = [
+  ...DECIDING_OPTIONS.flatMap(({ flag }) => (flag === undefined ? [] : [flag as keyof Values])),
+  ...RETENTION_FLAGS,
+];
 
 /** `registry-gc apply PLAN [ROOT|CONFIG] [--dry-run] [--json] [-o FILE]`. */
 export async function applyCommand(args: string[], values: Values, concurrency: number | undefined, io: Io, signal?: AbortSignal): Promise<number> {

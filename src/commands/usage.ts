@@ -53,7 +53,8 @@ options:
                                    is running (fresh uploads, the tree changing)
       --keep-trash                 move what is collected into the trash and leave it
                                    there (purge frees it, restore puts it back)
-      --older-than DURATION        purge: only runs older than this ("7d")
+      --older-than DURATION        retention: only tags pushed longer ago may go;
+                                   purge: only runs older than this ("7d")
       --full-recheck               apply: re-check the plan with a fresh scan of
                                    the whole tree (and list garbage not in it)
       --json                       print the report as one JSON object on stdout
@@ -63,6 +64,19 @@ options:
       --concurrency N              threads that scan repositories (default: cores)
   -h, --help                       show this help
       --version                    show the version
+
+retention (needs -m; without these no tag is deleted; see the README):
+      --keep-last N                keep each repository's N most recently pushed tags
+      --keep-tags REGEX            keep tags whose whole name matches (repeatable)
+      --delete-tags REGEX          only tags whose whole name matches may go (repeatable)
+      --repository GLOB            apply the rule above only to these repositories
+                                   (repeatable; "team/*", "ci/**")
+      --policy FILE                first-match rules per repository from a YAML file
+      --delete-orphaned-tags       delete signature and referrer tags (sha256-<hex>,
+                                   .sig, .att, .sbom) whose subject is gone
+      --protect-digest DIGEST      never delete this manifest nor a tag on it (repeatable)
+      --no-keep-latest             let the rules delete "latest" too (kept by default)
+      A tag goes when no keep rule holds and every given delete condition holds.
 
 Progress is drawn on stderr when it is a terminal. Exit codes: 0 done,
 1 the run failed (nothing deleted if it failed while marking) or a deletion
@@ -86,4 +100,8 @@ examples:
   # keep an undo: move out, restart the registry, free the trash a week later:
   registry-gc -m --keep-trash /var/lib/registry
   registry-gc restore /var/lib/registry        # if something was wrong
-  registry-gc purge --older-than 7d /var/lib/registry`;
+  registry-gc purge --older-than 7d /var/lib/registry
+  # retention: per repository keep the 10 newest tags and releases, delete
+  # other build tags older than 30 days, and signatures left without an image:
+  registry-gc -m --keep-last 10 --keep-tags 'v\d+\.\d+\.\d+' --older-than 30d \
+    --delete-tags 'build-.*' --delete-orphaned-tags /var/lib/registry`;

@@ -95,7 +95,7 @@ function wholeName(source: string, what: string): RegExp {
   try {
     return new RegExp(`^(?:${source})$`);
   } catch (error) {
-    throw invalid(`${what} ${JSON.stringify(source)} is not a regular expression: ${(error as Error).message}`);
+    throw invalid(`${what} must hold regular expressions; ${JSON.stringify(source)} is not one (${(error as Error).message})`);
   }
 }
 
@@ -148,7 +148,7 @@ function checkPolicy(policy: RetentionPolicy): CheckedRetention | undefined {
     if (policy[key] !== undefined && typeof policy[key] !== 'boolean') throw invalid(`${key} must be true or false`);
   }
   const protectDigests = strings(policy.protectDigests, 'protectDigests');
-  for (const digest of protectDigests) if (!isDigest(digest)) throw invalid(`protectDigests: ${JSON.stringify(digest)} is not a digest (sha256:<64 hex>)`);
+  for (const digest of protectDigests) if (!isDigest(digest)) throw invalid(`protectDigests must hold digests (sha256:<64 hex>); ${JSON.stringify(digest)} is not one`);
   const checked = {
     source: policy,
     rules,

@@ -22,6 +22,8 @@ export interface RepositoryShare {
   /** Bytes of attributed blobs plus uploads. */
   readonly bytes: number;
   readonly blobs: number;
+  /** Tags deleted (retention, orphaned referrer tags): the manifests and blobs they alone kept are in the other counts. */
+  readonly tags: number;
   readonly manifests: number;
   readonly uploads: number;
 }
@@ -35,6 +37,7 @@ export interface Attribution {
 
 interface Tally {
   digests: Set<string>;
+  tags: number;
   manifests: number;
   uploads: number;
   uploadBytes: number;
@@ -46,7 +49,7 @@ export function attributeByRepository(report: Report): Attribution {
   const tally = (repository: string): Tally => {
     let t = tallies.get(repository);
     if (!t) {
-      t = { digests: new Set(), manifests: 0, uploads: 0, uploadBytes: 0 };
+      t = { digests: new Set(), tags: 0, manifests: 0, uploads: 0, uploadBytes: 0 };
       tallies.set(repository, t);
     }
     return t;
@@ -60,6 +63,7 @@ export function attributeByRepository(report: Report): Attribution {
     }
   };
 
+  for (const t of report.tags.deleted) tally(t.repository).tags += 1;
   for (const m of report.manifests.deleted) {
     tally(m.repository).manifests += 1;
     tie(m.repository, m.digest);
@@ -77,6 +81,7 @@ export function attributeByRepository(report: Report): Attribution {
     repository,
     bytes: [...t.digests].reduce((n, d) => n + (blobSize.get(d) ?? 0), t.uploadBytes),
     blobs: t.digests.size,
+    tags: t.tags,
     manifests: t.manifests,
     uploads: t.uploads,
   }));

@@ -7,6 +7,7 @@
  */
 import prettyBytes from 'pretty-bytes';
 import { attributeByRepository } from './attribution.js';
+import { tagLines } from './tags.js';
 import type { Problem } from '../report/errors.js';
 import { type Report } from '../report/report.js';
 import { CATEGORIES, KINDS } from '../report/kinds.js';
@@ -85,7 +86,7 @@ function topRepositoryLines(report: Report): string[] {
   const width = Math.max(...shown.map((r) => r.repository.length), 'unattributed'.length);
   const lines = [`most freed by repository (top ${Math.min(TOP_REPOSITORIES, repositories.length)} of ${repositories.length}; a shared blob counts in each):`];
   for (const r of shown) {
-    const what = [plural(r.manifests, 'manifest'), plural(r.blobs, 'blob'), plural(r.uploads, 'upload')].join(', ');
+    const what = [...(r.tags > 0 ? [plural(r.tags, 'tag')] : []), plural(r.manifests, 'manifest'), plural(r.blobs, 'blob'), plural(r.uploads, 'upload')].join(', ');
     lines.push(`  ${r.repository.padEnd(width)}  ${prettyBytes(r.bytes).padStart(9)}  ${what}`);
   }
   if (unattributedBytes > 0) lines.push(`  ${'unattributed'.padEnd(width)}  ${prettyBytes(unattributedBytes).padStart(9)}  blobs no deleted manifest or layer link names`);
@@ -121,6 +122,7 @@ export function formatReport(report: Report, context: FormatContext = {}): strin
     `  ${'kept'.padEnd(14)}${plural(report.blobs.marked, 'referenced digest')}`,
     ...categoryLines(report, verb),
     ...timeLines(report),
+    ...tagLines(report),
     ...topRepositoryLines(report),
     ...formatProblems('warnings', report.warnings),
     ...formatProblems('errors', report.errors),
