@@ -30,6 +30,7 @@ import { normalizeOptions, refuseUnknownKeys } from '../collect/options.js';
 import { failOnProblems, runWith, sweepDecision } from '../collect/run.js';
 import { decidePlanned, type Spared } from './planned-decision.js';
 import { findChanges, trustedObservation, writtenSince } from './recheck.js';
+import { gateTags } from './planned-tags.js';
 import { RegistryLayout } from '../registry/layout.js';
 import type { CollectOptions, ProgressEvent } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
@@ -175,13 +176,19 @@ export async function applyPlan(first: unknown, second?: unknown, third?: Omit<A
     storage,
     trash: options.trash,
   };
-  if (options.recheck === 'full') return applyFull(plan, base, storage, { mode: 'full', rescanned: [] }, options.dryRun ?? false);
   const observed = trustedObservation(plan);
-  if (observed === undefined || storage.versions === undefined) {
-    const why = observed === undefined ? 'the plan records no (or a damaged) observation of the tree' : 'this storage gives no entry versions';
-    return applyFull(plan, base, storage, { mode: 'full', why, rescanned: [] }, options.dryRun ?? false);
+  const dryRun = options.dryRun ?? false;
+  if (options.recheck === 'full') return applyFull(plan, observed, base, storage, { mode: 'full', rescanned: [] }, dryRun);
+  if (observed === undefined || storage.versions === undefined || plan.items.tags.length > 0) {
+    const why =
+      observed === undefined
+        ? 'the plan records no (or a damaged) observation of the tree'
+        : storage.versions === undefined
+          ? 'this storage gives no entry versions'
+          : 'the plan deletes tags: which manifests they free is decided again by a fresh mark';
+    return applyFull(plan, observed, base, storage, { mode: 'full', why, rescanned: [] }, dryRun);
   }
-  return applyIncremental(plan, observed, base, options.dryRun ?? false);
+  return applyIncremental(plan, observed, base, dryRun);
 }
 
 /** The planned items as a report's lists, and the skips, from what was done and why the rest was not. */
@@ -260,15 +267,17 @@ async function applyIncremental(plan: Plan, observed: PlanObservation, base: Col
 }
 
 /** The full re-check: a fresh dry run of the whole tree, then the run that deletes. */
-async function applyFull(plan: Plan, base: CollectOptions, storage: Storage, recheck: RecheckSummary, dryRun: boolean): Promise<ApplyReport> {
+async function applyFull(plan: Plan, observed: PlanObservation | undefined, base: CollectOptions, storage: Storage, recheck: RecheckSummary, dryRun: boolean): Promise<ApplyReport> {
   const layout = new RegistryLayout(plan.root);
+  const tagGate = await gateTags(plan, observed, storage, layout);
 
   // 1. A fresh mark of the tree as it is now: what would a run delete?
   const fresh = await collectGarbage(plan.root, { ...base, dryRun: true });
   const freshItems = await itemsOfReport(fresh, layout, plan.options.pruneLayerLinks, storage);
   const freshKeys = keysOf(freshItems);
   const planned = keysOf(plan.items);
-  const approved = new Set([...planned].filter((key) => freshKeys.has(key)));
+  // A planned tag pushed again since the plan stays, whatever the fresh run would do with it.
+  const approved = new Set([...planned].filter((key) => freshKeys.has(key) && !tagGate.kept.has(key)));
 
   // 2. The run that deletes: only approved candidates may go; the rest stay, with what they need.
   const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
@@ -277,6 +286,8 @@ async function applyFull(plan: Plan, base: CollectOptions, storage: Storage, rec
   const young = new Set([...keptForAgeKeys(fresh), ...keptForAgeKeys(report)]);
   const outcome = await outcomeOf(plan, report, async (category, item, key) => {
     const { dir, marker } = KINDS[category].where(layout, item);
+    const moved = tagGate.kept.get(key);
+    if (moved !== undefined) return ['changed', moved];
     if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
     if (approved.has(key)) {
       const failure = problemsAbout(layout, category, item, dir, report.errors)[0];

@@ -70,12 +70,15 @@ export async function observe(storage: Storage, layout: RegistryLayout, items: P
     layerLinks: await versionsOf(storage, items.layerLinks.map((l) => layout.layerLink(l.repository, l.digest)), racyFrom),
     tagHistory: await versionsOf(storage, items.tagHistory.map((e) => layout.tagIndexEntryLink(e.repository, e.tag, e.digest)), racyFrom),
     uploads: items.uploads.map((_, i) => [uploadFolders[i]!, uploadData[i]!] as const),
+    // Only where there are planned tags: an observation without them hashes as in 0.1.0.
+    ...(items.tags.length === 0 ? {} : { plannedTags: await versionsOf(storage, items.tags.map((t) => layout.tagCurrentLink(t.repository, t.tag)), racyFrom) }),
   };
   return { ...body, sha256: observationSha256(body) };
 }
 
 /** The sha256 of an observation's content (everything but the sha256 itself). */
 export function observationSha256(observation: Omit<PlanObservation, 'sha256'>): string {
-  const { since, repositories, tags, manifests, layerLinks, tagHistory, uploads } = observation;
-  return createHash('sha256').update(JSON.stringify({ since, repositories, tags, manifests, layerLinks, tagHistory, uploads })).digest('hex');
+  const { since, repositories, tags, manifests, layerLinks, tagHistory, uploads, plannedTags } = observation;
+  const body = { since, repositories, tags, manifests, layerLinks, tagHistory, uploads, ...(plannedTags === undefined ? {} : { plannedTags }) };
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
 }

@@ -41,6 +41,7 @@ export function trustedObservation(plan: Plan): PlanObservation | undefined {
     [o.tagHistory, items.tagHistory.length],
     [o.uploads, items.uploads.length],
   ];
+  if (items.tags.length > 0) lengths.push([o.plannedTags, items.tags.length]);
   if (!lengths.every(([list, n]) => Array.isArray(list) && list.length === n)) return undefined;
   if (typeof o.repositories !== 'object' || o.repositories === null || typeof o.tags !== 'object' || o.tags === null) return undefined;
   // Names it makes paths of must be names, as the plan's items are: else it is no observation of a registry.
