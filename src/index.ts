@@ -19,6 +19,7 @@ export {
   type PlannedBlob,
   type PlannedLayerLink,
   type PlannedTagHistoryEntry,
+  type PlannedTag,
   type PlannedUpload,
   type PlannedRepository,
   type LayerLinkReason,
@@ -32,7 +33,7 @@ export {
   type SkipReason,
 } from './plan/plan.js';
 export { formatPlan, formatApplyReport } from './text/plan.js';
-export type { Report, ProblemCode, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedTagHistoryEntry, DeletedRepository, DeletedUpload, Warning, Phase } from './report/report.js';
+export type { Report, ProblemCode, DeletedBlob, DeletedManifest, DeletedLayerLink, DeletedTagHistoryEntry, DeletedTag, DeletedRepository, DeletedUpload, Warning, Phase } from './report/report.js';
 export { RegistryGcError, type ErrorCode, type Problem } from './report/errors.js';
 export { RegistryLayout } from './registry/layout.js';
 export { parseDigest, isDigest, computeDigest, type Digest, type Algorithm, type ParsedDigest } from './registry/digest.js';
@@ -48,3 +49,5 @@ export { formatReport, type FormatContext } from './text/report.js';
 export { purgeTrash, restoreTrash, type PurgeOptions, type PurgeReport, type PurgedRun, type RestoreOptions, type RestoreReport } from './trash/verbs.js';
 export { formatPurgeReport, formatRestoreReport } from './text/trash.js';
 export { parseDuration, formatDuration } from './registry/duration.js';
+export type { RetentionPolicy, RetentionRule } from './retention/policy.js';
+export { readRetentionPolicy } from './retention/policy-file.js';

@@ -41,7 +41,6 @@ export interface DeletedTagHistoryEntry {
   readonly digest: Digest;
 }
 
-/** An empty repository removed (in a dry run: would be). */
 /** A tag deleted by retention or as an orphaned referrer tag (its whole `_manifests/tags/<tag>` folder, history included). */
 export interface DeletedTag {
   readonly repository: string;
@@ -52,6 +51,7 @@ export interface DeletedTag {
   readonly rule: string;
 }
 
+/** An empty repository removed (in a dry run: would be). */
 export interface DeletedRepository {
   readonly repository: string;
 }
