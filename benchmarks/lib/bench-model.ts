@@ -16,8 +16,9 @@ export const TIME = '/usr/bin/time';
 export const STRACE_SET = 'trace=%file,getdents64,read,openat,unlinkat,newfstatat,statx';
 // Modes -------------------------------------------------------------------------------
 
-export type Mode = 'dry' | 'dry-m' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
-export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged';
+export type Mode = 'dry' | 'dry-m' | 'dry-m-keep-last' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
+/** `none`: the generator predicts nothing for this mode (retention's), its counts are not checked. */
+export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged' | 'none';
 
 export interface ModeSpec {
   label: string;
@@ -38,6 +39,9 @@ export interface ModeSpec {
    * timed run is `apply PLAN --keep-trash`: the offline window is that whole command.
    */
   plansFirst?: boolean;
+  /** Only registry-gc runs (the reference has no such option); its row compares it with our run of `comparedWith`. */
+  oursOnly?: boolean;
+  comparedWith?: Mode;
 }
 
 // The reference's offline window is its whole run; ours ends at its last move (its report's offlineMs).
@@ -55,12 +59,23 @@ const OFFLINE_M: ModeSpec = {
 export const MODES: Record<Mode, ModeSpec> = {
   dry: { label: 'dry run', ours: ['-d'], reference: ['--dry-run'], deletes: false, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'dry-m': { label: '`-m` dry run', ours: ['-d', '-m'], reference: ['--dry-run', '-m'], deletes: false, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
+  'dry-m-keep-last': {
+    label: '`-m --keep-last 10` dry run',
+    ours: ['-d', '-m', '--keep-last', '10'],
+    reference: [],
+    deletes: false,
+    warmup: 'dry-m',
+    expectOurs: 'none',
+    expectReference: 'none',
+    oursOnly: true,
+    comparedWith: 'dry-m',
+  },
   delete: { label: 'delete (on `cp -al` copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'delete-m': { label: 'delete `-m` (on `cp -al` copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
   'offline-m': OFFLINE_M,
   'offline-apply': { ...OFFLINE_M, label: 'offline window, plan + apply `-m` (on `cp -al` copies)', ours: ['apply', '--keep-trash'], plansFirst: true },
 };
-export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
+export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'dry-m-keep-last', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
 export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
 
 // Records -------------------------------------------------------------------------------

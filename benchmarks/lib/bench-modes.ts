@@ -12,7 +12,7 @@ import { COPY_METHODS, copyTree, countBlobs, removeTree } from './bench-setup.js
 // Checks ---------------------------------------------------------------------------
 
 export function expectation(tree: TreeInfo, key: ExpectKey): { deletedBlobs: number; deletedManifests: number; keptBlobs: number } | undefined {
-  return tree.summary?.expected[key];
+  return key === 'none' ? undefined : tree.summary?.expected[key];
 }
 
 export function check(result: ModeResult, tree: TreeInfo, tool: Tool, s: Sample): void {
@@ -111,7 +111,7 @@ export function tools(ctx: Context): Tool[] {
 export async function benchDry(ctx: Context, tree: TreeInfo, mode: Mode): Promise<ModeResult> {
   const r = await newModeResult(ctx, mode);
   const started = Date.now();
-  const runs: Record<Tool, number> = { ours: ctx.options.runs, reference: ctx.options.referenceRuns ?? ctx.options.runs };
+  const runs: Record<Tool, number> = { ours: ctx.options.runs, reference: MODES[mode].oursOnly === true ? 0 : (ctx.options.referenceRuns ?? ctx.options.runs) };
   const active = tools(ctx).filter((t) => runs[t] > 0);
   log(`${tree.preset} ${mode}: warm-up (load ${fmtLoad(r.loadBefore)})`);
   for (const tool of active) {
