@@ -53,35 +53,44 @@ function factsOf(input: TagDecisionInput, scan: RepositoryScan): TagFacts[] {
   });
 }
 
+/** The referrer tags of `retained` that are orphans (orphans.ts), among those the hook lets go. */
+function orphansOf(input: TagDecisionInput, retained: RepositoryScan, may: (d: TagDeletion) => boolean): TagDeletion[] {
+  const { protectDigests } = input.retention;
+  // One the hook refuses is a root from the start, like every tag that is no candidate.
+  const candidates = retained.tags.filter(
+    (t): t is TagScan & ReferrerTag =>
+      t.current !== undefined &&
+      isTagName(t.name) &&
+      isReferrerTag(t.name) &&
+      !protectDigests.has(t.current) &&
+      may({ repository: retained.name, tag: t.name, digest: t.current, rule: ORPHANED_REFERRER }),
+  );
+  if (candidates.length === 0) return [];
+  const candidateNames = new Set(candidates.map((t) => t.name));
+  const others = retained.tags.filter((t) => !candidateNames.has(t.name));
+  return orphanedTags(retained.name, candidates, (kept) => input.staying({ ...retained, tags: [...others, ...candidates.filter((t) => kept.has(t.name))] }));
+}
+
 export function decideTags(input: TagDecisionInput, scans: readonly RepositoryScan[]): TagDecision {
   const { retention, allow } = input;
   const select = { retention, now: input.now.getTime(), minAge: input.minAge };
   const may = (d: TagDeletion) => mayDelete(allow, { kind: 'tag', repository: d.repository, tag: d.tag, digest: d.digest });
   const deletions: TagDeletion[] = [];
+  const without = (scan: RepositoryScan, gone: readonly TagDeletion[]): RepositoryScan => {
+    if (gone.length === 0) return scan;
+    const names = new Set(gone.map((d) => d.tag));
+    return { ...scan, tags: scan.tags.filter((t) => !names.has(t.name)) };
+  };
   const decided = scans.map((scan): RepositoryScan => {
     if (scan.leftAlone || scan.tagTargetsUncertain) return scan;
     const protectedRevisions = scan.revisions.filter((d) => retention.protectDigests.has(d));
+    const pinned = protectedRevisions.length === 0 ? scan : { ...scan, pinned: [...scan.pinned, ...protectedRevisions] };
     const rule = ruleOf(retention, scan.name);
     const byRule = rule?.active ? selectTags(scan.name, factsOf(input, scan), rule, select).filter(may) : [];
-    const gone = new Set(byRule.map((d) => d.tag));
-    let retained: RepositoryScan = { ...scan, tags: scan.tags.filter((t) => !gone.has(t.name)), pinned: [...scan.pinned, ...protectedRevisions] };
-    let orphans: TagDeletion[] = [];
-    if (retention.deleteOrphanedTags) {
-      // One the hook refuses is a root from the start, like every tag that is no candidate.
-      const candidates = retained.tags.filter(
-        (t): t is TagScan & ReferrerTag =>
-          t.current !== undefined && isTagName(t.name) && isReferrerTag(t.name) && !retention.protectDigests.has(t.current) && may({ repository: scan.name, tag: t.name, digest: t.current, rule: ORPHANED_REFERRER }),
-      );
-      if (candidates.length > 0) {
-        const others = retained.tags.filter((t) => !(candidates as readonly TagScan[]).includes(t));
-        const base = retained;
-        orphans = orphanedTags(scan.name, candidates, (kept) => input.staying({ ...base, tags: [...others, ...candidates.filter((t) => kept.has(t.name))] }));
-        const orphaned = new Set(orphans.map((d) => d.tag));
-        retained = { ...retained, tags: retained.tags.filter((t) => !orphaned.has(t.name)) };
-      }
-    }
+    const retained = without(pinned, byRule);
+    const orphans = retention.deleteOrphanedTags ? orphansOf(input, retained, may) : [];
     deletions.push(...byRule, ...orphans);
-    return retained;
+    return without(retained, orphans);
   });
   return { deletions, scans: decided };
 }

@@ -42,13 +42,13 @@ export interface ReferrerTag {
  */
 export function orphanedTags<T extends ReferrerTag>(repository: string, candidates: readonly T[], staying: (kept: ReadonlySet<string>) => ReadonlySet<Digest>): TagDeletion[] {
   const kept = new Set<string>();
-  let pending = candidates;
+  let pending: readonly T[] = candidates;
   for (;;) {
     const stays = staying(kept);
-    const next = pending.filter((tag) => !stays.has(referrerSubject(tag.name)!));
-    if (next.length === pending.length) break;
-    for (const tag of pending) if (!next.includes(tag)) kept.add(tag.name);
-    pending = next;
+    const keptNow = pending.filter((tag) => stays.has(referrerSubject(tag.name)!));
+    if (keptNow.length === 0) break;
+    for (const tag of keptNow) kept.add(tag.name);
+    pending = pending.filter((tag) => !kept.has(tag.name));
   }
   return pending.map((tag) => ({ repository, tag: tag.name, digest: tag.current, rule: ORPHANED_REFERRER }));
 }
