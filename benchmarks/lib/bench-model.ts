@@ -16,7 +16,7 @@ export const TIME = '/usr/bin/time';
 export const STRACE_SET = 'trace=%file,getdents64,read,openat,unlinkat,newfstatat,statx';
 // Modes -------------------------------------------------------------------------------
 
-export type Mode = 'dry' | 'dry-m' | 'dry-m-keep-last' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
+export type Mode = 'dry' | 'dry-m' | 'dry-m-keep-last' | 'dry-m-keep-all' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
 /** `none`: the generator predicts nothing for this mode (retention's), its counts are not checked. */
 export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged' | 'none';
 
@@ -70,12 +70,24 @@ export const MODES: Record<Mode, ModeSpec> = {
     oursOnly: true,
     comparedWith: 'dry-m',
   },
+  // Every tag is weighed by a rule and none goes: retention's own cost, at the work of `-m` alone.
+  'dry-m-keep-all': {
+    label: '`-m --keep-last 1000000` dry run (every tag ranked, none deleted)',
+    ours: ['-d', '-m', '--keep-last', '1000000'],
+    reference: [],
+    deletes: false,
+    warmup: 'dry-m',
+    expectOurs: 'deleteUntagged',
+    expectReference: 'none',
+    oursOnly: true,
+    comparedWith: 'dry-m',
+  },
   delete: { label: 'delete (on `cp -al` copies)', ours: [], reference: [], deletes: true, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'delete-m': { label: 'delete `-m` (on `cp -al` copies)', ours: ['-m'], reference: ['-m'], deletes: true, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
   'offline-m': OFFLINE_M,
   'offline-apply': { ...OFFLINE_M, label: 'offline window, plan + apply `-m` (on `cp -al` copies)', ours: ['apply', '--keep-trash'], plansFirst: true },
 };
-export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'dry-m-keep-last', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
+export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'dry-m-keep-last', 'dry-m-keep-all', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
 export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
 
 // Records -------------------------------------------------------------------------------

@@ -99,6 +99,13 @@ export const TARGETS: Target[] = [
     target: 'not measurably slower: ≤ 1.1× our `-m` dry run',
     met: (r) => r.ratio >= 1 / 1.1,
   },
+  {
+    tree: 'tags',
+    mode: 'dry-m-keep-all',
+    label: '`-m --keep-last 1000000` dry run: every tag ranked, none deleted (reference column: our `-m` dry run)',
+    target: 'retention’s own cost at equal work: ≤ 1.1× our `-m` dry run',
+    met: (r) => r.ratio >= 1 / 1.1,
+  },
   { tree: 'any', mode: 'scaling', label: 'scaling', target: 'time for 2N blobs ≤ 2.2 × time for N', met: () => false },
   { tree: 'large', mode: 'dry', label: 'dry run', target: 'peak RSS ≤ 300 MB', met: (r) => r.rssKb !== null && r.rssKb * 1024 <= 300e6 },
 ];

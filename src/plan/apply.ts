@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AllowDeletion } from '../report/candidate.js';
 import type { Problem } from '../report/errors.js';
-import { chooseStorage, type FileSystem } from '../storage/file-system.js';
+import { chooseStorage } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import { collectGarbage } from '../collect/collect-garbage.js';
 import { normalizeOptions, refuseUnknownKeys } from '../collect/options.js';
@@ -32,101 +32,20 @@ import { decidePlanned, type Spared } from './planned-decision.js';
 import { findChanges, trustedObservation, writtenSince } from './recheck.js';
 import { gateTags } from './planned-tags.js';
 import { RegistryLayout } from '../registry/layout.js';
-import type { CollectOptions, ProgressEvent } from '../collect/options.js';
+import type { CollectOptions } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
 import { decidingOptionsOf } from './options.js';
 import { itemsOf, keysOf } from './fingerprint.js';
 import { candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
-import { deletedKeys, exists, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
-import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanObservation, PlanOptions } from './types.js';
+import { deletedKeys, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
+import { exists } from '../storage/exists.js';
+import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanObservation } from './types.js';
+import type { ApplyOptions, ApplyReport, RecheckSummary, SkippedItem, SkipReason } from './apply-types.js';
+
 import { deletedBytes } from '../report/queries.js';
 import type { Report } from '../report/report.js';
 
-/** Options of `applyPlan`. What decides deletion is not among them: it comes from the plan. */
-export interface ApplyOptions {
-  /** Re-check and report what would be deleted; delete nothing. @default false */
-  dryRun?: boolean;
-  /** When given, the plan must be for this root (the same folder), or it is refused. */
-  root?: string;
-  concurrency?: number;
-  signal?: AbortSignal;
-  /** Progress of both runs: the fresh dry run, then the run that deletes. */
-  onProgress?: (event: ProgressEvent) => void;
-  strict?: boolean;
-  /** The time uploads and minAge are judged against. @default the current time */
-  now?: Date;
-  fileSystem?: FileSystem;
-  /** The storage seam (experimental), as CollectOptions.storage. */
-  storage?: Storage;
-  /** As CollectOptions.trash, for the run that deletes. @default "purge" */
-  trash?: 'purge' | 'keep' | 'off';
-  /**
-   * `incremental`: re-read only what a running registry can have changed
-   * since the plan (docs/recheck.md); `full`: a fresh dry run of the whole
-   * tree first. A plan without a trusted observation, or a storage that gives
-   * no versions, is re-checked in full either way. @default "incremental"
-   */
-  recheck?: 'incremental' | 'full';
-}
-
-/** How apply re-checked the plan. */
-export interface RecheckSummary {
-  readonly mode: 'incremental' | 'full';
-  /** Why a full re-check was made; absent when it was asked for or incremental. */
-  readonly why?: string;
-  /** Incremental: the repositories scanned again (new, or written since the plan), sorted. */
-  readonly rescanned: readonly string[];
-}
-
-/**
- * Why a planned item was not deleted:
- * - `gone`: it no longer exists;
- * - `no-longer-unreferenced`: the fresh mark keeps it (a tag, a kept manifest…);
- * - `no-longer-empty`: the repository holds something now;
- * - `changed`: not what the plan saw (another upload under that id, a link rewritten);
- * - `kept-for-age`: younger than minAge now;
- * - `needed-by-kept-item`: the fresh run would delete it, but only together with
- *   items this apply keeps (not in the plan, or skipped), which need it;
- * - `failed`: its deletion failed (see the report's errors).
- */
-export type SkipReason = 'gone' | 'no-longer-unreferenced' | 'no-longer-empty' | 'changed' | 'kept-for-age' | 'needed-by-kept-item' | 'failed';
-
-/** A planned item that apply did not delete, and why. */
-export interface SkippedItem {
-  readonly category: PlanCategory;
-  readonly item: PlannedItem;
-  readonly reason: SkipReason;
-  readonly message: string;
-}
-
-/** What `applyPlan` did (in a dry run: would do) with each planned item, and the report of its run. */
-export interface ApplyReport {
-  readonly dryRun: boolean;
-  readonly root: string;
-  readonly plan: {
-    readonly createdAt: string;
-    readonly sha256: string;
-    readonly registryGcVersion: string;
-    readonly options: PlanOptions;
-    readonly items: number;
-    readonly bytes: number;
-  };
-  /** The planned items this apply deleted (in a dry run: would delete), with the plan's reasons. */
-  readonly deleted: PlanItems;
-  /** Bytes of the blobs and uploads deleted, as measured now. */
-  readonly deletedBytes: number;
-  /** Every planned item that was not deleted, in category order, with why. */
-  readonly skipped: readonly SkippedItem[];
-  /**
-   * What the fresh run would delete but the plan does not list: left alone
-   * (make a new plan to review it). Only a full re-check looks for it: empty
-   * after an incremental one.
-   */
-  readonly notInPlan: PlanItems;
-  readonly recheck: RecheckSummary;
-  /** The report of the run that deleted (warnings, errors, timings). */
-  readonly report: Report;
-}
+export type { ApplyOptions, ApplyReport, RecheckSummary, SkippedItem, SkipReason } from './apply-types.js';
 
 function sameFolder(a: string, b: string): boolean {
   if (path.resolve(a) === path.resolve(b)) return true;

@@ -8,7 +8,7 @@ import type { Digest } from '../registry/digest.js';
 import type { RegistryLayout } from '../registry/layout.js';
 import { CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
 import type { Report } from '../report/report.js';
-import { errorCode } from '../storage/errno.js';
+import { exists } from '../storage/exists.js';
 import type { Storage } from '../storage/storage.js';
 import { ORPHANED_REFERRER } from '../retention/orphans.js';
 import { itemsOf } from './fingerprint.js';
@@ -18,14 +18,6 @@ import type { LayerLinkReason, PlanItems } from './types.js';
 export function totalsOf(items: PlanItems): { items: number; bytes: number } {
   const bytes = CATEGORIES.filter((c) => KINDS[c].sized).reduce((n, c) => n + items[c].reduce((m, item) => m + ('size' in item ? item.size : 0), 0), 0);
   return { items: itemsOf(items).length, bytes };
-}
-
-/** Whether `target` is there: one that cannot be inspected is not known to be gone. */
-export async function exists(storage: Storage, target: string): Promise<boolean> {
-  const [outcome] = await storage.inspect([target]);
-  if (outcome!.ok) return true;
-  const code = errorCode(outcome!.error);
-  return code !== 'ENOENT' && code !== 'ENOTDIR';
 }
 
 /** The deletions of a dry run as plan items, each with its reason. */

@@ -11,6 +11,7 @@
  */
 import type { DeletedTag } from '../report/report.js';
 import type { TagDeletion } from '../retention/select.js';
+import { exists } from '../storage/exists.js';
 import { areRealFolders, deleteEach, readLinksOf, remove, type SweepContext } from './context.js';
 
 export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion[], deleted: DeletedTag[]): Promise<void> {
@@ -25,6 +26,11 @@ export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion
     const link = links.get(tag)!;
     links.delete(tag);
     const linkFile = layout.tagCurrentLink(repository, tag.tag);
+    if (link.state === 'missing' && !(await exists(ctx.storage, layout.tagDir(repository, tag.tag)))) {
+      // Already gone: what marking counted on holds.
+      deleted.push({ repository, tag: tag.tag, digest, rule: tag.rule });
+      return;
+    }
     if (link.state !== 'ok' || link.digest !== digest) {
       const now = link.state === 'ok' ? `points at ${link.digest} now` : link.state === 'missing' ? 'has no current link now' : 'cannot be read now';
       ctx.findings.warn('tag_moved', linkFile, `${repository}:${tag.tag} ${now}, not at ${digest} as decided; kept`);

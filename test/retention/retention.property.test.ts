@@ -1,7 +1,8 @@
 /**
  * Retention against an independent model (fast-check): over generated
  * registries with random push times and random rules, exactly the tags the
- * rules select are deleted; every tag that stays (a sibling of a deleted
+ * rules select are deleted, and with deleteOrphanedTags exactly the
+ * signature tags whose image goes; every tag that stays (a sibling of a deleted
  * one included) still has its whole image; the dry run lists what the real
  * run deletes; a second run deletes nothing.
  */
@@ -27,11 +28,16 @@ interface TagSpec {
   readonly days: number;
 }
 
-const repositorySpec = fc.uniqueArray(fc.record({ name: fc.constantFrom(...TAG_NAMES), image: fc.nat(3), days: fc.constantFrom(0, 2, 10, 40) }), {
-  minLength: 1,
-  maxLength: 7,
-  selector: (t) => t.name,
+const repositorySpec = fc.record({
+  tags: fc.uniqueArray(fc.record({ name: fc.constantFrom(...TAG_NAMES), image: fc.nat(3), days: fc.constantFrom(0, 2, 10, 40) }), {
+    minLength: 1,
+    maxLength: 7,
+    selector: (t) => t.name,
+  }),
+  /** Images (0–3) that get a cosign-style signature tag `sha256-<hex>.sig`; an index with no image signs one that is gone. */
+  signed: fc.uniqueArray(fc.nat(4), { maxLength: 3 }),
 });
+type RepositorySpec = { readonly tags: readonly TagSpec[]; readonly signed: readonly number[] };
 
 const ruleSpec = fc.record(
   {
@@ -60,19 +66,41 @@ function expectedDeletions(repo: string, tags: readonly TagSpec[], rule: Retenti
     .map((tag) => `${repo}:${tag.name}`);
 }
 
-function build(repos: readonly (readonly TagSpec[])[]): { root: string; tagged: Map<string, Image> } {
+/** Orphaned signature tags: those whose image keeps no tag after the rule (or never had one). */
+function expectedOrphans(repo: string, spec: RepositorySpec, deleted: readonly string[]): string[] {
+  const staying = new Set(spec.tags.filter((t) => !deleted.includes(`${repo}:${t.name}`)).map((t) => t.image));
+  return spec.signed.filter((image) => !staying.has(image)).map((image) => `${repo}:${signatureTag(repo, image)}`);
+}
+
+/** The signature tag of image `image` of `repo`, as build() named it. */
+const signatureTags = new Map<string, string>();
+const signatureTag = (repo: string, image: number) => signatureTags.get(`${repo}#${image}`)!;
+
+function build(repos: readonly RepositorySpec[]): { root: string; tagged: Map<string, Image> } {
   const t = new TreeBuilder(tempDir());
   const tagged = new Map<string, Image>();
-  repos.forEach((tags, r) => {
+  repos.forEach((spec, r) => {
     const repo = `team/r${r}`;
     const images = new Map<number, Image>();
-    for (const tag of tags) {
-      let image = images.get(tag.image);
-      if (image === undefined) images.set(tag.image, (image = t.image(repo)));
+    const imageOf = (n: number) => {
+      let image = images.get(n);
+      if (image === undefined) images.set(n, (image = t.image(repo, { layers: [`${repo} image ${n}`] })));
+      return image;
+    };
+    for (const tag of spec.tags) {
+      const image = imageOf(tag.image);
       t.tag(repo, tag.name, image.manifest.digest);
       t.pushedAt(repo, tag.name, new Date(NOW.getTime() - tag.days * DAY - 3_600_000));
       tagged.set(`${repo}:${tag.name}`, image);
     }
+    for (const n of spec.signed) {
+      // Image 4 is never tagged: its signature signs an image that is gone (only its digest is used).
+      const subject = n < 4 ? imageOf(n).manifest.digest : `sha256:${'0'.repeat(63)}${r}`;
+      const name = `sha256-${subject.slice('sha256:'.length)}.sig`;
+      signatureTags.set(`${repo}#${n}`, name);
+      tagged.set(`${repo}:${name}`, t.image(repo, { tag: name, layers: [`signature of ${subject}`] }));
+    }
+    // An image made only to be signed has no tag: -m takes it, and its signature is then an orphan.
   });
   return { root: t.root, tagged };
 }
@@ -80,10 +108,16 @@ function build(repos: readonly (readonly TagSpec[])[]): { root: string; tagged: 
 describe('retention against a model', () => {
   it('deletes exactly the selected tags, keeps every remaining image whole, dry equals real, and a second run deletes nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(repositorySpec, { minLength: 1, maxLength: 3 }), ruleSpec, fc.boolean(), async (repos, rule, keepLatest) => {
+      fc.asyncProperty(fc.array(repositorySpec, { minLength: 1, maxLength: 3 }), ruleSpec, fc.boolean(), fc.boolean(), async (repos, rule, keepLatest, deleteOrphanedTags) => {
         const { root, tagged } = build(repos);
-        const options = { deleteUntagged: true, now: NOW, retention: { rules: [rule], keepLatest } };
-        const expected = repos.flatMap((tags, r) => expectedDeletions(`team/r${r}`, tags, rule, keepLatest)).sort();
+        const options = { deleteUntagged: true, now: NOW, retention: { rules: [rule], keepLatest, deleteOrphanedTags } };
+        const expected = repos
+          .flatMap((spec, r) => {
+            const repo = `team/r${r}`;
+            const byRule = expectedDeletions(repo, spec.tags, rule, keepLatest);
+            return [...byRule, ...(deleteOrphanedTags ? expectedOrphans(repo, spec, byRule) : [])];
+          })
+          .sort();
 
         const dry = await collectGarbage(root, { ...options, dryRun: true });
         const real = await collectGarbage(root, options);

@@ -157,6 +157,19 @@ describe('tag retention', () => {
     expect(imageIsWhole(t, images.get('old')!)).toBe(true);
   });
 
+  it('a tag already gone right before it goes counts as gone, and the run goes on', async () => {
+    const { t, images } = registry('a', { old: 50, new: 1 });
+    const report = await run(t, { rules: [{ olderThan: '7d' }] }, {
+      onProgress: (e) => {
+        if (e.phase === 'sweep-tags' && e.done === 0) fs.rmSync(t.layout.tagDir('a', 'old'), { recursive: true });
+      },
+    });
+    expect(deletedTags(report)).toEqual(['a:old']);
+    expect(report.warnings.map((w) => w.code)).not.toContain('sweep_stopped');
+    expect(report.manifests.deleted.map((m) => m.digest)).toEqual([images.get('old')!.manifest.digest]);
+    expect(imageIsWhole(t, images.get('new')!)).toBe(true);
+  });
+
   it('never deletes a tag of a repository whose tag targets are uncertain, nor one whose link is bad', async () => {
     const { t } = registry('a', { old: 50, other: 50 });
     fs.writeFileSync(t.layout.tagCurrentLink('a', 'other'), 'not a digest');
