@@ -98,13 +98,8 @@ export async function applyPlan(first: unknown, second?: unknown, third?: Omit<A
   const observed = trustedObservation(plan);
   const dryRun = options.dryRun ?? false;
   if (options.recheck === 'full') return applyFull(plan, observed, base, storage, { mode: 'full', rescanned: [] }, dryRun);
-  if (observed === undefined || storage.versions === undefined || plan.items.tags.length > 0) {
-    const why =
-      observed === undefined
-        ? 'the plan records no (or a damaged) observation of the tree'
-        : storage.versions === undefined
-          ? 'this storage gives no entry versions'
-          : 'the plan deletes tags: which manifests they free is decided again by a fresh mark';
+  if (observed === undefined || storage.versions === undefined) {
+    const why = observed === undefined ? 'the plan records no (or a damaged) observation of the tree' : 'this storage gives no entry versions';
     return applyFull(plan, observed, base, storage, { mode: 'full', why, rescanned: [] }, dryRun);
   }
   return applyIncremental(plan, observed, base, dryRun);

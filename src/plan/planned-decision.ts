@@ -40,8 +40,10 @@ export interface PlannedDecision {
 
 const WRITTEN = 'written since the plan (a push into the repository)';
 
+const tagKey = (repository: string, tag: string) => `${repository}:${tag}`;
+
 /** Scans and marks the changed repositories again; fails closed as a run does. */
-async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedManifests: ReadonlySet<string>) {
+async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedManifests: ReadonlySet<string>, goingTags: ReadonlySet<string>) {
   const { layout, opts, findings } = ctx;
   const names = changes.repositories.filter((name) => changes.changed.has(name));
   if (names.length === 0 && changes.strays.length === 0) {
@@ -50,7 +52,9 @@ async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedMan
   }
   const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
   const input = { root: layout.root, names, storage: opts.storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
-  const { scans } = await scanRepositories(input, { store, findings, digests: ctx.digests }, () => undefined);
+  const { scans: found } = await scanRepositories(input, { store, findings, digests: ctx.digests }, () => undefined);
+  // A planned tag that goes is no root (as in the plan's own run), and its history goes with its folder.
+  const scans = found.map((scan) => (scan.tags.some((t) => goingTags.has(tagKey(scan.name, t.name))) ? { ...scan, tags: scan.tags.filter((t) => !goingTags.has(tagKey(scan.name, t.name))) } : scan));
   // What a stray names is kept, whether or not it was there at plan time.
   const leftAlone = scanStrays(ctx, store, changes.strays);
   failOnProblems(findings, 'a repository written since the plan could not be read safely');
@@ -81,8 +85,10 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   for (const key of gone) spared.set(key, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   // Manifests written since the plan are roots of the new mark, with what they need.
   for (const m of items.manifests) if (rewritten.has(identity('manifests', m))) spare('manifests', m, 'changed', `its revision link was ${WRITTEN}`);
+  for (const t of items.tags) if (rewritten.has(identity('tags', t))) spare('tags', t, 'changed', `its current link was ${WRITTEN}: pushed again or moved, it stays`);
   const approvedManifests = new Set(items.manifests.filter((m) => !isSpared('manifests', m)).map((m) => identity('manifests', m)));
-  const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests);
+  const goingTags = new Set(items.tags.filter((t) => !isSpared('tags', t)).map((t) => tagKey(t.repository, t.tag)));
+  const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests, goingTags);
 
   const keptForAge = [...marking.keptForAge];
   const young = new Set(marking.keptForAge.map((k) => identity('manifests', k)));
@@ -165,7 +171,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     }
   }
 
-  const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking });
+  const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking, goingTags });
   for (const { candidates } of sweep.blobCandidates) {
     for (const c of candidates) if (c.gone) spared.set(identity('blobs', c), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   }
@@ -196,6 +202,8 @@ interface Decided {
   readonly sparedBlobs: ReadonlySet<Digest>;
   readonly spared: ReadonlyMap<string, Spared>;
   readonly marking: MarkResult;
+  /** The planned tags that go, as `repository:tag`. */
+  readonly goingTags: ReadonlySet<string>;
 }
 
 /** Blob prefix folders holding `digests`, as the blob listing would give them. */
@@ -217,7 +225,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   const { items } = plan;
   const going = <T extends object>(category: Category, list: readonly T[]) => list.filter((item) => !d.spared.has(identity(category, item)));
   const names = new Set<string>([...d.rescanned.keys()]);
-  for (const c of ['manifests', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const) for (const item of items[c]) names.add(item.repository);
+  for (const c of ['tags', 'manifests', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const) for (const item of items[c]) names.add(item.repository);
 
   // Each list grouped once by repository: a plan has items of thousands of repositories.
   const byRepository = <T extends { repository: string }, V>(list: readonly T[], value: (item: T, index: number) => V) => {
@@ -243,7 +251,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
     // Unchanged since the plan: its planned manifests as its revisions, each tag with the history that goes.
     const history = new Map<string, Set<Digest>>();
     const add = (tag: string, digest: Digest) => history.set(tag, (history.get(tag) ?? new Set()).add(digest));
-    for (const m of manifestsOf(name)) for (const tag of m.tags) add(tag, m.digest);
+    for (const m of manifestsOf(name)) for (const tag of m.tags) if (!d.goingTags.has(tagKey(name, tag))) add(tag, m.digest);
     for (const e of entriesOf(name)) add(e.tag, e.digest);
     const tags: TagScan[] = [...history].map(([tag, digests]) => ({ name: tag, current: undefined, history: [...digests] }));
     const revisions = manifestsOf(name).map((m) => m.digest);
@@ -265,8 +273,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   }
   return {
     scans,
-    // A plan that deletes tags is re-checked in full (apply.ts).
-    tags: [],
+    tags: going('tags', items.tags).map(({ repository, tag, digest, rule }) => ({ repository, tag, digest, rule })),
     untagged: d.doomedManifests,
     referencedBy,
     blobs: prefixesOf(listed),

@@ -89,6 +89,19 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
   await compare('layerLinks', items.layerLinks, observed.layerLinks, (l) => layout.layerLink(l.repository, l.digest));
   await compare('tagHistory', items.tagHistory, observed.tagHistory, (e) => layout.tagIndexEntryLink(e.repository, e.tag, e.digest));
 
+  // A planned tag goes only while its current link is the file the plan saw (planned-tags.ts): a push rewrites it.
+  const tagLinks = items.tags.map((t) => layout.tagCurrentLink(t.repository, t.tag));
+  const tagsNow = await versionsOf(storage, tagLinks);
+  items.tags.forEach((tag, i) => {
+    if (unchanged(observed.plannedTags?.[i], tagsNow[i]!)) {
+      knownLinks.set(tagLinks[i]!, tag.digest);
+      return;
+    }
+    changed.add(tag.repository);
+    if (tagsNow[i] === ABSENT) gone.add(identity('tags', tag));
+    else rewritten.add(identity('tags', tag));
+  });
+
   const uploadFolders = await versionsOf(storage, items.uploads.map((u) => layout.uploadDir(u.repository, u.id)));
   const uploadData = await versionsOf(storage, items.uploads.map((u) => layout.uploadData(u.repository, u.id)));
   items.uploads.forEach((upload, i) => {

@@ -36,7 +36,10 @@ function push(t: TreeBuilder, tag: string, digest: string): void {
 const whole = (t: TreeBuilder, image: Image) => [image.manifest, image.config, ...image.layers].every((d) => blobExists(t.root, d.digest));
 
 describe('retention in plan and apply', () => {
-  const trees = Array.from({ length: 3 }, registry);
+  const trees = Array.from({ length: 4 }, registry);
+  const orphans = registry();
+  orphans.t.image('only/orphans', { tag: `sha256-${'ab'.repeat(32)}.sig` });
+  orphans.t.image('only/orphans', { tag: `sha256-${'ab'.repeat(32)}.att` });
   // Entries written within RACY_MS before a plan are not trusted as unchanged: let the trees age first.
   beforeAll(() => new Promise((resolve) => setTimeout(resolve, RACY_MS + 200)));
 
@@ -52,7 +55,8 @@ describe('retention in plan and apply', () => {
     const parsed = parsePlan(JSON.parse(JSON.stringify(plan)));
     const applied = await applyPlan(t.root, parsed);
     expect(applied.skipped).toEqual([]);
-    expect(applied.recheck).toMatchObject({ mode: 'full', why: expect.stringContaining('deletes tags') });
+    // Incremental: nothing wrote to the tree since the plan, so nothing is scanned again.
+    expect(applied.recheck).toEqual({ mode: 'incremental', rescanned: [] });
     expect(applied.deleted.tags).toHaveLength(3);
     expect(applied.deleted.manifests).toHaveLength(3);
     expect(fs.readdirSync(t.layout.tagsDir('team/app'))).toEqual(['fresh']);
@@ -65,6 +69,7 @@ describe('retention in plan and apply', () => {
     push(t, 'old-1', images.get('old-1')!.manifest.digest);
     push(t, 'old-2', images.get('fresh')!.manifest.digest);
     const applied = await applyPlan(t.root, plan);
+    expect(applied.recheck).toEqual({ mode: 'incremental', rescanned: ['team/app'] });
     expect(applied.deleted.tags.map((x) => x.tag)).toEqual(['old-3']);
     expect(applied.skipped.filter((s) => s.category === 'tags').map((s) => [(s.item as { tag: string }).tag, s.reason])).toEqual([
       ['old-1', 'changed'],
@@ -76,6 +81,34 @@ describe('retention in plan and apply', () => {
     // old-2 points elsewhere now, so its old image is untagged anyway: planned, still garbage, it goes.
     expect(blobExists(t.root, images.get('old-2')!.manifest.digest)).toBe(false);
     expect(blobExists(t.root, images.get('old-3')!.manifest.digest)).toBe(false);
+  });
+
+  it('the full re-check decides the same: a tag pushed again or moved stays, the rest goes', async () => {
+    const { t, images } = trees[3]!;
+    const plan = await makePlan(t.root, options);
+    push(t, 'old-1', images.get('old-1')!.manifest.digest);
+    push(t, 'old-2', images.get('fresh')!.manifest.digest);
+    const applied = await applyPlan(t.root, plan, { recheck: 'full' });
+    expect(applied.recheck.mode).toBe('full');
+    expect(applied.deleted.tags.map((x) => x.tag)).toEqual(['old-3']);
+    expect(applied.skipped.filter((s) => s.category === 'tags').map((s) => [(s.item as { tag: string }).tag, s.reason])).toEqual([
+      ['old-1', 'changed'],
+      ['old-2', 'changed'],
+    ]);
+    expect(whole(t, images.get('old-1')!)).toBe(true);
+    expect(blobExists(t.root, images.get('old-3')!.manifest.digest)).toBe(false);
+  });
+
+  it('incrementally, a repository left with nothing once its orphaned tags go is removed, as the plan says', async () => {
+    const { t } = orphans;
+    const plan = await makePlan(t.root, { deleteUntagged: true, removeEmptyRepositories: true, retention: { deleteOrphanedTags: true }, now: NOW });
+    expect(plan.items.tags.map((x) => x.reason)).toEqual(['orphaned-referrer', 'orphaned-referrer']);
+    expect(plan.items.repositories).toEqual([{ repository: 'only/orphans', reason: 'empty' }]);
+    const applied = await applyPlan(t.root, plan);
+    expect(applied.recheck).toEqual({ mode: 'incremental', rescanned: [] });
+    expect(applied.skipped).toEqual([]);
+    expect(fs.existsSync(t.layout.repositoryDir('only/orphans'))).toBe(false);
+    expect(fs.readdirSync(t.layout.tagsDir('team/app')).sort()).toEqual(['fresh', 'old-1', 'old-2', 'old-3']);
   });
 
   it('a plan whose tags were edited is refused', async () => {
