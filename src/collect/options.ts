@@ -119,7 +119,10 @@ export interface CollectOptions {
   /**
    * Consulted for each candidate right before it would go; false keeps it.
    * A kept untagged manifest is kept during marking, with all it needs.
-   * May be called for a manifest that marking keeps anyway. (applyPlan.)
+   * May be called for a manifest that marking keeps anyway, and more than
+   * once for one candidate (retention's trial marks ask about manifests
+   * while deciding orphaned tags): it must answer the same each time and
+   * have no side effects. (applyPlan.)
    * @default every candidate may go
    */
   allow?: AllowDeletion;
@@ -219,7 +222,7 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
   refuseUnknownKeys(options, COLLECT_KEYS, 'collectGarbage');
   if (options.allow !== undefined && typeof options.allow !== 'function') throw invalid('allow must be a function');
   const retention = checkRetention(options.retention);
-  if (retention !== undefined && (retention.selects || retention.deleteOrphanedTags) && options.deleteUntagged !== true) {
+  if (retention !== undefined && (retention.selects || retention.orphansAnywhere === true) && options.deleteUntagged !== true) {
     // A deleted tag frees nothing unless its untagged manifest goes too.
     throw invalid('retention needs deleteUntagged: deleting a tag frees nothing unless its untagged manifest goes too');
   }

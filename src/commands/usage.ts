@@ -73,7 +73,8 @@ retention (needs -m; without these no tag is deleted; see the README):
                                    (repeatable; "team/*", "ci/**")
       --policy FILE                first-match rules per repository from a YAML file
       --delete-orphaned-tags       delete signature and referrer tags (sha256-<hex>,
-                                   .sig, .att, .sbom) whose subject is gone
+                                   .sig, .att, .sbom) whose subject is gone, in
+                                   every repository (not only --repository's)
       --protect-digest DIGEST      never delete this manifest nor a tag on it (repeatable)
       --no-keep-latest             let the rules delete "latest" too (kept by default)
       A tag goes when no keep rule holds and every given delete condition holds.

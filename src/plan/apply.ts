@@ -201,7 +201,7 @@ async function applyFull(plan: Plan, observed: PlanObservation | undefined, base
   const outcome = await outcomeOf(plan, report, async (category, item, key) => {
     const { dir, marker } = KINDS[category].where(layout, item);
     const moved = tagGate.kept.get(key);
-    if (moved !== undefined) return ['changed', moved];
+    if (moved !== undefined) return [moved.reason, moved.message];
     if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
     if (approved.has(key)) {
       const failure = problemsAbout(layout, category, item, dir, report.errors)[0];

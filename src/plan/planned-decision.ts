@@ -85,7 +85,8 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   for (const key of gone) spared.set(key, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   // Manifests written since the plan are roots of the new mark, with what they need.
   for (const m of items.manifests) if (rewritten.has(identity('manifests', m))) spare('manifests', m, 'changed', `its revision link was ${WRITTEN}`);
-  for (const t of items.tags) if (rewritten.has(identity('tags', t))) spare('tags', t, 'changed', `its current link was ${WRITTEN}: pushed again or moved, it stays`);
+  // A racy link (written while the plan was made) cannot prove the plan saw its last push: it stays too (recheck.ts).
+  for (const t of items.tags) if (rewritten.has(identity('tags', t))) spare('tags', t, 'changed', 'its current link was written since the plan, or while it was made (pushed again or moved): it stays');
   const approvedManifests = new Set(items.manifests.filter((m) => !isSpared('manifests', m)).map((m) => identity('manifests', m)));
   const goingTags = new Set(items.tags.filter((t) => !isSpared('tags', t)).map((t) => tagKey(t.repository, t.tag)));
   const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests, goingTags);

@@ -13,31 +13,32 @@ import type { RegistryLayout } from '../registry/layout.js';
 import { identity } from '../report/kinds.js';
 import type { Storage } from '../storage/storage.js';
 import type { Plan, PlanObservation } from './types.js';
-import { unchanged, versionsOf } from './versions.js';
+import { ABSENT, unchanged, versionsOf } from './versions.js';
 
 export interface TagGate {
   /** Identities of the planned tags that may go. */
   readonly unmoved: ReadonlySet<string>;
-  /** Why each other planned tag stays, by identity. */
-  readonly kept: ReadonlyMap<string, string>;
+  /** Why each other planned tag stays (or is not there to go), by identity. */
+  readonly kept: ReadonlyMap<string, { readonly reason: 'gone' | 'changed'; readonly message: string }>;
 }
 
 export async function gateTags(plan: Plan, observed: PlanObservation | undefined, storage: Storage, layout: RegistryLayout): Promise<TagGate> {
   const unmoved = new Set<string>();
-  const kept = new Map<string, string>();
+  const kept = new Map<string, { reason: 'gone' | 'changed'; message: string }>();
   const tags = plan.items.tags;
   if (tags.length === 0) return { unmoved, kept };
   const recorded = observed?.plannedTags;
   if (recorded === undefined || storage.versions === undefined) {
     const why = storage.versions === undefined ? 'this storage gives no entry versions' : 'the plan records no (or a damaged) observation of its tags';
-    for (const tag of tags) kept.set(identity('tags', tag), `${why}: whether it was pushed again since the plan cannot be told, so it stays`);
+    for (const tag of tags) kept.set(identity('tags', tag), { reason: 'changed', message: `${why}: whether it was pushed again since the plan cannot be told, so it stays` });
     return { unmoved, kept };
   }
   const now = await versionsOf(storage, tags.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
   tags.forEach((tag, i) => {
     const key = identity('tags', tag);
     if (unchanged(recorded[i], now[i]!)) unmoved.add(key);
-    else kept.set(key, 'pushed again (or rewritten) since the plan, or written while the plan was made: it stays');
+    else if (now[i] === ABSENT) kept.set(key, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
+    else kept.set(key, { reason: 'changed', message: 'pushed again (or rewritten) since the plan, or written while the plan was made: it stays' });
   });
   return { unmoved, kept };
 }

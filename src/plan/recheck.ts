@@ -99,6 +99,7 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
     }
     changed.add(tag.repository);
     if (tagsNow[i] === ABSENT) gone.add(identity('tags', tag));
+    // Racy and the same is not proof either: a push during the plan, after its read, looks like this.
     else rewritten.add(identity('tags', tag));
   });
 

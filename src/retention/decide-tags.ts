@@ -17,7 +17,7 @@ import type { RepositoryScan, TagScan } from '../scan/repository.js';
 import { isNotFound } from '../storage/errno.js';
 import type { TreeReader } from '../storage/storage.js';
 import { isReferrerTag, ORPHANED_REFERRER, orphanedTags, type ReferrerTag } from './orphans.js';
-import { ruleOf, type CheckedRetention } from './policy.js';
+import { orphansGo, ruleOf, type CheckedRetention } from './policy.js';
 import { selectTags, type TagDeletion, type TagFacts } from './select.js';
 
 export interface TagDecisionInput {
@@ -56,12 +56,15 @@ function factsOf(input: TagDecisionInput, scan: RepositoryScan): TagFacts[] {
 /** The referrer tags of `retained` that are orphans (orphans.ts), among those the hook lets go. */
 function orphansOf(input: TagDecisionInput, retained: RepositoryScan, may: (d: TagDeletion) => boolean): TagDeletion[] {
   const { protectDigests } = input.retention;
+  const now = input.now.getTime();
+  // As for every tag: one pushed less than minAge ago, or whose push time cannot be told, stays.
+  const settled = new Set(factsOf(input, retained).filter((f) => f.pushedAt !== undefined && !(input.minAge > 0 && now - f.pushedAt < input.minAge)).map((f) => f.name));
   // One the hook refuses is a root from the start, like every tag that is no candidate.
   const candidates = retained.tags.filter(
     (t): t is TagScan & ReferrerTag =>
       t.current !== undefined &&
-      isTagName(t.name) &&
       isReferrerTag(t.name) &&
+      settled.has(t.name) &&
       !protectDigests.has(t.current) &&
       may({ repository: retained.name, tag: t.name, digest: t.current, rule: ORPHANED_REFERRER }),
   );
@@ -88,7 +91,7 @@ export function decideTags(input: TagDecisionInput, scans: readonly RepositorySc
     const rule = ruleOf(retention, scan.name);
     const byRule = rule?.active ? selectTags(scan.name, factsOf(input, scan), rule, select).filter(may) : [];
     const retained = without(pinned, byRule);
-    const orphans = retention.deleteOrphanedTags ? orphansOf(input, retained, may) : [];
+    const orphans = orphansGo(retention, rule) ? orphansOf(input, retained, may) : [];
     deletions.push(...byRule, ...orphans);
     return without(retained, orphans);
   });

@@ -37,6 +37,14 @@ export function readRetentionPolicy(file: string, cwd: string = process.cwd()): 
     throw refuse(`not valid YAML: ${(error as Error).message}`, error);
   }
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) throw refuse('expected a mapping with rules (see the README, Retention)');
+  // In a file, `olderThan: 30` is a days-or-hours mistake, not 30 milliseconds: a duration must say its unit.
+  const rules = (policy as { rules?: unknown }).rules;
+  if (Array.isArray(rules)) {
+    rules.forEach((rule: unknown, i) => {
+      const olderThan = (rule as { olderThan?: unknown } | null)?.olderThan;
+      if (typeof olderThan === 'number') throw refuse(`rules[${i}].olderThan must be a duration with its unit, like "30d" or "720h", got ${olderThan}`);
+    });
+  }
   try {
     checkRetention(policy as RetentionPolicy);
   } catch (error) {

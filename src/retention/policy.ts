@@ -31,6 +31,8 @@ export interface RetentionRule {
   olderThan?: string | number;
   /** Only tags whose whole name matches one of these regular expressions may go. */
   deleteTags?: readonly string[];
+  /** Overrides the policy's `deleteOrphanedTags` for the repositories this rule matches (false: their orphans stay). */
+  deleteOrphanedTags?: boolean;
 }
 
 /** What `retention` takes: rules, and what no rule deletes. */
@@ -43,7 +45,9 @@ export interface RetentionPolicy {
   protectDigests?: readonly string[];
   /**
    * Delete referrer tags (`sha256-<hex>`, `.sig`, `.att`, `.sbom`) whose
-   * subject is no revision that stays in their repository. @default false
+   * subject is no revision that stays in their repository: in every
+   * repository, unless its rule says otherwise (RetentionRule.deleteOrphanedTags).
+   * @default false
    */
   deleteOrphanedTags?: boolean;
 }
@@ -57,6 +61,8 @@ export interface CheckedRule {
   /** Milliseconds. */
   readonly olderThan: number | undefined;
   readonly deleteTags: readonly RegExp[];
+  /** Undefined: the policy's. */
+  readonly deleteOrphanedTags: boolean | undefined;
   /** It has a keep rule or a delete condition: it may delete tags. */
   readonly active: boolean;
 }
@@ -70,12 +76,14 @@ export interface CheckedRetention {
   readonly deleteOrphanedTags: boolean;
   /** Some rule may delete a tag. */
   readonly selects: boolean;
+  /** Orphaned referrer tags go in some repository (the policy's default, or a rule's). */
+  readonly orphansAnywhere?: boolean;
 }
 
 /** The name of the one rule the command line's flags make (errors then name the flags). */
 export const COMMAND_LINE_RULE = 'command-line';
 
-const RULE_KEYS = ['name', 'repositories', 'keepLast', 'keepTags', 'olderThan', 'deleteTags'];
+const RULE_KEYS = ['name', 'repositories', 'keepLast', 'keepTags', 'olderThan', 'deleteTags', 'deleteOrphanedTags'];
 const POLICY_KEYS = ['rules', 'keepLatest', 'protectDigests', 'deleteOrphanedTags'];
 
 function invalid(message: string): RegistryGcError {
@@ -119,6 +127,8 @@ function checkRule(rule: unknown, index: number): CheckedRule {
     olderThan = typeof olderThanValue === 'number' ? olderThanValue : typeof olderThanValue === 'string' ? parseDuration(olderThanValue) : undefined;
     if (olderThan === undefined || !Number.isFinite(olderThan) || olderThan < 0) throw invalid(`${key('olderThan')} must be a duration like "30d" or "720h", got ${JSON.stringify(olderThanValue)}`);
   }
+  const orphans = rule['deleteOrphanedTags'];
+  if (orphans !== undefined && typeof orphans !== 'boolean') throw invalid(`${key('deleteOrphanedTags')} must be true or false`);
   const keepTags = strings(rule['keepTags'], key('keepTags')).map((s) => wholeName(s, key('keepTags')));
   const deleteTags = strings(rule['deleteTags'], key('deleteTags')).map((s) => wholeName(s, key('deleteTags')));
   return {
@@ -128,6 +138,7 @@ function checkRule(rule: unknown, index: number): CheckedRule {
     keepTags,
     olderThan,
     deleteTags,
+    deleteOrphanedTags: orphans,
     active: keepLast !== undefined || keepTags.length > 0 || olderThan !== undefined || deleteTags.length > 0,
   };
 }
@@ -157,7 +168,13 @@ function checkPolicy(policy: RetentionPolicy): CheckedRetention | undefined {
     deleteOrphanedTags: policy.deleteOrphanedTags ?? false,
     selects: rules.some((r) => r.active),
   };
-  return checked.selects || checked.deleteOrphanedTags || checked.protectDigests.size > 0 ? checked : undefined;
+  const orphans = checked.deleteOrphanedTags || rules.some((r) => r.deleteOrphanedTags === true);
+  return checked.selects || orphans || checked.protectDigests.size > 0 ? { ...checked, orphansAnywhere: orphans } : undefined;
+}
+
+/** Whether orphaned referrer tags go in `repository`: its rule's word, else the policy's. */
+export function orphansGo(retention: CheckedRetention, rule: CheckedRule | undefined): boolean {
+  return rule?.deleteOrphanedTags ?? retention.deleteOrphanedTags;
 }
 
 /** The rule of a repository: the first whose globs match it. */

@@ -76,7 +76,8 @@ export async function sweep(
     if (category === 'tags' && record.deleted.tags.length < input.tags.length) {
       // Marking counted on every decided tag being gone: with one still there, what it reaches may not go.
       const left = input.tags.length - record.deleted.tags.length;
-      ctx.findings.warn('sweep_stopped', ctx.layout.repositoriesDir, `${left} tag${left === 1 ? '' : 's'} to delete stayed (see above): nothing else is deleted in this run, since marking counted on them being gone; a rerun decides again`);
+      // An error, not a warning: the run did not do its job, and a script must see it (exit 1).
+      ctx.errors.fail('sweep_stopped', ctx.layout.repositoriesDir, `${left} tag${left === 1 ? '' : 's'} to delete stayed (see above): nothing else is deleted in this run, since marking counted on them being gone; a rerun decides again`);
       return;
     }
   }

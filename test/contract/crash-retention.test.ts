@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { afterKill, copyScratch, removeScratch, runCli, scratchDir, spreadDelays } from '../support/crash-harness.js';
 import { seededRandom, type ServedImage } from '../support/generated-registry.js';
+import { RACY_MS } from '../../src/plan/versions.js';
 import { snapshot, TreeBuilder, type Image } from '../../harness/tree.js';
 
 const KILL_POINTS = Math.max(1, Number(process.env['RETENTION_KILL_POINTS'] ?? 12));
@@ -132,6 +133,41 @@ describe('crash consistency of retention: killed with SIGKILL at any instant', (
       if (differs.length > 0) failures.push(`${at}: after rerun and purge the tree differs from an uninterrupted run's: ${differs.slice(0, 5).join(', ')}`);
     }
     console.log(`retention kill points tried: ${KILL_POINTS} (${midway} mid-deletion), images lost: ${failures.filter((f) => f.includes(' lost ')).length}`);
+    expect(failures).toEqual([]);
+  }, 600_000);
+
+  it(`apply of a retention plan killed at ${Math.ceil(KILL_POINTS / 2)} points loses no kept image; applying again and purging converges`, async () => {
+    const random = seededRandom(20261202);
+    const failures: string[] = [];
+    const roots = Array.from({ length: Math.ceil(KILL_POINTS / 2) }, fresh);
+    // A copy's links all have a new ctime: a plan made within RACY_MS of it keeps every planned tag (not provably unchanged).
+    await new Promise((resolve) => setTimeout(resolve, RACY_MS + 200));
+    const plans: Array<{ root: string; plan: string }> = [];
+    for (const root of roots) {
+      const plan = path.join(path.dirname(root), `${path.basename(root)}.plan.json`);
+      const made = await runCli(['plan', ...FLAGS, '-o', plan], root);
+      expect(made.code, made.stderr).toBe(0);
+      plans.push({ root, plan });
+    }
+    const whole = plans.pop()!;
+    const uninterrupted = await runCli(['apply', '--json', whole.plan], whole.root);
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    expect(snapshot(whole.root)).toEqual(final);
+    const window = JSON.parse(uninterrupted.stdout).report.offlineMs as number;
+    for (const [i, { root, plan }] of plans.entries()) {
+      // Node's start-up, then the re-check and the moves (the window), and past it.
+      const delay = 100 + random() * (window + 200);
+      await runCli(['apply', plan], root, delay);
+      const at = `apply kill ${i} at ${Math.round(delay)} ms`;
+      failures.push(...afterKill(root, initial, built.garbage, built.kept, at).failures);
+      const again = await runCli(['apply', plan], root);
+      if (again.code !== 0) failures.push(`${at}: apply again exited ${again.code}: ${again.stderr}`);
+      const purged = await runCli(['purge'], root);
+      if (purged.code !== 0) failures.push(`${at}: purge exited ${purged.code}: ${purged.stderr}`);
+      const after = snapshot(root);
+      const differs = [...new Set([...after.keys(), ...final.keys()])].filter((f) => after.get(f) !== final.get(f));
+      if (differs.length > 0) failures.push(`${at}: after apply again and purge the tree differs from an uninterrupted run's: ${differs.slice(0, 5).join(', ')}`);
+    }
     expect(failures).toEqual([]);
   }, 600_000);
 });

@@ -31,7 +31,7 @@ describe('the retention policy file', () => {
     for (const block of blocks) expect(readRetentionPolicy(policyFile(block)).rules!.length).toBeGreaterThan(1);
   });
 
-  it("the README's example does what it says: archive untouched, releases and ci by their rules, other repositories untouched", async () => {
+  it("the README's example does what it says: archive untouched, releases and ci by their rules, orphans gone everywhere else", async () => {
     const policy = readRetentionPolicy(policyFile(yamlBlocks('README.md')[0]!));
     const t = new TreeBuilder(tempDir());
     // Nine tags per repository, pushed 60 … 52 days ago: pr-1 first, then nightly, build-1 … build-7.
@@ -41,10 +41,22 @@ describe('the retention policy file', () => {
         t.image(repo, { tag });
         t.pushedAt(repo, tag, new Date(Date.now() - (60 - i) * 86_400_000));
       });
+      // A signature of an image that is gone: the policy deletes orphans, but archive/** is left alone.
+      const orphan = `sha256-${'cd'.repeat(32)}.sig`;
+      t.image(repo, { tag: orphan });
+      t.pushedAt(repo, orphan, new Date(Date.now() - 60 * 86_400_000));
     }
     const report = await collectGarbage(t.root, { deleteUntagged: true, dryRun: true, retention: policy });
     // ci: the 5 newest (build-3 … build-7) stay; of the rest, nightly matches no delete pattern.
-    expect(report.tags.deleted.map((d) => `${d.repository}:${d.tag}:${d.rule}`)).toEqual(['ci/tool:build-1:ci', 'ci/tool:build-2:ci', 'ci/tool:pr-1:ci']);
+    const orphan = `sha256-${'cd'.repeat(32)}.sig`;
+    expect(report.tags.deleted.map((d) => `${d.repository}:${d.tag}:${d.rule}`)).toEqual([
+      'ci/tool:build-1:ci',
+      'ci/tool:build-2:ci',
+      'ci/tool:pr-1:ci',
+      `ci/tool:${orphan}:orphaned-referrer`,
+      `other:${orphan}:orphaned-referrer`,
+      `prod/api:${orphan}:orphaned-referrer`,
+    ]);
   });
 
   it('a broken file is refused naming the file and what is wrong', () => {
@@ -55,6 +67,7 @@ describe('the retention policy file', () => {
       ['rules:\n  - deleteTags: ["("]\n', /rules\[0\]\.deleteTags must hold regular expressions/],
       ['rules:\n  - olderThan: 3 weeks\n', /rules\[0\]\.olderThan must be a duration/],
       ['rule:\n  - keepLast: 1\n', /unknown key "rule"/],
+      ['rules:\n  - olderThan: 30\n', /rules\[0\]\.olderThan must be a duration with its unit/],
     ];
     for (const [text, message] of cases) {
       const file = policyFile(text);
