@@ -16,7 +16,7 @@ export const TIME = '/usr/bin/time';
 export const STRACE_SET = 'trace=%file,getdents64,read,openat,unlinkat,newfstatat,statx';
 // Modes -------------------------------------------------------------------------------
 
-export type Mode = 'dry' | 'dry-m' | 'dry-m-keep-last' | 'dry-m-keep-all' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
+export type Mode = 'dry' | 'dry-m' | 'dry-cold' | 'dry-m-cold' | 'dry-m-keep-last' | 'dry-m-keep-all' | 'delete' | 'delete-m' | 'offline-m' | 'offline-apply';
 /** `none`: the generator predicts nothing for this mode (retention's), its counts are not checked. */
 export type ExpectKey = 'default' | 'deleteUntagged' | 'referenceDeleteUntagged' | 'none';
 
@@ -39,6 +39,8 @@ export interface ModeSpec {
    * timed run is `apply PLAN --keep-trash`: the offline window is that whole command.
    */
   plansFirst?: boolean;
+  /** Every run (each tool's and the floor's) starts on dropped caches: `sync; echo 3 > /proc/sys/vm/drop_caches` (root only). */
+  cold?: boolean;
   /** Only registry-gc runs (the reference has no such option); its row compares it with our run of `comparedWith`. */
   oursOnly?: boolean;
   comparedWith?: Mode;
@@ -59,6 +61,17 @@ const OFFLINE_M: ModeSpec = {
 export const MODES: Record<Mode, ModeSpec> = {
   dry: { label: 'dry run', ours: ['-d'], reference: ['--dry-run'], deletes: false, warmup: 'dry', expectOurs: 'default', expectReference: 'default' },
   'dry-m': { label: '`-m` dry run', ours: ['-d', '-m'], reference: ['--dry-run', '-m'], deletes: false, warmup: 'dry-m', expectOurs: 'deleteUntagged', expectReference: 'referenceDeleteUntagged' },
+  'dry-cold': { label: 'dry run, cold caches', ours: ['-d'], reference: ['--dry-run'], deletes: false, warmup: 'dry', expectOurs: 'default', expectReference: 'default', cold: true },
+  'dry-m-cold': {
+    label: '`-m` dry run, cold caches',
+    ours: ['-d', '-m'],
+    reference: ['--dry-run', '-m'],
+    deletes: false,
+    warmup: 'dry-m',
+    expectOurs: 'deleteUntagged',
+    expectReference: 'referenceDeleteUntagged',
+    cold: true,
+  },
   'dry-m-keep-last': {
     label: '`-m --keep-last 10` dry run',
     ours: ['-d', '-m', '--keep-last', '10'],
@@ -87,7 +100,7 @@ export const MODES: Record<Mode, ModeSpec> = {
   'offline-m': OFFLINE_M,
   'offline-apply': { ...OFFLINE_M, label: 'offline window, plan + apply `-m` (on `cp -al` copies)', ours: ['apply', '--keep-trash'], plansFirst: true },
 };
-export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'dry-m-keep-last', 'dry-m-keep-all', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
+export const MODE_ORDER: Mode[] = ['dry', 'dry-m', 'dry-cold', 'dry-m-cold', 'dry-m-keep-last', 'dry-m-keep-all', 'delete', 'delete-m', 'offline-m', 'offline-apply'];
 export const isMode = (m: string): m is Mode => Object.prototype.hasOwnProperty.call(MODES, m);
 
 // Records -------------------------------------------------------------------------------

@@ -2,12 +2,32 @@
  * One mode of one preset, or the scaling pair: warm-up, alternating timed
  * runs, strace, and the checks against the generator.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { ExpectKey, MODES, Measurement, Mode, ModeResult, Sample, ScalingMode, StraceResult, Tool, TreeInfo } from './bench-model.js';
 import { fmtInt, fmtLoad, fmtS, load, log } from './bench-log.js';
 import { Context, describe, planFileOf, runFloor, runPlan, runPurge, runStrace, runTool } from './bench-tools.js';
 import { COPY_METHODS, copyTree, countBlobs, removeTree } from './bench-setup.js';
+
+// Cold caches ----------------------------------------------------------------------
+
+const DROP_CACHES = '/proc/sys/vm/drop_caches';
+
+function canDropCaches(): boolean {
+  try {
+    fs.accessSync(DROP_CACHES, fs.constants.W_OK);
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes back dirty pages, then drops the page, dentry and inode caches: the next run reads from the disk. */
+function dropCaches(): void {
+  execFileSync('sync');
+  fs.writeFileSync(DROP_CACHES, '3');
+}
 
 // Checks ---------------------------------------------------------------------------
 
@@ -113,14 +133,22 @@ export async function benchDry(ctx: Context, tree: TreeInfo, mode: Mode): Promis
   const started = Date.now();
   const runs: Record<Tool, number> = { ours: ctx.options.runs, reference: MODES[mode].oursOnly === true ? 0 : (ctx.options.referenceRuns ?? ctx.options.runs) };
   const active = tools(ctx).filter((t) => runs[t] > 0);
-  log(`${tree.preset} ${mode}: warm-up (load ${fmtLoad(r.loadBefore)})`);
-  for (const tool of active) {
+  const cold = MODES[mode].cold === true;
+  if (cold && !canDropCaches()) {
+    r.problems.push('skipped: dropping the page cache needs root (/proc/sys/vm/drop_caches)');
+    log(`${tree.preset} ${mode}: skipped, not root: the page cache cannot be dropped`);
+    return r;
+  }
+  // Cold: no warm-up (it would warm what the runs must find cold); every run starts on dropped caches.
+  const before = cold ? dropCaches : () => undefined;
+  if (!cold) log(`${tree.preset} ${mode}: warm-up (load ${fmtLoad(r.loadBefore)})`);
+  for (const tool of cold ? [] : active) {
     const s = await runTool(ctx, tool, mode, tree.root);
     r.warmup[tool] = s.seconds;
     check(r, tree, tool, s);
     log(`  warm-up ${tool}: ${describe(s)}`);
   }
-  if (ctx.options.floor) {
+  if (ctx.options.floor && !cold) {
     const f = await runFloor(ctx, tree.root);
     r.warmup.floor = f.seconds;
     log(`  warm-up floor: ${fmtS(f.seconds)} s`);
@@ -129,19 +157,21 @@ export async function benchDry(ctx: Context, tree: TreeInfo, mode: Mode): Promis
   for (let i = 0; i < rounds; i++) {
     for (const tool of active) {
       if (i >= runs[tool]) continue;
+      before();
       const s = await runTool(ctx, tool, mode, tree.root, false);
       r[tool].push(s);
       check(r, tree, tool, s);
       log(`  run ${i + 1}/${runs[tool]} ${tool}: ${describe(s)}`);
     }
     if (ctx.options.floor && i < runs.ours) {
+      before();
       const f = await runFloor(ctx, tree.root);
       r.floor.push(f.seconds);
       r.floorCounts = f.counts;
       log(`  run ${i + 1}/${runs.ours} floor: ${fmtS(f.seconds)} s`);
     }
   }
-  for (const tool of active) {
+  for (const tool of cold ? [] : active) {
     if (ctx.options.strace === 'none' || (ctx.options.strace === 'ours' && tool !== 'ours')) continue;
     log(`  strace ${tool} …`);
     r.strace[tool] = await runStrace(ctx, tool, mode, tree.root);
