@@ -259,12 +259,14 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
     scans.push({ name, revisions, pinned: [], unlinkedRevisions: [], tags, tagTargetsUncertain: false, layers, uploads });
   }
 
-  // What the layer-link phase counts as still there: the planned blobs (those not deleted stay), and the kept blobs of links that go.
-  const linkBlobs = [...new Set(linksGoing.filter((l) => l.reason !== 'blob-deleted').map((l) => l.digest))];
-  const present = (await opts.storage.inspect(linkBlobs.map((digest) => layout.blobData(digest)))).map((o) => o.ok);
-  const listed = new Set([...items.blobs.map((b) => b.digest), ...linkBlobs.filter((_, i) => present[i])]);
   const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, prefixesOf(items.blobs.map((b) => b.digest)), d.sparedBlobs);
   failOnProblems(findings, 'a planned blob could not be deleted safely');
+  // What the layer-link phase counts as still there: the planned blobs (those not deleted stay) but those
+  // already gone (an apply killed half-way moved them: their links must go now), and the kept blobs of links that go.
+  const goneBlobs = new Set(blobCandidates.flatMap(({ candidates }) => candidates.filter((c) => c.gone).map((c) => c.digest)));
+  const linkBlobs = [...new Set(linksGoing.filter((l) => l.reason !== 'blob-deleted').map((l) => l.digest))];
+  const present = (await opts.storage.inspect(linkBlobs.map((digest) => layout.blobData(digest)))).map((o) => o.ok);
+  const listed = new Set([...items.blobs.map((b) => b.digest).filter((digest) => !goneBlobs.has(digest)), ...linkBlobs.filter((_, i) => present[i])]);
 
   let referencedBy: Map<string, Set<Digest>> | undefined;
   if (plan.options.pruneLayerLinks) {

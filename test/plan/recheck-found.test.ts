@@ -1,8 +1,9 @@
 /**
- * Minimal reproductions of the two bugs the properties of apply's
- * incremental re-check found (recheck.property.test.ts; fixed since, and the
- * property checks them too): kept as plain tests so that each one reads as
- * the story of its bug and fails alone, fast, if it comes back.
+ * Minimal reproductions of the bugs that the properties of apply's
+ * incremental re-check (recheck.property.test.ts) and the retention kill
+ * points (crash-retention.test.ts) found, fixed since: kept as plain tests so
+ * that each one reads as the story of its bug and fails alone, fast, if it
+ * comes back.
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +30,27 @@ describe('apply, incremental re-check: what the property found', () => {
       expect(blobExists(t.root, layer.digest)).toBe(true); // spared: "a link to it in scratch was written since the plan"
       // …and so is `scratch` with the link: else the manifest put that follows would fail (blob unknown).
       expect(fs.existsSync(t.layout.layerLink('scratch', layer.digest))).toBe(true);
+    } finally {
+      fs.rmSync(t.root, { recursive: true, force: true });
+    }
+  });
+
+  it('after an apply killed in its blob phase, applying again deletes the links of the blobs it had moved (without pruneLayerLinks)', async () => {
+    const t = new TreeBuilder(tempDir('registry-gc-recheck-'));
+    try {
+      t.image('app', { tag: 'v1' });
+      const old = t.image('app'); // untagged: its manifest, config, layer and their links are planned
+      const plan = await makePlan(t.root, { deleteUntagged: true, now: NOW });
+      const layerLinks = old.layers.map((l) => t.layout.layerLink('app', l.digest));
+      expect(layerLinks.every((f) => fs.existsSync(f))).toBe(true);
+      // What the killed apply had done: the manifest's revision, then the layer's blob, moved out.
+      fs.rmSync(t.layout.revisionDir('app', old.manifest.digest), { recursive: true });
+      fs.rmSync(t.layout.blobDir(old.layers[0]!.digest), { recursive: true });
+      const again = await applyPlan(plan, { now: LATER });
+      expect(again.report.errors).toEqual([]);
+      // The links went although their blob was gone before this apply: it converges to what one whole apply leaves.
+      expect(layerLinks.some((f) => fs.existsSync(f))).toBe(false);
+      expect(blobExists(t.root, old.config.digest)).toBe(false);
     } finally {
       fs.rmSync(t.root, { recursive: true, force: true });
     }
