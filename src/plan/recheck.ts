@@ -11,7 +11,7 @@ import { identity } from '../report/kinds.js';
 import { isRepositoryName, isTagName } from '../registry/names.js';
 import type { Plan, PlanObservation } from './types.js';
 import { observationSha256 } from './observe.js';
-import { ABSENT, repositoryVersions, sameFolders, unchanged, versionsOf, writtenAfter } from './versions.js';
+import { ABSENT, repositoryVersions, sameFolders, UNKNOWN, unchanged, versionsOf, writtenAfter } from './versions.js';
 
 export interface Changes {
   /** Every repository there now. */
@@ -110,6 +110,9 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
     if (unchanged(folder, uploadFolders[i]!) && unchanged(data, uploadData[i]!)) return;
     changed.add(upload.repository);
     if (uploadFolders[i] === ABSENT) gone.add(identity('uploads', upload));
+    // Its data gone, its folder still there: only a deletion of ours does that (startedat goes last), killed
+    // half-way; the registry finishes an upload by removing the folder. The sweep finishes it (its startedat is checked).
+    else if (uploadData[i] === ABSENT && data !== undefined && data !== ABSENT && data !== UNKNOWN) return;
     else if (writtenAfter(folder, uploadFolders[i]!) || writtenAfter(data, uploadData[i]!)) rewritten.add(identity('uploads', upload));
   });
 

@@ -12,6 +12,7 @@ import { blobExists, tempDir, TreeBuilder } from '../../harness/tree.js';
 import { keys } from '../support/recheck-model.js';
 import { LATER, NOW, STALE, uuid } from '../support/recheck-scenarios.js';
 import { writeLink } from '../support/recheck-writes.js';
+import { RACY_MS } from '../../src/plan/versions.js';
 
 describe('apply, incremental re-check: what the property found', () => {
   it('a blob mounted into a planned-empty repository after the plan keeps its link (the repository is used again)', async () => {
@@ -51,6 +52,25 @@ describe('apply, incremental re-check: what the property found', () => {
       // The links went although their blob was gone before this apply: it converges to what one whole apply leaves.
       expect(layerLinks.some((f) => fs.existsSync(f))).toBe(false);
       expect(blobExists(t.root, old.config.digest)).toBe(false);
+    } finally {
+      fs.rmSync(t.root, { recursive: true, force: true });
+    }
+  });
+
+  it('after an apply killed half-way through a stale upload (its data moved, its startedat not yet), applying again finishes it', async () => {
+    const t = new TreeBuilder(tempDir('registry-gc-recheck-'));
+    try {
+      t.image('app', { tag: 'v1' });
+      t.upload('app', uuid('half'), STALE);
+      await new Promise((resolve) => setTimeout(resolve, RACY_MS + 200));
+      const plan = await makePlan(t.root, { deleteUntagged: true, now: NOW });
+      expect(keys(plan.items)).toContain(`uploads app ${uuid('half')}`);
+      // What the killed apply had done: every entry but startedat moved out (it goes last).
+      const dir = t.layout.uploadDir('app', uuid('half'));
+      for (const name of ['data', 'hashstates']) fs.rmSync(`${dir}/${name}`, { recursive: true });
+      const again = await applyPlan(plan, { now: LATER });
+      expect(keys(again.deleted)).toContain(`uploads app ${uuid('half')}`);
+      expect(fs.existsSync(dir)).toBe(false);
     } finally {
       fs.rmSync(t.root, { recursive: true, force: true });
     }
