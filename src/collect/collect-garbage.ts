@@ -6,8 +6,10 @@
  *                    the manifests they name (on worker threads when that pays)
  *   blobs            list the blob store (on this thread, during the scan)
  *   (check)          any problem so far (symbolic link, unreadable folder): fail, nothing deleted
- *   mark             read the child manifests not read yet, then walk from the roots
- *                    through the manifests in memory; build the mark set
+ *   mark             read the child manifests not read yet, decide the tags that go
+ *                    (retention), then walk from the roots through the manifests in
+ *                    memory; build the mark set
+ *   inspect-blobs    the size and age of every unmarked blob (its data's lstat)
  *   (check)          any uncertain manifest, or a linked data among blobs to delete:
  *                    fail, nothing deleted; signs of a running registry: warn (strict: fail)
  *   sweep-…          one phase per deletable kind, in the order of report/kinds.ts
@@ -90,7 +92,8 @@ async function decide(ctx: RunContext): Promise<Decision> {
     store.clear();
     return { ...result, decided };
   });
-  const blobCandidates = await inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, marking.marked);
+  // Its own phase: on cold caches this lstat of every unmarked blob's data is seconds (benchmarks/results/notes.md).
+  const blobCandidates = await clock.time('inspect-blobs', () => inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, marking.marked));
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
   const staleUploadsBefore = opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge;
   checkActivity(ctx, [...recentUploads(storage.reader, layout, scans, opts.now, staleUploadsBefore, opts.minAge), ...watch.changes()]);

@@ -130,6 +130,7 @@ export type Phase =
   | 'scan'
   | 'blobs'
   | 'mark'
+  | 'inspect-blobs'
   | 'sweep-tags'
   | 'sweep-manifests'
   | 'sweep-blobs'

@@ -81,7 +81,7 @@ describe('fixtures/sample, the whole report', () => {
       now: new Date('2026-11-29T12:00:00Z'),
     });
     expect(Object.keys(durations).sort()).toEqual(
-      ['discover', 'scan', 'blobs', 'mark', 'sweep-tags', 'sweep-manifests', 'sweep-blobs', 'sweep-layer-links', 'sweep-tag-history', 'sweep-uploads', 'sweep-repositories'].sort(),
+      ['discover', 'scan', 'blobs', 'mark', 'inspect-blobs', 'sweep-tags', 'sweep-manifests', 'sweep-blobs', 'sweep-layer-links', 'sweep-tag-history', 'sweep-uploads', 'sweep-repositories'].sort(),
     );
     expect(root).toBe(sample);
     expect(report).toEqual({
