@@ -163,8 +163,18 @@ export const CATEGORY_OF_CANDIDATE = Object.fromEntries(CATEGORIES.map((c) => [K
 
 /** What names an item: two items (or candidates) with the same identity are the same object on disk. */
 export function identity(category: Category, item: ItemFields): string {
-  return JSON.stringify([category, ...KINDS[category].identity.map((field) => item[field])]);
+  // JSON.stringify of [category, ...fields], built by hand where no field needs escaping: apply makes
+  // ~450,000 of these for a plan of 150,000 items (175 ms as JSON.stringify, 40 ms so).
+  let key = `["${category}"`;
+  for (const field of KINDS[category].identity) {
+    const value = item[field];
+    key += typeof value === 'string' && PLAIN.test(value) ? `,"${value}"` : `,${JSON.stringify(value) ?? 'null'}`;
+  }
+  return `${key}]`;
 }
+
+/** A string JSON.stringify writes as it is, between quotes. */
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 export function candidateIdentity(candidate: DeletionCandidate): string {
   return identity(CATEGORY_OF_CANDIDATE[candidate.kind], candidate);
