@@ -16,16 +16,33 @@ import type { TagDeletion } from './select.js';
 
 const REFERRER_TAG = /^(sha256|sha384|sha512)-([0-9a-f]+)(?:\.(?:sig|att|sbom))?$/;
 
-/** The subject a referrer tag is named after; undefined for any other tag. */
-export function referrerSubject(tag: string): Digest | undefined {
+/**
+ * The referrers tag schema keeps at most 64 characters of the subject's
+ * digest (`sha512-<first 64 hex>`): such a tag names every digest of its
+ * algorithm that starts so.
+ */
+const SCHEMA_HEX_LIMIT = 64;
+
+/** What a referrer tag names: its subject's digest, or (truncated by the schema) the start of it; undefined for any other tag. */
+export function referrerSubject(tag: string): { readonly digest: Digest } | { readonly prefix: string } | undefined {
   const m = REFERRER_TAG.exec(tag);
   if (m === null) return undefined;
   const algorithm = ALGORITHMS.find((a) => a === m[1])!;
-  return isValidHex(algorithm, m[2]!) ? digestOf(algorithm, m[2]!) : undefined;
+  const hex = m[2]!;
+  if (isValidHex(algorithm, hex)) return { digest: digestOf(algorithm, hex) };
+  return algorithm !== 'sha256' && hex.length === SCHEMA_HEX_LIMIT ? { prefix: `${algorithm}:${hex}` } : undefined;
 }
 
 export function isReferrerTag(tag: string): boolean {
   return referrerSubject(tag) !== undefined;
+}
+
+/** Whether the subject `tag` names is among `revisions`. */
+function subjectIn(tag: string, revisions: ReadonlySet<Digest>): boolean {
+  const subject = referrerSubject(tag)!;
+  if ('digest' in subject) return revisions.has(subject.digest);
+  for (const digest of revisions) if (digest.startsWith(subject.prefix)) return true;
+  return false;
 }
 
 export const ORPHANED_REFERRER = 'orphaned-referrer';
@@ -45,7 +62,7 @@ export function orphanedTags<T extends ReferrerTag>(repository: string, candidat
   let pending: readonly T[] = candidates;
   for (;;) {
     const stays = staying(kept);
-    const keptNow = pending.filter((tag) => stays.has(referrerSubject(tag.name)!));
+    const keptNow = pending.filter((tag) => subjectIn(tag.name, stays));
     if (keptNow.length === 0) break;
     for (const tag of keptNow) kept.add(tag.name);
     pending = pending.filter((tag) => !kept.has(tag.name));

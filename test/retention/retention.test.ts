@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/collect/collect-garbage.js';
 import type { CollectOptions } from '../../src/collect/options.js';
-import type { Digest } from '../../src/registry/digest.js';
+import { computeDigest, type Digest } from '../../src/registry/digest.js';
 import type { RetentionPolicy } from '../../src/retention/policy.js';
 import { restoreTrash } from '../../src/trash/verbs.js';
 import { blobExists, snapshot, tempDir, TreeBuilder, type Image } from '../../harness/tree.js';
@@ -236,6 +236,27 @@ describe('orphaned referrer tags', () => {
     expect(report.tags.deleted.map((d) => d.repository)).toEqual(['ci/tool', 'other']);
     expect(tagsOf(t, 'archive/x')).toEqual([orphan]);
     expect(tagsOf(t, 'young/one')).toEqual([orphan]);
+  });
+
+  it('the referrers tag schema truncated to 64 characters (sha512 subjects) names its subject by prefix', async () => {
+    const t = new TreeBuilder(tempDir());
+    t.image('a', { tag: 'v1' });
+    // A sha512 revision of `a` (a copy of an image manifest stored under its sha512 digest).
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: t.image('a').config, layers: [] });
+    const subject = computeDigest(body, 'sha512');
+    fs.mkdirSync(path.dirname(t.layout.blobData(subject)), { recursive: true });
+    fs.writeFileSync(t.layout.blobData(subject), body);
+    t.tag('a', 'v512', subject);
+    t.revision('a', subject);
+    const hex = subject.slice('sha512:'.length, 'sha512:'.length + 64);
+    const kept = `sha512-${hex}.sig`;
+    const orphan = `sha512-${'e'.repeat(64)}.sig`;
+    t.image('a', { tag: kept, layers: ['signature of the sha512 image'] });
+    t.image('a', { tag: orphan, layers: ['signature of nothing'] });
+    const report = await run(t, { rules: [{ keepLast: 2 }], deleteOrphanedTags: true });
+    // keepLast counts v1 and v512 only; the truncated tags follow their subject.
+    expect(deletedTags(report)).toEqual([`a:${orphan}`]);
+    expect(tagsOf(t, 'a')).toEqual([kept, 'v1', 'v512'].sort());
   });
 
   it('are not counted or deleted by keepLast', async () => {
