@@ -18,7 +18,7 @@ import { isNotFound } from '../storage/errno.js';
 import type { TreeReader } from '../storage/storage.js';
 import { isReferrerTag, ORPHANED_REFERRER, orphanedTags, type ReferrerTag } from './orphans.js';
 import { orphansGo, ruleOf, type CheckedRetention } from './policy.js';
-import { selectTags, type TagDeletion, type TagFacts } from './select.js';
+import { isYoungTag, selectTags, type SelectContext, type TagDeletion, type TagFacts } from './select.js';
 
 export interface TagDecisionInput {
   readonly layout: RegistryLayout;
@@ -53,12 +53,14 @@ function factsOf(input: TagDecisionInput, scan: RepositoryScan): TagFacts[] {
   });
 }
 
-/** The referrer tags of `retained` that are orphans (orphans.ts), among those the hook lets go. */
-function orphansOf(input: TagDecisionInput, retained: RepositoryScan, may: (d: TagDeletion) => boolean): TagDeletion[] {
+/**
+ * The referrer tags of `retained` that are orphans (orphans.ts), among those the hook lets go.
+ * `facts`: the repository's tags with their push times, read once for it.
+ */
+function orphansOf(input: TagDecisionInput, retained: RepositoryScan, facts: readonly TagFacts[], select: SelectContext, may: (d: TagDeletion) => boolean): TagDeletion[] {
   const { protectDigests } = input.retention;
-  const now = input.now.getTime();
   // As for every tag: one pushed less than minAge ago, or whose push time cannot be told, stays.
-  const settled = new Set(factsOf(input, retained).filter((f) => f.pushedAt !== undefined && !(input.minAge > 0 && now - f.pushedAt < input.minAge)).map((f) => f.name));
+  const settled = new Set(facts.filter((f) => f.pushedAt !== undefined && !isYoungTag(f.pushedAt, select)).map((f) => f.name));
   // One the hook refuses is a root from the start, like every tag that is no candidate.
   const candidates = retained.tags.filter(
     (t): t is TagScan & ReferrerTag =>
@@ -76,7 +78,7 @@ function orphansOf(input: TagDecisionInput, retained: RepositoryScan, may: (d: T
 
 export function decideTags(input: TagDecisionInput, scans: readonly RepositoryScan[]): TagDecision {
   const { retention, allow } = input;
-  const select = { retention, now: input.now.getTime(), minAge: input.minAge };
+  const select: SelectContext = { retention, now: input.now.getTime(), minAge: input.minAge };
   const may = (d: TagDeletion) => mayDelete(allow, { kind: 'tag', repository: d.repository, tag: d.tag, digest: d.digest });
   const deletions: TagDeletion[] = [];
   const without = (scan: RepositoryScan, gone: readonly TagDeletion[]): RepositoryScan => {
@@ -89,9 +91,12 @@ export function decideTags(input: TagDecisionInput, scans: readonly RepositorySc
     const protectedRevisions = scan.revisions.filter((d) => retention.protectDigests.has(d));
     const pinned = protectedRevisions.length === 0 ? scan : { ...scan, pinned: [...scan.pinned, ...protectedRevisions] };
     const rule = ruleOf(retention, scan.name);
-    const byRule = rule?.active ? selectTags(scan.name, factsOf(input, scan), rule, select).filter(may) : [];
+    const orphansToo = orphansGo(retention, rule);
+    // Each tag's push time is read once (an lstat), and only where a rule or the orphan rule looks at it.
+    const facts = rule?.active || orphansToo ? factsOf(input, scan) : [];
+    const byRule = rule?.active ? selectTags(scan.name, facts, rule, select).filter(may) : [];
     const retained = without(pinned, byRule);
-    const orphans = orphansGo(retention, rule) ? orphansOf(input, retained, may) : [];
+    const orphans = orphansToo ? orphansOf(input, retained, facts, select, may) : [];
     deletions.push(...byRule, ...orphans);
     return without(retained, orphans);
   });

@@ -44,13 +44,19 @@ export interface SelectContext {
   readonly minAge: number;
 }
 
+/** Pushed less than minAge ago (a push may be in progress): no rule deletes it, nor the orphan rule. */
+export function isYoungTag(pushedAt: number, { now, minAge }: Pick<SelectContext, 'now' | 'minAge'>): boolean {
+  return minAge > 0 && now - pushedAt < minAge;
+}
+
 /** Newest first; equal times: the later name first. */
 function newerFirst(a: TagFacts, b: TagFacts): number {
   return b.pushedAt! - a.pushedAt! || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
 }
 
 /** The tags `rule` deletes from `tags` of `repository`. */
-export function selectTags(repository: string, tags: readonly TagFacts[], rule: CheckedRule | undefined, { retention, now, minAge }: SelectContext): TagDeletion[] {
+export function selectTags(repository: string, tags: readonly TagFacts[], rule: CheckedRule | undefined, context: SelectContext): TagDeletion[] {
+  const { retention, now } = context;
   if (rule === undefined || !rule.active) return [];
   const ranked = tags.filter((t) => t.current !== undefined && t.pushedAt !== undefined && !isReferrerTag(t.name)).sort(newerFirst);
   const deletions: TagDeletion[] = [];
@@ -61,7 +67,7 @@ export function selectTags(repository: string, tags: readonly TagFacts[], rule: 
       rule.keepTags.some((re) => re.test(tag.name)) ||
       (retention.keepLatest && tag.name === 'latest') ||
       retention.protectDigests.has(tag.current!) ||
-      (minAge > 0 && age < minAge);
+      isYoungTag(tag.pushedAt!, context);
     if (kept) continue;
     const deletable = (rule.olderThan === undefined || age > rule.olderThan) && (rule.deleteTags.length === 0 || rule.deleteTags.some((re) => re.test(tag.name)));
     if (deletable) deletions.push({ repository, tag: tag.name, digest: tag.current!, rule: rule.name });
