@@ -41,7 +41,6 @@ import { deletedKeys, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js
 import { exists } from '../storage/exists.js';
 import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanObservation } from './types.js';
 import type { ApplyOptions, ApplyReport, RecheckSummary, SkippedItem, SkipReason } from './apply-types.js';
-
 import { deletedBytes } from '../report/queries.js';
 import type { Report } from '../report/report.js';
 
@@ -191,7 +190,7 @@ async function applyFull(plan: Plan, observed: PlanObservation | undefined, base
   const freshKeys = keysOf(freshItems);
   const planned = keysOf(plan.items);
   // A planned tag pushed again since the plan stays, whatever the fresh run would do with it.
-  const approved = new Set([...planned].filter((key) => freshKeys.has(key) && !tagGate.kept.has(key)));
+  const approved = new Set([...planned].filter((key) => freshKeys.has(key) && !tagGate.has(key)));
 
   // 2. The run that deletes: only approved candidates may go; the rest stay, with what they need.
   const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
@@ -200,7 +199,7 @@ async function applyFull(plan: Plan, observed: PlanObservation | undefined, base
   const young = new Set([...keptForAgeKeys(fresh), ...keptForAgeKeys(report)]);
   const outcome = await outcomeOf(plan, report, async (category, item, key) => {
     const { dir, marker } = KINDS[category].where(layout, item);
-    const moved = tagGate.kept.get(key);
+    const moved = tagGate.get(key);
     if (moved !== undefined) return [moved.reason, moved.message];
     if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
     if (approved.has(key)) {

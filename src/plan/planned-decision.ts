@@ -24,6 +24,7 @@ import type { Changes } from './recheck.js';
 import type { SkipReason } from './apply.js';
 import type { Plan, PlanObservation, PlannedLayerLink } from './types.js';
 import { addTo } from './group.js';
+import { TAG_PUSHED_AGAIN } from './planned-tags.js';
 
 export interface Spared {
   readonly reason: SkipReason;
@@ -86,7 +87,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   // Manifests written since the plan are roots of the new mark, with what they need.
   for (const m of items.manifests) if (rewritten.has(identity('manifests', m))) spare('manifests', m, 'changed', `its revision link was ${WRITTEN}`);
   // A racy link (written while the plan was made) cannot prove the plan saw its last push: it stays too (recheck.ts).
-  for (const t of items.tags) if (rewritten.has(identity('tags', t))) spare('tags', t, 'changed', 'its current link was written since the plan, or while it was made (pushed again or moved): it stays');
+  for (const t of items.tags) if (rewritten.has(identity('tags', t))) spare('tags', t, 'changed', TAG_PUSHED_AGAIN);
   const approvedManifests = new Set(items.manifests.filter((m) => !isSpared('manifests', m)).map((m) => identity('manifests', m)));
   const goingTags = new Set(items.tags.filter((t) => !isSpared('tags', t)).map((t) => tagKey(t.repository, t.tag)));
   const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests, goingTags);

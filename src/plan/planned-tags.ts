@@ -12,33 +12,41 @@
 import type { RegistryLayout } from '../registry/layout.js';
 import { identity } from '../report/kinds.js';
 import type { Storage } from '../storage/storage.js';
-import type { Plan, PlanObservation } from './types.js';
+import type { Plan, PlannedTag, PlanObservation } from './types.js';
 import { ABSENT, unchanged, versionsOf } from './versions.js';
 
-export interface TagGate {
-  /** Identities of the planned tags that may go. */
-  readonly unmoved: ReadonlySet<string>;
-  /** Why each other planned tag stays (or is not there to go), by identity. */
-  readonly kept: ReadonlyMap<string, { readonly reason: 'gone' | 'changed'; readonly message: string }>;
+/** Why a planned tag whose current link changed since the plan stays: incremental and full re-checks say it alike. */
+export const TAG_PUSHED_AGAIN = 'its current link was written since the plan, or while it was made (pushed again or moved): it stays';
+
+/** What became of each planned tag's current link since the plan recorded its version (`recorded`, in the order of `tags`). */
+export async function tagLinkStates(
+  storage: Storage,
+  layout: RegistryLayout,
+  tags: readonly PlannedTag[],
+  recorded: readonly string[] | undefined,
+): Promise<Array<'unchanged' | 'gone' | 'rewritten'>> {
+  const now = await versionsOf(storage, tags.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
+  // Racy and the same is no proof either: a push during the plan, after its read, looks like that.
+  return tags.map((_, i) => (unchanged(recorded?.[i], now[i]!) ? 'unchanged' : now[i] === ABSENT ? 'gone' : 'rewritten'));
 }
 
+/** The full re-check's gate: why each planned tag that may not go stays (or is not there to go), by identity. */
+export type TagGate = ReadonlyMap<string, { readonly reason: 'gone' | 'changed'; readonly message: string }>;
+
 export async function gateTags(plan: Plan, observed: PlanObservation | undefined, storage: Storage, layout: RegistryLayout): Promise<TagGate> {
-  const unmoved = new Set<string>();
   const kept = new Map<string, { reason: 'gone' | 'changed'; message: string }>();
   const tags = plan.items.tags;
-  if (tags.length === 0) return { unmoved, kept };
+  if (tags.length === 0) return kept;
   const recorded = observed?.plannedTags;
   if (recorded === undefined || storage.versions === undefined) {
     const why = storage.versions === undefined ? 'this storage gives no entry versions' : 'the plan records no (or a damaged) observation of its tags';
     for (const tag of tags) kept.set(identity('tags', tag), { reason: 'changed', message: `${why}: whether it was pushed again since the plan cannot be told, so it stays` });
-    return { unmoved, kept };
+    return kept;
   }
-  const now = await versionsOf(storage, tags.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
+  const states = await tagLinkStates(storage, layout, tags, recorded);
   tags.forEach((tag, i) => {
-    const key = identity('tags', tag);
-    if (unchanged(recorded[i], now[i]!)) unmoved.add(key);
-    else if (now[i] === ABSENT) kept.set(key, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
-    else kept.set(key, { reason: 'changed', message: 'pushed again (or rewritten) since the plan, or written while the plan was made: it stays' });
+    if (states[i] === 'gone') kept.set(identity('tags', tag), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
+    else if (states[i] === 'rewritten') kept.set(identity('tags', tag), { reason: 'changed', message: TAG_PUSHED_AGAIN });
   });
-  return { unmoved, kept };
+  return kept;
 }

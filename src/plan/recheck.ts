@@ -11,6 +11,7 @@ import { identity } from '../report/kinds.js';
 import { isRepositoryName, isTagName } from '../registry/names.js';
 import type { Plan, PlanObservation } from './types.js';
 import { observationSha256 } from './observe.js';
+import { tagLinkStates } from './planned-tags.js';
 import { ABSENT, repositoryVersions, sameFolders, UNKNOWN, unchanged, versionsOf, writtenAfter } from './versions.js';
 
 export interface Changes {
@@ -90,17 +91,14 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
   await compare('tagHistory', items.tagHistory, observed.tagHistory, (e) => layout.tagIndexEntryLink(e.repository, e.tag, e.digest));
 
   // A planned tag goes only while its current link is the file the plan saw (planned-tags.ts): a push rewrites it.
-  const tagLinks = items.tags.map((t) => layout.tagCurrentLink(t.repository, t.tag));
-  const tagsNow = await versionsOf(storage, tagLinks);
+  const tagStates = await tagLinkStates(storage, layout, items.tags, observed.plannedTags);
   items.tags.forEach((tag, i) => {
-    if (unchanged(observed.plannedTags?.[i], tagsNow[i]!)) {
-      knownLinks.set(tagLinks[i]!, tag.digest);
+    if (tagStates[i] === 'unchanged') {
+      knownLinks.set(layout.tagCurrentLink(tag.repository, tag.tag), tag.digest);
       return;
     }
     changed.add(tag.repository);
-    if (tagsNow[i] === ABSENT) gone.add(identity('tags', tag));
-    // Racy and the same is not proof either: a push during the plan, after its read, looks like this.
-    else rewritten.add(identity('tags', tag));
+    (tagStates[i] === 'gone' ? gone : rewritten).add(identity('tags', tag));
   });
 
   const uploadFolders = await versionsOf(storage, items.uploads.map((u) => layout.uploadDir(u.repository, u.id)));
