@@ -11,12 +11,13 @@
  */
 import type { DeletedTag } from '../report/report.js';
 import type { TagDeletion } from '../retention/select.js';
+import type { LinkRead } from '../registry/links.js';
 import { exists } from '../storage/exists.js';
 import { areRealFolders, deleteEach, readLinksOf, remove, type SweepContext } from './context.js';
 
 export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion[], deleted: DeletedTag[]): Promise<void> {
   const { layout } = ctx;
-  const links = new Map<TagDeletion, Awaited<ReturnType<typeof readLinksOf>>[number]>();
+  const links = new Map<TagDeletion, LinkRead>();
   const beforeBatch = async (batch: readonly TagDeletion[]) => {
     const reads = await readLinksOf(ctx, batch.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
     batch.forEach((t, i) => links.set(t, reads[i]!));
@@ -28,7 +29,7 @@ export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion
     const linkFile = layout.tagCurrentLink(repository, tag.tag);
     if (link.state === 'missing' && !(await exists(ctx.storage, layout.tagDir(repository, tag.tag)))) {
       // Already gone: what marking counted on holds.
-      deleted.push({ repository, tag: tag.tag, digest, rule: tag.rule });
+      deleted.push(tag);
       return;
     }
     if (link.state !== 'ok' || link.digest !== digest) {
@@ -37,7 +38,7 @@ export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion
       return;
     }
     if (!(await areRealFolders(ctx, [layout.tagsDir(repository)]))) return;
-    if (await remove(ctx, layout.tagDir(repository, tag.tag))) deleted.push({ repository, tag: tag.tag, digest, rule: tag.rule });
+    if (await remove(ctx, layout.tagDir(repository, tag.tag))) deleted.push(tag);
   };
   await deleteEach(ctx, 'tags', decided, work, { beforeBatch, intents: (t) => [{ target: layout.tagDir(t.repository, t.tag) }] });
 }
