@@ -11,27 +11,28 @@
  *   repositories/<name>/_manifests/tags/<tag>/index/<alg>/<hex>/link
  *   repositories/<name>/_uploads/<id>/{data,startedat,hashstates/...}
  *   registry-gc.lock                          (this collector's lock)
+ *
+ * The collector's own trash, beside `docker/` in the root, is in trash-paths.ts.
  */
 import path from 'node:path';
 import { splitDigest, type Algorithm, type Digest } from './digest.js';
 import { RegistryGcError } from '../report/errors.js';
-import { isRepositoryName, isTrashRun } from './names.js';
+import { isRepositoryName } from './names.js';
+import { TrashPaths } from './trash-paths.js';
 
-import { assertPlainComponent, join, NOT_CLEAN, REGISTRY_ALGORITHM, strictlyInside, TRASH_FOLDER, TRASH_SHARD_SIZE, UPLOAD_STARTED_AT, V2_FOLDERS, type RepositoryMarker } from './layout-parts.js';
+import { assertPlainComponent, join, NOT_CLEAN, REGISTRY_ALGORITHM, strictlyInside, UPLOAD_STARTED_AT, V2_FOLDERS, type RepositoryMarker } from './layout-parts.js';
 
 export * from './layout-parts.js';
 
 /** Every path of a registry's tree, built only from validated names and digests, and the checks that nothing outside `v2` (or the trash) is deleted. */
-export class RegistryLayout {
-  /** The registry's `rootdirectory`, absolute. */
-  readonly root: string;
+export class RegistryLayout extends TrashPaths {
   /** `<root>/docker/registry/v2`: nothing outside it is ever deleted. */
   readonly v2: string;
   readonly blobsDir: string;
   readonly repositoriesDir: string;
 
   constructor(root: string) {
-    this.root = path.resolve(root);
+    super(path.resolve(root));
     this.v2 = path.join(this.root, 'docker', 'registry', 'v2');
     this.blobsDir = join(this.v2, V2_FOLDERS[0]);
     this.repositoriesDir = join(this.v2, V2_FOLDERS[1]);
@@ -40,52 +41,6 @@ export class RegistryLayout {
 
   private readonly v2Prefix: string;
   private readonly repositoryDirs = new Map<string, string>();
-
-  /**
-   * The collector's trash: inside the root (so on the file system of the
-   * tree, as a rename needs), outside `v2`, which the registry never leaves.
-   * One folder per run: `<run>/journal.jsonl` and `<run>/entries/<seq>`.
-   */
-  get trashDir(): string {
-    return join(this.root, TRASH_FOLDER);
-  }
-
-  /** `<root>/registry-gc-trash/<run>`: one run's trash; throws for a name that is no run's. */
-  trashRunDir(run: string): string {
-    if (!isTrashRun(run)) throw new TypeError(`not a trash run: ${JSON.stringify(run)}`);
-    return join(this.trashDir, run);
-  }
-
-  /** `<run>/journal.jsonl`: the journal of what the run moved into its trash. */
-  trashJournal(run: string): string {
-    return join(this.trashRunDir(run), 'journal.jsonl');
-  }
-
-  /** `<run>/entries`: the folder the run's moved items go below, in shards. */
-  trashEntriesDir(run: string): string {
-    return join(this.trashRunDir(run), 'entries');
-  }
-
-  /** Entries go TRASH_SHARD_SIZE to a folder, in order: a small folder takes a new entry faster. */
-  trashShardDir(run: string, seq: number): string {
-    if (!Number.isSafeInteger(seq) || seq < 0) throw new TypeError(`not an entry number: ${seq}`);
-    return join(this.trashEntriesDir(run), String(Math.floor(seq / TRASH_SHARD_SIZE)));
-  }
-
-  /** `<run>/entries/<seq div 64>/<seq>`: where the run moves its item number `seq`. */
-  trashEntry(run: string, seq: number): string {
-    return join(this.trashShardDir(run, seq), String(seq));
-  }
-
-  /** True when `target` lies strictly inside the trash. */
-  inTrash(target: string): boolean {
-    return strictlyInside(this.trashDir, target);
-  }
-
-  /** Throws unless `target` may be freed from the trash. Called right before every purge deletion. */
-  assertInTrash(target: string): void {
-    if (!this.inTrash(target)) throw new RegistryGcError('E_OUTSIDE_ROOT', `refusing to purge ${target}: it is not inside ${this.trashDir}`);
-  }
 
   /** The collector's lock file: one run at a time per registry. */
   get lockFile(): string {
