@@ -20,10 +20,14 @@ function usage(message: string): RegistryGcError {
   return new RegistryGcError('E_INVALID_OPTION', message);
 }
 
+/** Those of `flags` given on the command line, as typed (`--keep-last`). */
+function given(values: Values, flags: readonly (keyof Values)[]): string[] {
+  return flags.filter((flag) => values[flag] !== undefined).map((flag) => `--${flag}`);
+}
+
 /** The rule the flags make, or undefined when none is given. */
 function ruleOfFlags(values: Values): RetentionRule | undefined {
-  const given = RULE_FLAGS.filter((flag) => values[flag] !== undefined);
-  if (given.length === 0) {
+  if (given(values, RULE_FLAGS).length === 0) {
     if (values.repository !== undefined) throw usage(`--repository scopes ${RULE_FLAGS.map((f) => `--${f}`).join(', ')}: give one of them`);
     return undefined;
   }
@@ -46,8 +50,7 @@ function ruleOfFlags(values: Values): RetentionRule | undefined {
 export function retentionOfFlags(values: Values, cwd: string): RetentionPolicy | undefined {
   const rule = ruleOfFlags(values);
   if (rule !== undefined && values.policy !== undefined) {
-    const given = [...RULE_FLAGS, 'repository'].filter((f) => values[f as keyof Values] !== undefined).map((f) => `--${f}`);
-    throw usage(`--policy and ${given.join(', ')} do not mix: put the rule in the policy file`);
+    throw usage(`--policy and ${given(values, [...RULE_FLAGS, 'repository']).join(', ')} do not mix: put the rule in the policy file`);
   }
   const fromFile = values.policy === undefined ? undefined : readRetentionPolicy(values.policy, cwd);
   const orphans = values['delete-orphaned-tags'] === true;
@@ -66,7 +69,7 @@ export function retentionOfFlags(values: Values, cwd: string): RetentionPolicy |
   };
   const deletes = (policy.rules ?? []).length > 0 || policy.deleteOrphanedTags === true;
   if (deletes && values['delete-untagged'] !== true) {
-    const what = rule !== undefined ? RULE_FLAGS.filter((f) => values[f] !== undefined).map((f) => `--${f}`).join(', ') : fromFile !== undefined ? '--policy' : '--delete-orphaned-tags';
+    const what = rule !== undefined ? given(values, RULE_FLAGS).join(', ') : fromFile !== undefined ? '--policy' : '--delete-orphaned-tags';
     throw usage(`${what} needs -m (--delete-untagged): deleting a tag frees nothing unless its untagged manifest goes too`);
   }
   return policy;
