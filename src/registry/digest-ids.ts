@@ -1,0 +1,183 @@
+/**
+ * One small integer per distinct digest of a run, and the digest's bytes
+ * instead of its string.
+ *
+ * A run holds every digest of the registry at once: the blob listing, every
+ * manifest's references, every repository's layer links (on the `large`
+ * benchmark tree, 968,752 distinct digests were 81 MB of strings at ~88 bytes
+ * each: half of the live heap when marking starts). Here a sha256 digest is
+ * its 32 raw bytes in one shared buffer, found again through an
+ * open-addressing index; the structures of a run hold ids, and sets of ids
+ * are bit sets (DigestBits). A digest string is built again only where one
+ * is reported or becomes a path.
+ *
+ * sha384 and sha512 digests (rare: the registry writes sha256) are kept as
+ * strings beside the table, under ids of the same sequence.
+ */
+import type { Digest } from './digest.js';
+
+/** An id of a DigestIds table: valid only with the table that gave it. */
+export type DigestId = number & { readonly __digestId: unique symbol };
+
+const PREFIX = 'sha256:';
+const SHA256_LENGTH = PREFIX.length + 64;
+const BYTES = 32;
+const WORDS = BYTES / 4;
+const EMPTY = -1;
+
+export class DigestIds {
+  /** Raw sha256 bytes, 32 per id (unused for ids of other algorithms). */
+  private bytes = new Uint8Array(BYTES * 1024);
+  private words = new Int32Array(this.bytes.buffer);
+  /** Open addressing: each slot holds an id or EMPTY; at most half full. */
+  private slots = new Int32Array(2048).fill(EMPTY);
+  private count = 0;
+  private readonly others = new Map<string, DigestId>();
+  private readonly otherDigests = new Map<DigestId, Digest>();
+  private readonly scratch = Buffer.alloc(BYTES);
+  private readonly scratchWords = new Int32Array(this.scratch.buffer, this.scratch.byteOffset, WORDS);
+  /** Per table: slot order cannot be steered by chosen digest prefixes across runs. */
+  private readonly seed = (Math.random() * 0x7fffffff) | 0;
+
+  /** The digest's id, given now if it has none yet. */
+  id(digest: Digest): DigestId {
+    if (!this.isSha256(digest)) return this.otherId(digest, true)!;
+    this.load(digest);
+    const slot = this.slotOf();
+    const found = this.slots[slot]!;
+    if (found !== EMPTY) return found as DigestId;
+    return this.insert(slot);
+  }
+
+  /** The digest's id if it has one; never gives one. */
+  find(digest: Digest): DigestId | undefined {
+    if (!this.isSha256(digest)) return this.otherId(digest, false);
+    this.load(digest);
+    const found = this.slots[this.slotOf()]!;
+    return found === EMPTY ? undefined : (found as DigestId);
+  }
+
+  /** The digest string of an id (a new string each call). */
+  digest(id: DigestId): Digest {
+    const other = this.otherDigests.get(id);
+    if (other !== undefined) return other;
+    const start = id * BYTES;
+    return (PREFIX + Buffer.from(this.bytes.buffer, start, BYTES).toString('hex')) as Digest;
+  }
+
+  /** Ids given so far: every id is below it. */
+  get size(): number {
+    return this.count;
+  }
+
+  private isSha256(digest: Digest): boolean {
+    return digest.length === SHA256_LENGTH && digest.startsWith(PREFIX);
+  }
+
+  private otherId(digest: Digest, give: boolean): DigestId | undefined {
+    const known = this.others.get(digest);
+    if (known !== undefined || !give) return known;
+    const id = this.next();
+    this.others.set(digest, id);
+    this.otherDigests.set(id, digest);
+    return id;
+  }
+
+  /** The digest's bytes into the scratch buffer (the digest is validated: lower-case hex). */
+  private load(digest: Digest): void {
+    this.scratch.write(digest.slice(PREFIX.length), 'hex');
+  }
+
+  /** The slot holding the scratch digest, or the empty slot where it belongs. */
+  private slotOf(): number {
+    const mask = this.slots.length - 1;
+    const key = this.scratchWords;
+    let slot = Math.imul(key[0]! ^ this.seed, 0x9e3779b1) ^ Math.imul(key[1]!, 0x85ebca6b);
+    slot = (slot ^ (slot >>> 15)) & mask;
+    for (;;) {
+      const id = this.slots[slot]!;
+      if (id === EMPTY || this.equals(id)) return slot;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private equals(id: number): boolean {
+    const base = id * WORDS;
+    const key = this.scratchWords;
+    for (let i = 0; i < WORDS; i++) if (this.words[base + i] !== key[i]) return false;
+    return true;
+  }
+
+  private insert(slot: number): DigestId {
+    const id = this.next();
+    this.bytes.set(this.scratch, id * BYTES);
+    this.slots[slot] = id;
+    if (this.count * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  private next(): DigestId {
+    if ((this.count + 1) * BYTES > this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
+      this.words = new Int32Array(bigger.buffer);
+    }
+    return this.count++ as DigestId;
+  }
+
+  /** Doubles the index; every sha256 id goes into its new slot. */
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
+    for (let id = 0; id < this.count; id++) {
+      if (this.otherDigests.has(id as DigestId)) continue;
+      this.scratch.set(this.bytes.subarray(id * BYTES, (id + 1) * BYTES));
+      this.slots[this.slotOf()] = id;
+    }
+  }
+}
+
+/** A set of ids of one table, one bit each. */
+export class DigestBits {
+  private bits = new Uint32Array(1024);
+  private count = 0;
+
+  add(id: DigestId): void {
+    const word = id >>> 5;
+    if (word >= this.bits.length) this.grow(word);
+    const bit = 1 << (id & 31);
+    if ((this.bits[word]! & bit) !== 0) return;
+    this.bits[word]! |= bit;
+    this.count++;
+  }
+
+  /** False for an id this set never held, and for no id at all. */
+  has(id: DigestId | undefined): boolean {
+    if (id === undefined) return false;
+    const word = id >>> 5;
+    return word < this.bits.length && (this.bits[word]! & (1 << (id & 31))) !== 0;
+  }
+
+  delete(id: DigestId | undefined): void {
+    if (!this.has(id)) return;
+    this.bits[id! >>> 5]! &= ~(1 << (id! & 31));
+    this.count--;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  clear(): void {
+    this.bits = new Uint32Array(0);
+    this.count = 0;
+  }
+
+  private grow(word: number): void {
+    let length = Math.max(this.bits.length * 2, 1024);
+    while (length <= word) length *= 2;
+    const bigger = new Uint32Array(length);
+    bigger.set(this.bits);
+    this.bits = bigger;
+  }
+}

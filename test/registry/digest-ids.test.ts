@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DigestBits, DigestIds, type DigestId } from '../../src/registry/digest-ids.js';
+import { computeDigest, type Digest } from '../../src/registry/digest.js';
+
+const sha256 = (n: number) => computeDigest(`blob ${n}`);
+const hexDigest = (algorithm: 'sha256' | 'sha384' | 'sha512', length: number) =>
+  fc.stringMatching(new RegExp(`^[0-9a-f]{${length}}$`)).map((hex) => `${algorithm}:${hex}` as Digest);
+const anyDigest = fc.oneof({ weight: 8, arbitrary: hexDigest('sha256', 64) }, hexDigest('sha384', 96), hexDigest('sha512', 128));
+
+describe('DigestIds', () => {
+  it('gives each distinct digest one id, in order, and tells the digest back', () => {
+    const ids = new DigestIds();
+    const digests = Array.from({ length: 5000 }, (_, i) => sha256(i));
+    const given = digests.map((d) => ids.id(d));
+    expect(given).toEqual(digests.map((_, i) => i));
+    // Again, after the index grew several times: the same ids.
+    expect(digests.map((d) => ids.id(d))).toEqual(given);
+    expect(digests.map((d) => ids.find(d))).toEqual(given);
+    expect(given.map((id) => ids.digest(id))).toEqual(digests);
+    expect(ids.size).toBe(5000);
+  });
+
+  it('finds nothing it never gave, and gives nothing when only asked', () => {
+    const ids = new DigestIds();
+    ids.id(sha256(1));
+    expect(ids.find(sha256(2))).toBeUndefined();
+    expect(ids.find('sha512:'.concat('a'.repeat(128)) as Digest)).toBeUndefined();
+    expect(ids.size).toBe(1);
+  });
+
+  it('tells apart digests that share their first bytes (the index hashes a prefix)', () => {
+    const ids = new DigestIds();
+    const common = 'ab'.repeat(16);
+    const digests = Array.from({ length: 300 }, (_, i) => `sha256:${common}${i.toString(16).padStart(32, '0')}` as Digest);
+    const given = digests.map((d) => ids.id(d));
+    expect(new Set(given).size).toBe(300);
+    expect(given.map((id) => ids.digest(id))).toEqual(digests);
+  });
+
+  it('is a bijection between digests and ids, for every algorithm', () => {
+    fc.assert(
+      fc.property(fc.array(anyDigest, { maxLength: 400 }), (digests) => {
+        const ids = new DigestIds();
+        const firstId = new Map<Digest, DigestId>();
+        for (const d of digests) {
+          const id = ids.id(d);
+          if (!firstId.has(d)) firstId.set(d, id);
+          expect(id).toBe(firstId.get(d));
+        }
+        expect(ids.size).toBe(firstId.size);
+        for (const [d, id] of firstId) {
+          expect(ids.digest(id)).toBe(d);
+          expect(ids.find(d)).toBe(id);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('DigestBits', () => {
+  it('holds exactly the ids added and not deleted, and counts them', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat({ max: 100_000 })), { maxLength: 500 }), (operations) => {
+        const bits = new DigestBits();
+        const model = new Set<number>();
+        for (const [add, n] of operations) {
+          const id = n as DigestId;
+          if (add) {
+            bits.add(id);
+            model.add(n);
+          } else {
+            bits.delete(id);
+            model.delete(n);
+          }
+        }
+        expect(bits.size).toBe(model.size);
+        for (const [, n] of operations) expect(bits.has(n as DigestId)).toBe(model.has(n));
+        expect(bits.has(undefined)).toBe(false);
+        expect(bits.has(5_000_000 as DigestId)).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is empty after clear, and usable again', () => {
+    const bits = new DigestBits();
+    bits.add(70_000 as DigestId);
+    bits.clear();
+    expect(bits.size).toBe(0);
+    expect(bits.has(70_000 as DigestId)).toBe(false);
+    bits.add(3 as DigestId);
+    expect(bits.has(3 as DigestId)).toBe(true);
+  });
+});
