@@ -91,7 +91,7 @@ function ago(ms: number): string {
  * it), one it keeps for its age (younger than `minAgeMs`), and with
  * `keepUploads` (undefined `staleBefore`) none, since it keeps them all.
  */
-export function recentUploads(reader: TreeReader, layout: RegistryLayout, scans: readonly RepositoryScan[], now: Date, staleBefore: number | undefined, minAgeMs: number): ActivitySign[] {
+export function recentUploads(reader: TreeReader, layout: RegistryLayout, scans: readonly RepositoryScan<unknown>[], now: Date, staleBefore: number | undefined, minAgeMs: number): ActivitySign[] {
   const signs: ActivitySign[] = [];
   if (staleBefore === undefined) return signs;
   for (const scan of scans) {

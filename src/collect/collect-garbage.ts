@@ -63,13 +63,13 @@ async function decide(ctx: RunContext): Promise<Decision> {
   const { storage } = opts;
 
   // Repositories are scanned (on worker threads when that pays) while this thread lists the blobs.
-  const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
+  const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.ids);
   await warnOfTrashLeft(layout, opts, findings);
   const { repositories: names, strays } = clock.time('discover', () => discoverFolders(ctx));
   const watch = new ActivityWatch(storage.reader, layout, names);
   const scanInput = { root: layout.root, names, storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
   const { scans, alongside: blobs } = await clock.time('scan', () =>
-    scanRepositories(scanInput, { store, findings, digests: ctx.digests }, () => clock.time('blobs', () => listBlobs(ctx))),
+    scanRepositories(scanInput, { store, findings, digests: ctx.digests }, () => clock.time('blobs', () => listBlobs(ctx, ctx.ids))),
   );
   const leftAlone = scanStrays(ctx, store, strays);
   failOnProblems(findings, 'the registry tree could not be read safely');
@@ -93,7 +93,7 @@ async function decide(ctx: RunContext): Promise<Decision> {
     return { ...result, decided };
   });
   // Its own phase: on cold caches this lstat of every unmarked blob's data is seconds (benchmarks/results/notes.md).
-  const blobCandidates = await clock.time('inspect-blobs', () => inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, marking.marked));
+  const blobCandidates = await clock.time('inspect-blobs', () => inspectBlobCandidates(layout, storage, age, findings, blobs.prefixes, ctx.ids, marking.marked));
   failOnProblems(findings, 'marking could not be sure which blobs are needed');
   const staleUploadsBefore = opts.keepUploads ? undefined : opts.now.getTime() - opts.uploadAge;
   checkActivity(ctx, [...recentUploads(storage.reader, layout, scans, opts.now, staleUploadsBefore, opts.minAge), ...watch.changes()]);
@@ -112,6 +112,7 @@ async function decide(ctx: RunContext): Promise<Decision> {
     manifestsKeptForAge: marking.keptForAge,
     sweep: {
       scans: marking.decided.scans,
+      ids: ctx.ids,
       tags: marking.decided.deletions,
       untagged: marking.untagged,
       referencedBy: opts.pruneLayerLinks ? marking.referencedBy : undefined,
@@ -128,7 +129,7 @@ function tagInput(ctx: RunContext, retention: CheckedRetention, store: ManifestS
   const { layout, opts } = ctx;
   // Trial marks decide nothing by themselves: what they find is found again by the real mark.
   const quiet = new Findings(layout);
-  const staying = (scan: RepositoryScan) => {
+  const staying = (scan: RepositoryScan<unknown>) => {
     const untagged = new Set(mark([scan], store, quiet, layout, markOptions).untagged.get(scan.name) ?? []);
     return new Set(scan.revisions.filter((d) => !untagged.has(d)));
   };

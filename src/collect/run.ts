@@ -6,6 +6,7 @@
  * run's trash, and the report). Nothing is deleted before `decide` returns.
  */
 import { performance } from 'node:perf_hooks';
+import { DigestIds } from '../registry/digest-ids.js';
 import { DigestInterner } from '../registry/digest-interner.js';
 import { RegistryLayout } from '../registry/layout.js';
 import { emptyDeletions, buildReport, type RunTally } from '../report/builder.js';
@@ -32,6 +33,8 @@ export interface RunContext extends ScanContext {
   readonly errors: Findings;
   readonly clock: PhaseClock;
   readonly age: AgeGuard;
+  /** The run's digests as ids: what the manifests, the blob listing and the layer links hold. */
+  readonly ids: DigestIds;
 }
 
 /** What a run decided to delete, and what it saw on the way. */
@@ -56,6 +59,7 @@ export async function runWith(root: string, opts: NormalizedOptions, body: (ctx:
       reader: storage.reader,
       findings: new Findings(layout),
       digests: new DigestInterner(),
+      ids: new DigestIds(),
       opts,
       startedAt,
       errors: new Findings(layout),

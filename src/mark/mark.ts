@@ -17,6 +17,7 @@
 import type { ProblemCode } from '../report/report.js';
 import { mayDelete, type AllowDeletion } from '../report/candidate.js';
 import type { Digest } from '../registry/digest.js';
+import { DigestBits, type DigestId } from '../registry/digest-ids.js';
 import type { Findings } from '../report/findings.js';
 import type { RegistryLayout } from '../registry/layout.js';
 import type { ManifestStore } from '../scan/manifest-store.js';
@@ -25,8 +26,8 @@ import type { RepositoryScan } from '../scan/repository.js';
 export type KeepReason = 'revision' | 'tag' | 'child' | 'referrer' | 'young';
 
 export interface MarkResult {
-  /** Every digest reachable from a root: manifests, configs, layers. */
-  readonly marked: Set<Digest>;
+  /** Every digest reachable from a root: manifests, configs, layers (ids of the store's DigestIds). */
+  readonly marked: DigestBits;
   /** Per repository, the revisions it no longer keeps (empty unless deleteUntagged). */
   readonly untagged: ReadonlyMap<string, readonly Digest[]>;
   /**
@@ -34,7 +35,7 @@ export interface MarkResult {
    * for pruning layer links, so only filled when `trackReferences` is set
    * (a set per repository is as large as the mark set).
    */
-  readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>>;
+  readonly referencedBy: ReadonlyMap<string, ReadonlySet<DigestId>>;
   /** Untagged revisions kept only because they are younger than minAge. */
   readonly keptForAge: readonly { repository: string; digest: Digest }[];
 }
@@ -63,36 +64,38 @@ const MISSING_CODE: Record<KeepReason, ProblemCode> = {
 };
 
 export function mark(
-  scans: readonly RepositoryScan[],
+  scans: readonly RepositoryScan<unknown>[],
   store: ManifestStore,
   findings: Findings,
   layout: RegistryLayout,
   { deleteUntagged, isYoungRevision, allow, onRepository, trackReferences = false }: MarkOptions,
 ): MarkResult {
-  const marked = new Set<Digest>();
+  const { ids } = store;
+  const marked = new DigestBits();
   const untagged = new Map<string, Digest[]>();
-  const referencedBy = new Map<string, Set<Digest>>();
+  const referencedBy = new Map<string, Set<DigestId>>();
   const keptForAge: { repository: string; digest: Digest }[] = [];
 
   for (const [index, scan] of scans.entries()) {
     if (index % PROGRESS_EVERY === 0) onRepository?.(index);
-    const kept = new Set<Digest>();
-    const referenced = new Set<Digest>();
+    const kept = new Set<DigestId>();
+    // A set, not bits: a repository references few of the run's ids, and there are thousands of repositories.
+    const referenced = new Set<DigestId>();
     if (trackReferences) referencedBy.set(scan.name, referenced);
     // Depth-first with an explicit stack: deep or cyclic indexes cannot blow the call stack.
-    const keep = (root: Digest, rootReason: KeepReason): void => {
-      const stack: Array<[Digest, KeepReason]> = [[root, rootReason]];
+    const keepId = (root: DigestId, rootReason: KeepReason): void => {
+      const stack: Array<[DigestId, KeepReason]> = [[root, rootReason]];
       for (let item = stack.pop(); item; item = stack.pop()) {
-        const [digest, reason] = item;
-        if (kept.has(digest)) continue;
-        kept.add(digest);
-        marked.add(digest);
-        if (trackReferences) referenced.add(digest);
-        const read = store.get(digest);
+        const [id, reason] = item;
+        if (kept.has(id)) continue;
+        kept.add(id);
+        marked.add(id);
+        if (trackReferences) referenced.add(id);
+        const read = store.get(id);
         if (read.state === 'missing') {
-          findings.warn(MISSING_CODE[reason], store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest} has no blob; skipped`);
+          findings.warn(MISSING_CODE[reason], store.pathOf(id), `${scan.name}: ${reason} manifest ${ids.digest(id)} has no blob; skipped`);
         } else if (read.state === 'bad') {
-          findings.fail(read.code, store.pathOf(digest), `${scan.name}: ${reason} manifest ${digest}: ${read.message}`);
+          findings.fail(read.code, store.pathOf(id), `${scan.name}: ${reason} manifest ${ids.digest(id)}: ${read.message}`);
         } else {
           for (const blob of read.blobs) {
             marked.add(blob);
@@ -101,6 +104,11 @@ export function mark(
           for (const child of read.children) stack.push([child, 'child']);
         }
       }
+    };
+    const keep = (digest: Digest, reason: KeepReason): void => keepId(ids.id(digest), reason);
+    const isKept = (digest: Digest): boolean => {
+      const id = ids.find(digest);
+      return id !== undefined && kept.has(id);
     };
 
     if (scan.leftAlone) {
@@ -127,35 +135,35 @@ export function mark(
 
     // Young revisions may be a push in progress: roots, like tags (a no-op unless minAge is set).
     for (const digest of scan.revisions) {
-      if (!kept.has(digest) && isYoungRevision(scan.name, digest)) {
+      if (!isKept(digest) && isYoungRevision(scan.name, digest)) {
         keptForAge.push({ repository: scan.name, digest });
         keep(digest, 'young');
       }
     }
     // Untagged revisions that may not go (applyPlan: not in the plan) are roots too, before referrers.
     for (const digest of scan.revisions) {
-      if (!kept.has(digest) && !mayDelete(allow, { kind: 'manifest', repository: scan.name, digest })) keep(digest, 'revision');
+      if (!isKept(digest) && !mayDelete(allow, { kind: 'manifest', repository: scan.name, digest })) keep(digest, 'revision');
     }
     // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
-    let candidates = scan.revisions.filter((d) => !kept.has(d));
+    let candidates = scan.revisions.filter((d) => !isKept(d));
     for (let changed = true; changed; ) {
       changed = false;
       for (const digest of candidates) {
-        const subject = subjectOf(store, digest);
+        const subject = subjectOf(store, ids.id(digest));
         if (subject !== undefined && subject !== 'unknown' && kept.has(subject)) {
           keep(digest, 'referrer');
           changed = true;
         }
       }
-      candidates = candidates.filter((d) => !kept.has(d));
+      candidates = candidates.filter((d) => !isKept(d));
     }
     for (const digest of candidates) {
-      if (subjectOf(store, digest) === 'unknown') {
-        const read = store.get(digest);
+      if (subjectOf(store, ids.id(digest)) === 'unknown') {
+        const read = store.get(ids.id(digest));
         const why = read.state === 'bad' ? read.message : 'unknown subject';
         // A link keeps its own code, so a run stopped only by links says so (E_SYMLINK).
         const code = read.state === 'bad' && read.code === 'symlink' ? 'symlink' : 'referrer_uncertain';
-        findings.fail(code, store.pathOf(digest), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
+        findings.fail(code, store.pathOf(ids.id(digest)), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
       }
     }
     untagged.set(scan.name, candidates);
@@ -164,9 +172,13 @@ export function mark(
 }
 
 /** The subject of a revision as far as it can be known; 'unknown' when it cannot be read. */
-function subjectOf(store: ManifestStore, digest: Digest): Digest | 'unknown' | undefined {
-  const read = store.get(digest);
+function subjectOf(store: ManifestStore, id: DigestId): DigestId | 'unknown' | undefined {
+  const read = store.get(id);
   if (read.state === 'ok') return read.subject;
   if (read.state === 'missing') return undefined;
-  return read.subject;
+  // What an unparsable manifest seems to name weighs as a parsed subject would.
+  const { subject } = read;
+  if (subject === undefined) return undefined;
+  if (subject === 'unknown') return 'unknown';
+  return store.ids.id(subject);
 }

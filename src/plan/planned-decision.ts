@@ -18,7 +18,9 @@ import type { BlobPrefix } from '../scan/blobs.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
 import { scanStrays } from '../scan/strays.js';
-import type { RepositoryScan, TagScan } from '../scan/repository.js';
+import type { TagScan } from '../scan/repository.js';
+import type { ScannedRepository } from '../scan/pool.js';
+import { DigestBits, type DigestId, type DigestIds } from '../registry/digest-ids.js';
 import { inspectBlobCandidates } from '../sweep/blobs.js';
 import type { Changes } from './recheck.js';
 import type { SkipReason } from './apply.js';
@@ -48,10 +50,10 @@ async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedMan
   const { layout, opts, findings } = ctx;
   const names = changes.repositories.filter((name) => changes.changed.has(name));
   if (names.length === 0 && changes.strays.length === 0) {
-    const marking = mark([], new ManifestStore(layout, opts.maxManifestBytes, ctx.digests), findings, layout, { deleteUntagged: false, isYoungRevision: () => false });
-    return { scans: new Map<string, RepositoryScan>(), marking };
+    const marking = mark([], new ManifestStore(layout, opts.maxManifestBytes, ctx.ids), findings, layout, { deleteUntagged: false, isYoungRevision: () => false });
+    return { scans: new Map<string, ScannedRepository>(), marking };
   }
-  const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.digests);
+  const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.ids);
   const input = { root: layout.root, names, storage: opts.storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
   const { scans: found } = await scanRepositories(input, { store, findings, digests: ctx.digests }, () => undefined);
   // A planned tag that goes is no root (as in the plan's own run), and its history goes with its folder.
@@ -117,19 +119,23 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   const pushedAgain = new Map<Digest, string>();
   for (const l of items.layerLinks) if (rewritten.has(identity('layerLinks', l))) pushedAgain.set(l.digest, l.repository);
   for (const scan of rescanned.values()) {
-    for (const digest of scan.layers) {
+    for (const id of scan.layers) {
+      const digest = ctx.ids.digest(id);
       const link = { repository: scan.name, digest };
       if (plannedBlobs.has(digest) && !(plannedLinks.has(identity('layerLinks', link)) && !rewritten.has(identity('layerLinks', link)))) pushedAgain.set(digest, scan.name);
     }
   }
   for (const b of items.blobs) {
     if (pushedAgain.has(b.digest)) spare('blobs', b, 'changed', `a link to it in ${pushedAgain.get(b.digest)} was ${WRITTEN}`);
-    else if (marking.marked.has(b.digest)) spare('blobs', b, 'no-longer-unreferenced', KINDS.blobs.keptBecause);
+    else if (marking.marked.has(ctx.ids.find(b.digest))) spare('blobs', b, 'no-longer-unreferenced', KINDS.blobs.keptBecause);
   }
   const sparedBlobs = new Set(items.blobs.filter((b) => isSpared('blobs', b)).map((b) => b.digest));
 
   // Layer links: a rewritten one stays; one whose blob stays stays unless pruning takes it.
-  const referencedNow = (l: PlannedLayerLink) => changed.has(l.repository) && marking.referencedBy.get(l.repository)?.has(l.digest) === true;
+  const referencedNow = (l: PlannedLayerLink) => {
+    const id = ctx.ids.find(l.digest);
+    return changed.has(l.repository) && id !== undefined && marking.referencedBy.get(l.repository)?.has(id) === true;
+  };
   for (const l of items.layerLinks) {
     if (rewritten.has(identity('layerLinks', l))) spare('layerLinks', l, 'changed', `it was ${WRITTEN}`);
     else if (referencedNow(l) || (!plan.options.pruneLayerLinks && l.reason === 'blob-deleted' && sparedBlobs.has(l.digest))) {
@@ -158,8 +164,8 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     }
     const scan = rescanned.get(r.repository);
     if (scan === undefined) continue;
-    const pushedInto = scan.layers.some((digest) => {
-      const key = identity('layerLinks', { repository: r.repository, digest });
+    const pushedInto = scan.layers.some((id) => {
+      const key = identity('layerLinks', { repository: r.repository, digest: ctx.ids.digest(id) });
       return !plannedLinks.has(key) || rewritten.has(key);
     });
     if (pushedInto) {
@@ -199,7 +205,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
 }
 
 interface Decided {
-  readonly rescanned: ReadonlyMap<string, RepositoryScan>;
+  readonly rescanned: ReadonlyMap<string, ScannedRepository>;
   readonly doomedManifests: ReadonlyMap<string, readonly Digest[]>;
   readonly sparedBlobs: ReadonlySet<Digest>;
   readonly spared: ReadonlyMap<string, Spared>;
@@ -209,7 +215,7 @@ interface Decided {
 }
 
 /** Blob prefix folders holding `digests`, as the blob listing would give them. */
-function prefixesOf(digests: Iterable<Digest>): BlobPrefix[] {
+function prefixesOf(ids: DigestIds, digests: Iterable<Digest>): BlobPrefix[] {
   const byPrefix = new Map<string, Digest[]>();
   for (const digest of digests) {
     const key = digest.slice(0, digest.indexOf(':') + 3);
@@ -217,7 +223,7 @@ function prefixesOf(digests: Iterable<Digest>): BlobPrefix[] {
   }
   return [...byPrefix].map(([key, list]) => {
     const [algorithm, hex] = key.split(':') as [BlobPrefix['algorithm'], string];
-    return { algorithm, prefix: hex, entries: list.length, digests: list };
+    return { algorithm, prefix: hex, entries: list.length, ids: list.map((digest) => ids.id(digest)) };
   });
 }
 
@@ -241,9 +247,9 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   const manifestsOf = byRepository(items.manifests, (m, i) => ({ digest: m.digest, tags: observed.manifests[i]!.tags }));
   const entriesOf = byRepository(going('tagHistory', items.tagHistory), (e) => e);
 
-  const scans: RepositoryScan[] = [];
+  const scans: ScannedRepository[] = [];
   for (const name of names) {
-    const layers = layersOf(name);
+    const layers = layersOf(name).map((digest) => ctx.ids.id(digest));
     const uploads = uploadsOf(name);
     const real = d.rescanned.get(name);
     if (real !== undefined) {
@@ -260,7 +266,11 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
     scans.push({ name, revisions, pinned: [], unlinkedRevisions: [], tags, tagTargetsUncertain: false, layers, uploads });
   }
 
-  const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, prefixesOf(items.blobs.map((b) => b.digest)), d.sparedBlobs);
+  // A spared blob is as good as marked: it stays.
+  const sparedBits = new DigestBits();
+  for (const digest of d.sparedBlobs) sparedBits.add(ctx.ids.id(digest));
+  const plannedPrefixes = prefixesOf(ctx.ids, items.blobs.map((b) => b.digest));
+  const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, plannedPrefixes, ctx.ids, sparedBits);
   failOnProblems(findings, 'a planned blob could not be deleted safely');
   // What the layer-link phase counts as still there: the planned blobs (those not deleted stay) but those
   // already gone (an apply killed half-way moved them: their links must go now), and the kept blobs of links that go.
@@ -269,18 +279,19 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   const present = (await opts.storage.inspect(linkBlobs.map((digest) => layout.blobData(digest)))).map((o) => o.ok);
   const listed = new Set([...items.blobs.map((b) => b.digest).filter((digest) => !goneBlobs.has(digest)), ...linkBlobs.filter((_, i) => present[i])]);
 
-  let referencedBy: Map<string, Set<Digest>> | undefined;
+  let referencedBy: Map<string, Set<DigestId>> | undefined;
   if (plan.options.pruneLayerLinks) {
     referencedBy = new Map([...names].map((name) => [name, new Set(d.marking.referencedBy.get(name) ?? [])]));
     // A spared link is as good as referenced: its repository keeps it.
-    for (const l of items.layerLinks) if (d.spared.has(identity('layerLinks', l))) referencedBy.get(l.repository)?.add(l.digest);
+    for (const l of items.layerLinks) if (d.spared.has(identity('layerLinks', l))) referencedBy.get(l.repository)?.add(ctx.ids.id(l.digest));
   }
   return {
     scans,
+    ids: ctx.ids,
     tags: going('tags', items.tags).map(({ repository, tag, digest, rule }) => ({ repository, tag, digest, rule })),
     untagged: d.doomedManifests,
     referencedBy,
-    blobs: prefixesOf(listed),
+    blobs: prefixesOf(ctx.ids, listed),
     blobCandidates,
     staleUploadsBefore: plan.options.keepUploads ? undefined : opts.now.getTime() - plan.options.uploadAge,
     removeEmptyRepositories: plan.options.removeEmptyRepositories,

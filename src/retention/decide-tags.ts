@@ -30,17 +30,17 @@ export interface TagDecisionInput {
   readonly minAge: number;
   readonly allow: AllowDeletion | undefined;
   /** The revisions of `scan` that stay when its tags are `scan.tags` (a mark of that repository alone). */
-  readonly staying: (scan: RepositoryScan) => ReadonlySet<Digest>;
+  readonly staying: (scan: RepositoryScan<unknown>) => ReadonlySet<Digest>;
 }
 
-export interface TagDecision {
+export interface TagDecision<Scan extends RepositoryScan<unknown>> {
   readonly deletions: readonly TagDeletion[];
   /** The scans as marking and the sweep see them. */
-  readonly scans: readonly RepositoryScan[];
+  readonly scans: readonly Scan[];
 }
 
 /** The push time of each tag (the mtime of its current link); undefined where it cannot be read (said: the tag is kept). */
-function factsOf(input: TagDecisionInput, scan: RepositoryScan): TagFacts[] {
+function factsOf(input: TagDecisionInput, scan: RepositoryScan<unknown>): TagFacts[] {
   return scan.tags.map((tag) => {
     if (tag.current === undefined || !isTagName(tag.name)) return { name: tag.name, current: undefined, pushedAt: undefined };
     const link = input.layout.tagCurrentLink(scan.name, tag.name);
@@ -57,7 +57,7 @@ function factsOf(input: TagDecisionInput, scan: RepositoryScan): TagFacts[] {
  * The referrer tags of `retained` that are orphans (orphans.ts), among those the hook lets go.
  * `facts`: the repository's tags with their push times, read once for it.
  */
-function orphansOf(input: TagDecisionInput, retained: RepositoryScan, facts: readonly TagFacts[], select: SelectContext, may: (d: TagDeletion) => boolean): TagDeletion[] {
+function orphansOf(input: TagDecisionInput, retained: RepositoryScan<unknown>, facts: readonly TagFacts[], select: SelectContext, may: (d: TagDeletion) => boolean): TagDeletion[] {
   const { protectDigests } = input.retention;
   // As for every tag: one pushed less than minAge ago, or whose push time cannot be told, stays.
   const settled = new Set(facts.filter((f) => f.pushedAt !== undefined && !isYoungTag(f.pushedAt, select)).map((f) => f.name));
@@ -76,17 +76,17 @@ function orphansOf(input: TagDecisionInput, retained: RepositoryScan, facts: rea
   return orphanedTags(retained.name, candidates, (kept) => input.staying({ ...retained, tags: [...others, ...candidates.filter((t) => kept.has(t.name))] }));
 }
 
-export function decideTags(input: TagDecisionInput, scans: readonly RepositoryScan[]): TagDecision {
+export function decideTags<Scan extends RepositoryScan<unknown>>(input: TagDecisionInput, scans: readonly Scan[]): TagDecision<Scan> {
   const { retention, allow } = input;
   const select: SelectContext = { retention, now: input.now.getTime(), minAge: input.minAge };
   const may = (d: TagDeletion) => mayDelete(allow, { kind: 'tag', repository: d.repository, tag: d.tag, digest: d.digest });
   const deletions: TagDeletion[] = [];
-  const without = (scan: RepositoryScan, gone: readonly TagDeletion[]): RepositoryScan => {
+  const without = (scan: Scan, gone: readonly TagDeletion[]): Scan => {
     if (gone.length === 0) return scan;
     const names = new Set(gone.map((d) => d.tag));
     return { ...scan, tags: scan.tags.filter((t) => !names.has(t.name)) };
   };
-  const decided = scans.map((scan): RepositoryScan => {
+  const decided = scans.map((scan): Scan => {
     if (scan.leftAlone || scan.tagTargetsUncertain) return scan;
     const protectedRevisions = scan.revisions.filter((d) => retention.protectDigests.has(d));
     const pinned = protectedRevisions.length === 0 ? scan : { ...scan, pinned: [...scan.pinned, ...protectedRevisions] };

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
+import type { DigestId, DigestIds } from '../registry/digest-ids.js';
 import { listOrReport, type ScanContext } from './listing.js';
 
 export interface BlobPrefix {
@@ -12,7 +13,8 @@ export interface BlobPrefix {
   readonly prefix: string;
   /** Every entry in the prefix folder, valid or not (an emptied folder may be removed). */
   readonly entries: number;
-  readonly digests: readonly Digest[];
+  /** Its blobs, as ids of the run's DigestIds. */
+  readonly ids: readonly DigestId[];
 }
 
 export interface BlobListing {
@@ -22,7 +24,7 @@ export interface BlobListing {
 
 const PREFIX = /^[0-9a-f]{2}$/;
 
-export function listBlobs(ctx: ScanContext): BlobListing {
+export function listBlobs(ctx: ScanContext, ids: DigestIds): BlobListing {
   const prefixes: BlobPrefix[] = [];
   let count = 0;
   const symlink = (p: string) => ctx.findings.fail('symlink', p, 'symbolic link in the blob store; the collector does not follow links');
@@ -46,15 +48,15 @@ export function listBlobs(ctx: ScanContext): BlobListing {
         continue;
       }
       const entries = listOrReport(ctx, preDir);
-      const digests: Digest[] = [];
+      const listed: DigestId[] = [];
       for (const entry of entries) {
         if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
-          digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
+          listed.push(ids.id(`${algorithm}:${entry.name}` as Digest));
         } else if (entry.type === 'symlink') symlink(`${preDir}/${entry.name}`);
         else ctx.findings.warn('bad_digest_name', `${preDir}/${entry.name}`, `not a ${algorithm} blob folder, left alone`);
       }
-      count += digests.length;
-      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, digests });
+      count += listed.length;
+      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, ids: listed });
     }
   }
   return { prefixes, count };

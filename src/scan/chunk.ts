@@ -10,7 +10,7 @@ import type { Problem } from '../report/errors.js';
 import type { TreeReader } from '../storage/storage.js';
 import { Findings } from '../report/findings.js';
 import { RegistryLayout } from '../registry/layout.js';
-import { ManifestStore, type ManifestRead } from './manifest-store.js';
+import { readManifest, type ManifestRead } from './manifest-read.js';
 import { scanRepository, type RepositoryScan } from './repository.js';
 
 export interface ChunkRequest {
@@ -32,14 +32,18 @@ export function scanChunk(request: ChunkRequest, reader: TreeReader, digests: Di
   const layout = new RegistryLayout(request.root);
   const findings = new Findings(layout);
   const ctx = { layout, reader, findings, digests };
-  const store = new ManifestStore(layout, request.maxManifestBytes, digests);
+  const manifests = new Map<Digest, ManifestRead>();
+  // Read now, on this thread, each once: marking then finds them parsed.
+  const read = (digest: Digest) => {
+    if (!manifests.has(digest)) manifests.set(digest, readManifest(reader, layout, digest, request.maxManifestBytes));
+  };
   const scans: RepositoryScan[] = [];
   for (const name of request.names) {
     const scan = scanRepository(ctx, name);
     scans.push(scan);
-    // Read now, on this thread: marking then finds them parsed.
-    for (const digest of [...scan.revisions, ...scan.pinned]) store.read(reader, digest);
-    for (const tag of scan.tags) if (tag.current) store.read(reader, tag.current);
+    for (const digest of scan.revisions) read(digest);
+    for (const digest of scan.pinned) read(digest);
+    for (const tag of scan.tags) if (tag.current) read(tag.current);
   }
-  return { scans, manifests: store.entries(), warnings: findings.warnings, problems: findings.problems };
+  return { scans, manifests: [...manifests], warnings: findings.warnings, problems: findings.problems };
 }

@@ -56,9 +56,12 @@ export function directories(ctx: ScanContext, dir: string, entries: DirEntry[], 
  * Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history).
  * `odd`, when given, collects the folders left alone because their name is
  * no digest (an unknown algorithm, a bad name), so that what they hold can
- * be kept (scanRevisions).
+ * be kept (scanRevisions). `shared`: each digest as the run's one string for
+ * it (ctx.digests), for digests a run keeps as strings; layer links become
+ * ids right after the scan (pool.ts), so sharing them would only keep a
+ * million strings alive until marking.
  */
-export function listDigestFolders(ctx: ScanContext, dir: string, strict = false, odd?: string[]): Digest[] {
+export function listDigestFolders(ctx: ScanContext, dir: string, strict = false, odd?: string[], shared = true): Digest[] {
   const digests: Digest[] = [];
   for (const alg of directories(ctx, dir, listOrReport(ctx, dir), strict)) {
     const algDir = `${dir}/${alg.name}`;
@@ -69,7 +72,10 @@ export function listDigestFolders(ctx: ScanContext, dir: string, strict = false,
     }
     const algorithm: Algorithm = alg.name;
     for (const entry of directories(ctx, algDir, listOrReport(ctx, algDir), strict)) {
-      if (isValidHex(algorithm, entry.name)) digests.push(ctx.digests.intern(`${algorithm}:${entry.name}` as Digest));
+      if (isValidHex(algorithm, entry.name)) {
+        const digest = `${algorithm}:${entry.name}` as Digest;
+        digests.push(shared ? ctx.digests.intern(digest) : digest);
+      }
       else {
         ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
         odd?.push(`${algDir}/${entry.name}`);

@@ -1,53 +1,50 @@
 /**
  * The manifests of a run, each read at most once: the same manifest often
  * serves many repositories, tags and indexes. The scan reads every revision
- * and tag target (on its thread, through the synchronous reader); then
- * `readReachable` reads, in batches through the storage seam, every child
- * manifest those name that is not read yet, until none is left. Marking then
- * finds every manifest it can walk to in memory, and reads nothing.
+ * and tag target (on its thread, through the synchronous reader) and hands
+ * the reads over; then `readReachable` reads, in batches through the storage
+ * seam, every child manifest those name that is not read yet, until none is
+ * left. Marking then finds every manifest it can walk to in memory, and
+ * reads nothing.
+ *
+ * A store holds every manifest of the registry until marking is done
+ * (200,000 on the `large` benchmark tree): what it keeps of each is its
+ * references only, as ids of the run's DigestIds, not as strings.
  */
-import type { ProblemCode } from '../report/report.js';
 import type { Digest } from '../registry/digest.js';
-import type { DigestInterner } from '../registry/digest-interner.js';
-import { errorCode } from '../storage/errno.js';
-import { outcomeOf, type Outcome, type Storage, type TreeReader } from '../storage/storage.js';
+import type { DigestId, DigestIds } from '../registry/digest-ids.js';
+import type { Storage, TreeReader } from '../storage/storage.js';
 import type { RegistryLayout } from '../registry/layout.js';
-import { ManifestError, parseManifest, type LooseSubject } from '../registry/manifest.js';
+import { interpretManifest, readManifest, type BadRead, type ManifestRead } from './manifest-read.js';
 
-/**
- * What marking needs of a manifest that was read: its references, and only
- * them (a store holds every manifest of the registry until marking is done:
- * 200,000 on the `large` benchmark tree).
- */
-export type ManifestRead =
-  | { readonly state: 'ok'; readonly blobs: readonly Digest[]; readonly children: readonly Digest[]; readonly subject: Digest | undefined }
+/** A manifest as the store keeps it. */
+export type StoredManifest =
+  | { readonly state: 'ok'; readonly blobs: readonly DigestId[]; readonly children: readonly DigestId[]; readonly subject: DigestId | undefined }
   | { readonly state: 'missing' }
-  /** Cannot be read or understood: marking through it would be a guess. */
-  | { readonly state: 'bad'; readonly code: ProblemCode; readonly message: string; readonly subject: LooseSubject };
+  | BadRead;
 
 /** One empty list for every manifest without children (most of them). */
-const NONE: readonly Digest[] = Object.freeze([]);
+const NONE: readonly DigestId[] = Object.freeze([]);
+const MISSING: StoredManifest = Object.freeze({ state: 'missing' });
+const UNREAD: StoredManifest = Object.freeze({ state: 'bad', code: 'manifest_unread', message: 'manifest was not read before marking', subject: 'unknown' });
 
 /** Child manifests read per storage call. */
 const READ_BATCH = 256;
 
 export class ManifestStore {
-  private readonly cache = new Map<Digest, ManifestRead>();
+  private readonly cache = new Map<DigestId, StoredManifest>();
 
   constructor(
     private readonly layout: RegistryLayout,
     private readonly maxBytes: number,
-    private readonly digests: DigestInterner,
+    /** The run's ids: every digest this store holds is one of them. */
+    readonly ids: DigestIds,
   ) {}
 
-  /** The manifest, read now through `reader` unless it was read before (the scan). */
-  read(reader: TreeReader, digest: Digest): ManifestRead {
-    let result = this.cache.get(digest);
-    if (!result) {
-      result = this.interpret(outcomeOf(() => reader.read(this.layout.blobData(digest), this.maxBytes)));
-      this.cache.set(digest, result);
-    }
-    return result;
+  /** Reads the manifest now through `reader`, unless it was read before. */
+  read(reader: TreeReader, digest: Digest): void {
+    const id = this.ids.id(digest);
+    if (!this.cache.has(id)) this.cache.set(id, this.stored(readManifest(reader, this.layout, digest, this.maxBytes)));
   }
 
   /**
@@ -55,8 +52,8 @@ export class ManifestStore {
    * out for anything marking walks to) is uncertain, as a manifest that
    * cannot be read is: marking must not guess.
    */
-  get(digest: Digest): ManifestRead {
-    return this.cache.get(digest) ?? { state: 'bad', code: 'manifest_unread', message: 'manifest was not read before marking', subject: 'unknown' };
+  get(id: DigestId): StoredManifest {
+    return this.cache.get(id) ?? UNREAD;
   }
 
   /** Reads every child manifest of a manifest read so far, to the end of the chains, in batches. */
@@ -65,18 +62,21 @@ export class ManifestStore {
     while (wanted.length > 0) {
       signal?.throwIfAborted();
       const batch = wanted.splice(0, READ_BATCH);
-      const outcomes = await storage.readFiles(batch.map((digest) => this.layout.blobData(digest)), this.maxBytes);
+      const outcomes = await storage.readFiles(
+        batch.map((id) => this.layout.blobData(this.ids.digest(id))),
+        this.maxBytes,
+      );
       const reads = outcomes.map((outcome, i) => {
-        const read = this.interpret(outcome);
-        this.cache.set(this.digests.intern(batch[i]!), read);
+        const read = this.stored(interpretManifest(outcome, this.maxBytes));
+        this.cache.set(batch[i]!, read);
         return read;
       });
       wanted.push(...this.unreadChildren(reads));
     }
   }
 
-  private unreadChildren(reads: Iterable<ManifestRead>): Digest[] {
-    const wanted = new Set<Digest>();
+  private unreadChildren(reads: Iterable<StoredManifest>): DigestId[] {
+    const wanted = new Set<DigestId>();
     for (const read of reads) {
       if (read.state !== 'ok') continue;
       for (const child of read.children) if (!this.cache.has(child)) wanted.add(child);
@@ -84,20 +84,11 @@ export class ManifestStore {
     return [...wanted];
   }
 
-  /** Everything read so far, to hand to another store. */
-  entries(): Array<[Digest, ManifestRead]> {
-    return [...this.cache];
-  }
-
-  /**
-   * Takes reads made elsewhere as if made here: by another store on this
-   * thread (`sameThread`: their strings are this run's already) or a scan worker.
-   */
-  add(entries: Iterable<[Digest, ManifestRead]>, sameThread = false): void {
+  /** Takes reads made by a scan chunk (on this thread or a worker) as if made here. */
+  add(entries: Iterable<readonly [Digest, ManifestRead]>): void {
     for (const [digest, read] of entries) {
-      if (this.cache.has(digest)) continue;
-      if (sameThread) this.cache.set(digest, read);
-      else this.cache.set(this.digests.intern(digest), this.interned(read));
+      const id = this.ids.id(digest);
+      if (!this.cache.has(id)) this.cache.set(id, this.stored(read));
     }
   }
 
@@ -107,48 +98,20 @@ export class ManifestStore {
   }
 
   /** Path of the manifest's blob, for messages. */
-  pathOf(digest: Digest): string {
-    return this.layout.blobData(digest);
+  pathOf(id: DigestId): string {
+    return this.layout.blobData(this.ids.digest(id));
   }
 
-  /**
-   * The read with the run's one string per digest (see DigestInterner). In
-   * place: the read is fresh (just parsed, or a worker's copy) and no one else holds it.
-   */
-  private interned(read: ManifestRead): ManifestRead {
+  /** The read as ids of the run. */
+  private stored(read: ManifestRead): StoredManifest {
+    if (read.state === 'missing') return MISSING;
     if (read.state !== 'ok') return read;
     const { blobs, children, subject } = read;
     return {
       state: 'ok',
-      blobs: blobs.length === 0 ? NONE : this.digests.internAll(blobs as Digest[]),
-      children: children.length === 0 ? NONE : this.digests.internAll(children as Digest[]),
-      subject: subject === undefined ? undefined : this.digests.intern(subject),
+      blobs: blobs.map((d) => this.ids.id(d)),
+      children: children.length === 0 ? NONE : children.map((d) => this.ids.id(d)),
+      subject: subject === undefined ? undefined : this.ids.id(subject),
     };
-  }
-
-  /** What a read of a manifest's blob says: its references, or why it cannot be trusted. */
-  private interpret(outcome: Outcome<Buffer>): ManifestRead {
-    if (!outcome.ok) {
-      const { error } = outcome;
-      const code = errorCode(error);
-      if (code === 'ENOENT') return { state: 'missing' };
-      // Unread bytes could say anything, a subject included.
-      const subject = 'unknown';
-      if (code === 'ELOOP') return { state: 'bad', code: 'symlink', message: 'manifest blob is a symbolic link', subject };
-      if (code === 'EFBIG') {
-        return { state: 'bad', code: 'manifest_too_large', message: `manifest is larger than the limit of ${this.maxBytes} bytes`, subject };
-      }
-      return { state: 'bad', code: 'manifest_unreadable', message: `cannot read manifest: ${(error as Error).message}`, subject };
-    }
-    try {
-      const { blobs, children, subject } = parseManifest(outcome.value);
-      return this.interned({ state: 'ok', blobs, children, subject });
-    } catch (error) {
-      if (error instanceof ManifestError) {
-        const code = error.reason === 'unknown_media_type' ? 'manifest_unknown_type' : 'manifest_unparsable';
-        return { state: 'bad', code, message: error.message, subject: error.subject };
-      }
-      throw error;
-    }
   }
 }

@@ -21,6 +21,10 @@ import type { ProgressEvent } from '../collect/options.js';
 import type { Storage } from '../storage/storage.js';
 import { byName } from '../report/order.js';
 import type { RepositoryScan } from './repository.js';
+import type { DigestId, DigestIds } from '../registry/digest-ids.js';
+
+/** A repository's scan as a run holds it (layer links as ids). */
+export type ScannedRepository = RepositoryScan<DigestId>;
 import { BatchQueue } from './batch-queue.js';
 import { scanChunk, type ChunkResult } from './chunk.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
@@ -34,6 +38,7 @@ const BATCH = 16;
 const MIN_REPOSITORIES_PER_WORKER = 16;
 
 const workerUrl = new URL('./worker.js', import.meta.url);
+
 
 /** What the scan needs of a run. */
 export interface ScanInput {
@@ -84,16 +89,16 @@ export async function scanRepositories<T>(
   input: ScanInput,
   { store, findings, digests }: { store: ManifestStore; findings: Findings; digests: DigestInterner },
   alongside: () => T,
-): Promise<{ scans: RepositoryScan[]; alongside: T }> {
+): Promise<{ scans: ScannedRepository[]; alongside: T }> {
   const { root, names, storage, maxManifestBytes, signal, onProgress } = input;
   const total = names.length;
   const workers = workerCount(input);
   const access = storage.workerAccess;
-  const scans: RepositoryScan[] = [];
+  const scans: ScannedRepository[] = [];
   // This thread's results hold its own strings; a worker's are copies, given this thread's strings.
   const merge = (result: ChunkResult, own: boolean): void => {
-    for (const scan of result.scans) scans.push(own ? scan : internScan(scan, digests));
-    store.add(result.manifests, own);
+    for (const scan of result.scans) scans.push(runScan(own ? scan : internScan(scan, digests), store.ids));
+    store.add(result.manifests);
     findings.warnings.push(...result.warnings);
     findings.problems.push(...result.problems);
   };
@@ -131,6 +136,11 @@ export async function scanRepositories<T>(
   return { scans, alongside: side };
 }
 
+/** A scan as the run holds it: its layer links as ids (their strings are let go). */
+export function runScan(scan: RepositoryScan, ids: DigestIds): ScannedRepository {
+  return { ...scan, layers: scan.layers.map((digest) => ids.id(digest)) };
+}
+
 /** In place: a worker's scan arrives as a fresh copy that nothing else holds. */
 function internScan(scan: RepositoryScan, digests: DigestInterner): RepositoryScan {
   const all = (list: readonly Digest[]) => digests.internAll(list as Digest[]);
@@ -140,6 +150,5 @@ function internScan(scan: RepositoryScan, digests: DigestInterner): RepositorySc
     pinned: all(scan.pinned),
     unlinkedRevisions: all(scan.unlinkedRevisions),
     tags: scan.tags.map((tag) => ({ ...tag, current: tag.current && digests.intern(tag.current), history: all(tag.history) })),
-    layers: all(scan.layers),
   };
 }

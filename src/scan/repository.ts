@@ -23,8 +23,12 @@ export interface TagScan {
   readonly history: readonly Digest[];
 }
 
-/** What the scan found in one repository: revisions, tags, layer links and uploads. */
-export interface RepositoryScan {
+/**
+ * What the scan found in one repository: revisions, tags, layer links and
+ * uploads. A run holds its layer links as ids of its DigestIds (`Layer` =
+ * DigestId: a million of them on a large registry).
+ */
+export interface RepositoryScan<Layer = Digest> {
   readonly name: string;
   /** Manifest revisions: folders under `_manifests/revisions` whose link exists. */
   readonly revisions: readonly Digest[];
@@ -39,7 +43,8 @@ export interface RepositoryScan {
   readonly tags: readonly TagScan[];
   /** True when some tag's target is unknown (bad or unreadable link). */
   readonly tagTargetsUncertain: boolean;
-  readonly layers: readonly Digest[];
+  /** Layer links: folders under `_layers/<alg>`. */
+  readonly layers: readonly Layer[];
   readonly uploads: readonly string[];
   /**
    * A stray (scan/discover.ts): a folder of repository data under a name the
@@ -145,7 +150,7 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
   // Nothing is listed through a link: a linked folder is a problem already, and stays unread.
   const { revisions, pinned, unlinked } = manifestParts.has(REVISIONS) ? scanRevisions(ctx, name) : { revisions: [], pinned: [], unlinked: [] };
   const { tags, uncertain } = manifestParts.has(TAGS) ? scanTags(ctx, name) : { tags: [], uncertain: false };
-  const layers = markers.has(LAYERS) ? listDigestFolders(ctx, ctx.layout.layersDir(name)) : [];
+  const layers = markers.has(LAYERS) ? listDigestFolders(ctx, ctx.layout.layersDir(name), false, undefined, false) : [];
   const uploads = markers.has(UPLOADS) ? scanUploads(ctx, name) : [];
   // Listings come in file-system order; sort so every run reports the same way.
   return {

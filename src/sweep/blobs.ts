@@ -9,6 +9,7 @@
  */
 import type { AgeGuard } from '../collect/age-guard.js';
 import type { Digest } from '../registry/digest.js';
+import type { DigestBits, DigestIds } from '../registry/digest-ids.js';
 import type { RegistryLayout } from '../registry/layout.js';
 import type { Findings } from '../report/findings.js';
 import type { DeletedBlob } from '../report/report.js';
@@ -37,11 +38,12 @@ export async function inspectBlobCandidates(
   age: AgeGuard,
   findings: Findings,
   prefixes: readonly BlobPrefix[],
-  marked: ReadonlySet<Digest>,
+  ids: DigestIds,
+  marked: DigestBits,
 ): Promise<PrefixCandidates[]> {
   const result: PrefixCandidates[] = [];
   for (const prefix of prefixes) {
-    const unmarked = prefix.digests.filter((digest) => !marked.has(digest));
+    const unmarked = prefix.ids.filter((id) => !marked.has(id)).map((id) => ids.digest(id));
     const data = unmarked.map((digest) => layout.blobData(digest));
     const outcomes = unmarked.length === 0 ? [] : await storage.inspect(data);
     // Without `data`, a blob folder that is still there is dead weight and goes; one that is not is gone.

@@ -5,32 +5,33 @@
  * repository references. Each is verified right before it goes.
  */
 import path from 'node:path';
-import type { Digest } from '../registry/digest.js';
 import type { DeletedBlob, DeletedLayerLink } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
-import type { RepositoryScan } from '../scan/repository.js';
+import type { ScannedRepository } from '../scan/pool.js';
+import { DigestBits, type DigestId, type DigestIds } from '../registry/digest-ids.js';
 import { deleteEach, readLinksOf, type SweepContext } from './context.js';
 import type { LinkRead } from '../registry/links.js';
 import { removeVerifiedLink } from './verified-link.js';
 
 export interface LayerLinkInput {
-  readonly scans: readonly RepositoryScan[];
+  readonly scans: readonly ScannedRepository[];
+  readonly ids: DigestIds;
   /** The blob store as listed, and the blobs this run deleted from it. */
   readonly blobs: readonly BlobPrefix[];
   readonly deletedBlobs: readonly DeletedBlob[];
   /** pruneLayerLinks: what each repository's kept manifests reference (else undefined). */
-  readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>> | undefined;
+  readonly referencedBy: ReadonlyMap<string, ReadonlySet<DigestId>> | undefined;
 }
 
-export async function sweepLayerLinks(ctx: SweepContext, { scans, blobs, deletedBlobs, referencedBy }: LayerLinkInput, deleted: DeletedLayerLink[]): Promise<void> {
-  const left = blobsLeft(blobs, deletedBlobs);
+export async function sweepLayerLinks(ctx: SweepContext, { scans, ids, blobs, deletedBlobs, referencedBy }: LayerLinkInput, deleted: DeletedLayerLink[]): Promise<void> {
+  const left = blobsLeft(ids, blobs, deletedBlobs);
   const doomed: DeletedLayerLink[] = [];
   for (const scan of scans) {
     const referenced = referencedBy?.get(scan.name);
-    for (const digest of scan.layers) {
-      const dangling = !left.has(digest);
-      const unreferenced = referencedBy !== undefined && !referenced?.has(digest);
-      if (dangling || unreferenced) doomed.push({ repository: scan.name, digest });
+    for (const id of scan.layers) {
+      const dangling = !left.has(id);
+      const unreferenced = referencedBy !== undefined && !referenced?.has(id);
+      if (dangling || unreferenced) doomed.push({ repository: scan.name, digest: ids.digest(id) });
     }
   }
   const { layout } = ctx;
@@ -52,10 +53,10 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, blobs, deleted
   await deleteEach(ctx, 'layerLinks', doomed, work, { candidate: (l) => ({ kind: 'layer-link', ...l }), beforeBatch: readBatch, intents });
 }
 
-/** The blobs listed and not deleted: one set, without a copy of the listing on the way. */
-function blobsLeft(prefixes: readonly BlobPrefix[], deleted: readonly DeletedBlob[]): Set<Digest> {
-  const left = new Set<Digest>();
-  for (const prefix of prefixes) for (const digest of prefix.digests) left.add(digest);
-  for (const blob of deleted) left.delete(blob.digest);
+/** The blobs listed and not deleted: a bit each. */
+function blobsLeft(ids: DigestIds, prefixes: readonly BlobPrefix[], deleted: readonly DeletedBlob[]): DigestBits {
+  const left = new DigestBits();
+  for (const prefix of prefixes) for (const id of prefix.ids) left.add(id);
+  for (const blob of deleted) left.delete(ids.find(blob.digest));
   return left;
 }

@@ -12,7 +12,7 @@ import { areRealFolders, deleteEach, remove, type SweepContext } from './context
 
 export async function sweepManifests(
   ctx: SweepContext,
-  scans: readonly RepositoryScan[],
+  scans: readonly RepositoryScan<unknown>[],
   untagged: ReadonlyMap<string, readonly Digest[]>,
   deleted: DeletedManifest[],
 ): Promise<void> {

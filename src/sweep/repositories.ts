@@ -19,7 +19,7 @@ import type { RepositoryScan } from '../scan/repository.js';
 import { deleteEach, remove, removeIfEmpty, type SweepContext } from './context.js';
 
 export interface RepositoryInput {
-  readonly scans: readonly RepositoryScan[];
+  readonly scans: readonly RepositoryScan<unknown>[];
   readonly deletedManifests: readonly DeletedManifest[];
   readonly deletedUploads: readonly DeletedUpload[];
   readonly removeEmptyRepositories: boolean;

@@ -12,7 +12,8 @@ import type { Deletions, KeptForAge } from '../report/builder.js';
 import { CATEGORIES, KINDS, type Category } from '../report/kinds.js';
 import type { Phase } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
-import type { RepositoryScan } from '../scan/repository.js';
+import type { ScannedRepository } from '../scan/pool.js';
+import type { DigestId, DigestIds } from '../registry/digest-ids.js';
 import { sweepBlobs, type PrefixCandidates } from './blobs.js';
 import type { SweepContext } from './context.js';
 import { sweepLayerLinks } from './layer-links.js';
@@ -26,13 +27,15 @@ import { sweepUploads } from './uploads.js';
 /** What the sweep is given: the scan, what marking decided, and the options that decide deletions. */
 export interface SweepInput {
   /** As marking saw them: without the tags that go (retention/decide-tags.ts). */
-  readonly scans: readonly RepositoryScan[];
+  readonly scans: readonly ScannedRepository[];
+  /** The run's digests as ids: what `scans`, `referencedBy` and `blobs` hold. */
+  readonly ids: DigestIds;
   /** The tags that go (retention, orphaned referrer tags): marking counted on them being gone. */
   readonly tags: readonly TagDeletion[];
   /** Per repository, the untagged revisions marking gave up (deleteUntagged). */
   readonly untagged: ReadonlyMap<string, readonly Digest[]>;
   /** pruneLayerLinks: what each repository's kept manifests reference; else undefined. */
-  readonly referencedBy: ReadonlyMap<string, ReadonlySet<Digest>> | undefined;
+  readonly referencedBy: ReadonlyMap<string, ReadonlySet<DigestId>> | undefined;
   readonly blobs: readonly BlobPrefix[];
   readonly blobCandidates: readonly PrefixCandidates[];
   /** Uploads started before this are stale; undefined: keep every upload. */
@@ -53,7 +56,7 @@ const SWEEPS: { readonly [C in Category]: PhaseSweep } = {
   manifests: (ctx, input, { deleted }) => sweepManifests(ctx, input.scans, input.untagged, deleted.manifests),
   blobs: (ctx, input, { deleted, keptForAge }) => sweepBlobs(ctx, input.blobCandidates, deleted.blobs, keptForAge.blobs),
   layerLinks: (ctx, input, { deleted }) =>
-    sweepLayerLinks(ctx, { scans: input.scans, blobs: input.blobs, deletedBlobs: deleted.blobs, referencedBy: input.referencedBy }, deleted.layerLinks),
+    sweepLayerLinks(ctx, { scans: input.scans, ids: input.ids, blobs: input.blobs, deletedBlobs: deleted.blobs, referencedBy: input.referencedBy }, deleted.layerLinks),
   tagHistory: (ctx, input, { deleted }) => sweepTagHistory(ctx, input.scans, deleted.manifests, deleted.tagHistory),
   uploads: (ctx, input, { deleted, keptForAge }) => sweepUploads(ctx, { scans: input.scans, staleBefore: input.staleUploadsBefore }, deleted.uploads, keptForAge.uploads),
   repositories: (ctx, input, { deleted }) =>

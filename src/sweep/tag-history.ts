@@ -11,7 +11,7 @@ import { removeVerifiedLink } from './verified-link.js';
 
 export async function sweepTagHistory(
   ctx: SweepContext,
-  scans: readonly RepositoryScan[],
+  scans: readonly RepositoryScan<unknown>[],
   deletedManifests: readonly DeletedManifest[],
   deleted: DeletedTagHistoryEntry[],
 ): Promise<void> {

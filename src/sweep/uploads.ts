@@ -12,7 +12,7 @@ import type { Storage } from '../storage/storage.js';
 import { deleteEach, remove, type SweepContext } from './context.js';
 
 export interface UploadInput {
-  readonly scans: readonly RepositoryScan[];
+  readonly scans: readonly RepositoryScan<unknown>[];
   /** Uploads started before this (ms since the epoch) are stale; undefined leaves every upload alone. */
   readonly staleBefore: number | undefined;
 }

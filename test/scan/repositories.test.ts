@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listBlobs } from '../../src/scan/blobs.js';
+import { DigestIds } from '../../src/registry/digest-ids.js';
 import { computeDigest, type Digest } from '../../src/registry/digest.js';
 import { RegistryGcError } from '../../src/report/errors.js';
 import { nodeFileSystem } from '../../src/storage/file-system.js';
@@ -301,6 +302,13 @@ describe('scanRepository', () => {
   });
 });
 
+/** The listing with each prefix's ids told as digests again. */
+function listBlobDigests(ctx: Parameters<typeof listBlobs>[0]) {
+  const ids = new DigestIds();
+  const { prefixes, count } = listBlobs(ctx, ids);
+  return { count, prefixes: prefixes.map(({ ids: listed, ...prefix }) => ({ ...prefix, digests: listed.map((id) => ids.digest(id)) })) };
+}
+
 describe('listBlobs', () => {
   it('lists every blob with per-prefix entry counts', () => {
     const b = tree();
@@ -310,7 +318,7 @@ describe('listBlobs', () => {
     fs.writeFileSync(b.layout.blobData(big), 'big');
     const all = [image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest), big];
     const ctx = context(b.root);
-    const listing = listBlobs(ctx);
+    const listing = listBlobDigests(ctx);
     expect(listing.count).toBe(all.length);
     expect(sorted(listing.prefixes.flatMap((p) => p.digests))).toEqual(sorted(all));
     for (const prefix of listing.prefixes) {
@@ -336,7 +344,7 @@ describe('listBlobs', () => {
     fs.mkdirSync(path.join(b.layout.blobAlgorithmDir('sha256'), 'zz'));
     fs.mkdirSync(path.join(b.layout.blobsDir, 'md5', '00'), { recursive: true });
     const ctx = context(b.root);
-    const listing = listBlobs(ctx);
+    const listing = listBlobDigests(ctx);
     expect(listing.count).toBe(1);
     expect(listing.prefixes).toEqual([{ algorithm: 'sha256', prefix: hex.slice(0, 2), entries: 4, digests: [blob.digest] }]);
     expect(sorted(ctx.findings.warnings.map((w) => `${w.code} ${path.basename(w.path)}`))).toEqual(
@@ -348,7 +356,7 @@ describe('listBlobs', () => {
   it('reports an emptied prefix folder with zero entries', () => {
     const b = tree();
     fs.mkdirSync(b.layout.blobPrefixDir('sha256', 'ab'), { recursive: true });
-    expect(listBlobs(context(b.root)).prefixes).toEqual([{ algorithm: 'sha256', prefix: 'ab', entries: 0, digests: [] }]);
+    expect(listBlobDigests(context(b.root)).prefixes).toEqual([{ algorithm: 'sha256', prefix: 'ab', entries: 0, digests: [] }]);
   });
 
   it('fails on a symbolic link as a prefix folder and does not list through it', () => {
@@ -359,7 +367,7 @@ describe('listBlobs', () => {
     const prefix = outside.digest.slice(7, 9) === kept.digest.slice(7, 9) ? 'ff' : outside.digest.slice(7, 9);
     fs.symlinkSync(elsewhere.layout.blobPrefixDir('sha256', outside.digest.slice(7, 9)), b.layout.blobPrefixDir('sha256', prefix));
     const ctx = context(b.root);
-    const listing = listBlobs(ctx);
+    const listing = listBlobDigests(ctx);
     expect(listing.prefixes.flatMap((p) => p.digests)).toEqual([kept.digest]);
     expect(listing.count).toBe(1);
     expect(ctx.findings.problems).toEqual([
@@ -375,7 +383,7 @@ describe('listBlobs', () => {
     fs.symlinkSync(real, b.layout.blobDir(blob.digest));
     fs.symlinkSync(b.layout.blobAlgorithmDir('sha256'), path.join(b.layout.blobsDir, 'sha512'));
     const ctx = context(b.root);
-    const listing = listBlobs(ctx);
+    const listing = listBlobDigests(ctx);
     expect(listing.count).toBe(0);
     expect(sorted(ctx.findings.problems.map((p) => `${p.code} ${p.path}`))).toEqual(
       sorted([`symlink ${b.layout.relative(b.layout.blobDir(blob.digest))}`, 'symlink docker/registry/v2/blobs/sha512']),
