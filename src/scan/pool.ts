@@ -39,6 +39,14 @@ const MIN_REPOSITORIES_PER_WORKER = 16;
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/**
+ * A scan worker's young generation, in MB. What a worker allocates lives
+ * until its batch is posted, and dies then: a young generation grown to
+ * V8's default (tens of MB) only holds garbage longer. Measured on
+ * `standard` (benchmarks/results/notes.md): peak RSS of the scan 156-159 MB
+ * at the default, 134 MB at 4 MB, no slower.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 /** What the scan needs of a run. */
 export interface ScanInput {
@@ -62,7 +70,7 @@ function workerCount(input: ScanInput): number {
 /** Runs one worker; each batch it posts goes to `onResult` as it arrives. */
 function runWorker(request: WorkerRequest, signal: AbortSignal | undefined, onProgress: (done: number) => void, onResult: (result: ChunkResult) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl, { workerData: request });
+    const worker = new Worker(workerUrl, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     const abort = () => void worker.terminate();
     signal?.addEventListener('abort', abort, { once: true });
     let finished = false;
