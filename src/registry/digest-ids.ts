@@ -6,7 +6,7 @@
  * manifest's references, every repository's layer links (on the `large`
  * benchmark tree, 968,752 distinct digests were 81 MB of strings at ~88 bytes
  * each: half of the live heap when marking starts). Here a sha256 digest is
- * its 32 raw bytes in one shared buffer, found again through an
+ * its 32 raw bytes in fixed chunks of one buffer each, found again through an
  * open-addressing index; the structures of a run hold ids, and sets of ids
  * are bit sets (DigestBits). A digest string is built again only where one
  * is reported or becomes a path.
@@ -24,11 +24,18 @@ const SHA256_LENGTH = PREFIX.length + 64;
 const BYTES = 32;
 const WORDS = BYTES / 4;
 const EMPTY = -1;
+/**
+ * Ids per chunk of bytes (1 MiB). Fixed chunks, never grown by copying: a
+ * freed buffer of tens of MB stays in the C heap's RSS (glibc raises its
+ * mmap threshold after the first one is freed), measured at ~40 MB on `large`.
+ */
+const CHUNK_BITS = 15;
+const CHUNK_IDS = 1 << CHUNK_BITS;
 
 export class DigestIds {
-  /** Raw sha256 bytes, 32 per id (unused for ids of other algorithms). */
-  private bytes = new Uint8Array(BYTES * 1024);
-  private words = new Int32Array(this.bytes.buffer);
+  /** Raw sha256 bytes, 32 per id (unused for ids of other algorithms), CHUNK_IDS ids a chunk. */
+  private readonly chunks: Uint8Array[] = [];
+  private readonly chunkWords: Int32Array[] = [];
   /** Open addressing: each slot holds an id or EMPTY; at most half full. */
   private slots = new Int32Array(2048).fill(EMPTY);
   private count = 0;
@@ -61,8 +68,9 @@ export class DigestIds {
   digest(id: DigestId): Digest {
     const other = this.otherDigests.get(id);
     if (other !== undefined) return other;
-    const start = id * BYTES;
-    return (PREFIX + Buffer.from(this.bytes.buffer, start, BYTES).toString('hex')) as Digest;
+    const chunk = this.chunks[id >>> CHUNK_BITS]!;
+    const start = (id & (CHUNK_IDS - 1)) * BYTES;
+    return (PREFIX + Buffer.from(chunk.buffer, chunk.byteOffset + start, BYTES).toString('hex')) as Digest;
   }
 
   /** Ids given so far: every id is below it. */
@@ -102,26 +110,26 @@ export class DigestIds {
   }
 
   private equals(id: number): boolean {
-    const base = id * WORDS;
+    const words = this.chunkWords[id >>> CHUNK_BITS]!;
+    const base = (id & (CHUNK_IDS - 1)) * WORDS;
     const key = this.scratchWords;
-    for (let i = 0; i < WORDS; i++) if (this.words[base + i] !== key[i]) return false;
+    for (let i = 0; i < WORDS; i++) if (words[base + i] !== key[i]) return false;
     return true;
   }
 
   private insert(slot: number): DigestId {
     const id = this.next();
-    this.bytes.set(this.scratch, id * BYTES);
+    this.chunks[id >>> CHUNK_BITS]!.set(this.scratch, (id & (CHUNK_IDS - 1)) * BYTES);
     this.slots[slot] = id;
     if (this.count * 2 > this.slots.length) this.rehash();
     return id;
   }
 
   private next(): DigestId {
-    if ((this.count + 1) * BYTES > this.bytes.length) {
-      const bigger = new Uint8Array(this.bytes.length * 2);
-      bigger.set(this.bytes);
-      this.bytes = bigger;
-      this.words = new Int32Array(bigger.buffer);
+    if (this.count === this.chunks.length * CHUNK_IDS) {
+      const chunk = new Uint8Array(CHUNK_IDS * BYTES);
+      this.chunks.push(chunk);
+      this.chunkWords.push(new Int32Array(chunk.buffer));
     }
     return this.count++ as DigestId;
   }
@@ -131,7 +139,8 @@ export class DigestIds {
     this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
     for (let id = 0; id < this.count; id++) {
       if (this.otherDigests.has(id as DigestId)) continue;
-      this.scratch.set(this.bytes.subarray(id * BYTES, (id + 1) * BYTES));
+      const start = (id & (CHUNK_IDS - 1)) * BYTES;
+      this.scratch.set(this.chunks[id >>> CHUNK_BITS]!.subarray(start, start + BYTES));
       this.slots[this.slotOf()] = id;
     }
   }
