@@ -14,12 +14,7 @@
  * - `storage` set to a bare string names a driver without parameters (the
  *   registry's `Storage.UnmarshalYAML` accepts that form): it becomes `{ [driver]: {} }`.
  */
-import { createRequire } from 'node:module';
-
-// Loaded on first use: a run on a plain root folder never parses YAML, and
-// the parser is the largest module a run would otherwise load at start-up.
-const require = createRequire(import.meta.url);
-let yaml: typeof import('yaml') | undefined;
+import { yamlParser } from './yaml.js';
 
 export type ConfigNode = Record<string, unknown>;
 
@@ -31,8 +26,7 @@ export function isMapping(value: unknown): value is ConfigNode {
 
 /** Parses YAML the way the registry's yaml.v2 does (YAML 1.1: `yes`/`no` are booleans). */
 export function parseYaml(text: string): unknown {
-  yaml ??= require('yaml') as typeof import('yaml');
-  return yaml.parse(text, { version: '1.1' });
+  return yamlParser().parse(text, { version: '1.1' });
 }
 
 function findKey(node: ConfigNode, segment: string): string | undefined {

@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { yamlParser } from '../config/yaml.js';
 import { RegistryGcError } from '../report/errors.js';
 import { checkRetention, type RetentionPolicy } from './policy.js';
 
@@ -32,7 +32,7 @@ export function readRetentionPolicy(file: string, cwd: string = process.cwd()): 
   }
   let policy: unknown;
   try {
-    policy = parseYaml(text);
+    policy = yamlParser().parse(text);
   } catch (error) {
     throw refuse(`not valid YAML: ${(error as Error).message}`, error);
   }
