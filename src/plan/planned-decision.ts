@@ -20,7 +20,7 @@ import { scanRepositories } from '../scan/pool.js';
 import { scanStrays } from '../scan/strays.js';
 import type { TagScan } from '../scan/repository.js';
 import type { ScannedRepository } from '../scan/pool.js';
-import { DigestBits, type DigestId, type DigestIds } from '../registry/digest-ids.js';
+import { DigestBits, idList, type DigestId, type DigestIds } from '../registry/digest-ids.js';
 import { inspectBlobCandidates } from '../sweep/blobs.js';
 import type { Changes } from './recheck.js';
 import type { SkipReason } from './apply.js';
@@ -164,7 +164,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     }
     const scan = rescanned.get(r.repository);
     if (scan === undefined) continue;
-    const pushedInto = scan.layers.some((id) => {
+    const pushedInto = [...scan.layers].some((id) => {
       const key = identity('layerLinks', { repository: r.repository, digest: ctx.ids.digest(id) });
       return !plannedLinks.has(key) || rewritten.has(key);
     });
@@ -223,7 +223,7 @@ function prefixesOf(ids: DigestIds, digests: Iterable<Digest>): BlobPrefix[] {
   }
   return [...byPrefix].map(([key, list]) => {
     const [algorithm, hex] = key.split(':') as [BlobPrefix['algorithm'], string];
-    return { algorithm, prefix: hex, entries: list.length, ids: list.map((digest) => ids.id(digest)) };
+    return { algorithm, prefix: hex, entries: list.length, ids: idList(ids, list) };
   });
 }
 
@@ -249,7 +249,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
 
   const scans: ScannedRepository[] = [];
   for (const name of names) {
-    const layers = layersOf(name).map((digest) => ctx.ids.id(digest));
+    const layers = idList(ctx.ids, layersOf(name));
     const uploads = uploadsOf(name);
     const real = d.rescanned.get(name);
     if (real !== undefined) {

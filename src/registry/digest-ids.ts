@@ -146,6 +146,19 @@ export class DigestIds {
   }
 }
 
+/** Ids of one table, 4 bytes each (a Uint32Array): a layer-link list, a blob prefix's listing. */
+export interface DigestIdList extends Iterable<DigestId> {
+  readonly length: number;
+  readonly [index: number]: DigestId;
+}
+
+/** The ids of `digests` (given now where they have none), as a list. */
+export function idList(ids: DigestIds, digests: readonly Digest[]): DigestIdList {
+  const list = new Uint32Array(digests.length);
+  for (let i = 0; i < digests.length; i++) list[i] = ids.id(digests[i]!);
+  return list as unknown as DigestIdList;
+}
+
 /** A set of ids of one table, one bit each. */
 export class DigestBits {
   private bits = new Uint32Array(1024);

@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
-import type { DigestId, DigestIds } from '../registry/digest-ids.js';
+import type { DigestIdList, DigestIds } from '../registry/digest-ids.js';
+import { idList } from '../registry/digest-ids.js';
 import { listOrReport, type ScanContext } from './listing.js';
 
 export interface BlobPrefix {
@@ -14,7 +15,7 @@ export interface BlobPrefix {
   /** Every entry in the prefix folder, valid or not (an emptied folder may be removed). */
   readonly entries: number;
   /** Its blobs, as ids of the run's DigestIds. */
-  readonly ids: readonly DigestId[];
+  readonly ids: DigestIdList;
 }
 
 export interface BlobListing {
@@ -48,15 +49,15 @@ export function listBlobs(ctx: ScanContext, ids: DigestIds): BlobListing {
         continue;
       }
       const entries = listOrReport(ctx, preDir);
-      const listed: DigestId[] = [];
+      const listed: Digest[] = [];
       for (const entry of entries) {
         if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
-          listed.push(ids.id(`${algorithm}:${entry.name}` as Digest));
+          listed.push(`${algorithm}:${entry.name}` as Digest);
         } else if (entry.type === 'symlink') symlink(`${preDir}/${entry.name}`);
         else ctx.findings.warn('bad_digest_name', `${preDir}/${entry.name}`, `not a ${algorithm} blob folder, left alone`);
       }
       count += listed.length;
-      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, ids: listed });
+      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, ids: idList(ids, listed) });
     }
   }
   return { prefixes, count };

@@ -21,10 +21,10 @@ import type { ProgressEvent } from '../collect/options.js';
 import type { Storage } from '../storage/storage.js';
 import { byName } from '../report/order.js';
 import type { RepositoryScan } from './repository.js';
-import type { DigestId, DigestIds } from '../registry/digest-ids.js';
+import { idList, type DigestIdList, type DigestIds } from '../registry/digest-ids.js';
 
 /** A repository's scan as a run holds it (layer links as ids). */
-export type ScannedRepository = RepositoryScan<DigestId>;
+export type ScannedRepository = RepositoryScan<DigestIdList>;
 import { BatchQueue } from './batch-queue.js';
 import { scanChunk, type ChunkResult } from './chunk.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
@@ -146,7 +146,7 @@ export async function scanRepositories<T>(
 
 /** A scan as the run holds it: its layer links as ids (their strings are let go). */
 export function runScan(scan: RepositoryScan, ids: DigestIds): ScannedRepository {
-  return { ...scan, layers: scan.layers.map((digest) => ids.id(digest)) };
+  return { ...scan, layers: idList(ids, scan.layers) };
 }
 
 /** In place: a worker's scan arrives as a fresh copy that nothing else holds. */

@@ -25,10 +25,10 @@ export interface TagScan {
 
 /**
  * What the scan found in one repository: revisions, tags, layer links and
- * uploads. A run holds its layer links as ids of its DigestIds (`Layer` =
- * DigestId: a million of them on a large registry).
+ * uploads. A run holds its layer links as ids of its DigestIds (`Layers` =
+ * DigestIdList: a million of them on a large registry).
  */
-export interface RepositoryScan<Layer = Digest> {
+export interface RepositoryScan<Layers = readonly Digest[]> {
   readonly name: string;
   /** Manifest revisions: folders under `_manifests/revisions` whose link exists. */
   readonly revisions: readonly Digest[];
@@ -44,7 +44,7 @@ export interface RepositoryScan<Layer = Digest> {
   /** True when some tag's target is unknown (bad or unreadable link). */
   readonly tagTargetsUncertain: boolean;
   /** Layer links: folders under `_layers/<alg>`. */
-  readonly layers: readonly Layer[];
+  readonly layers: Layers;
   readonly uploads: readonly string[];
   /**
    * A stray (scan/discover.ts): a folder of repository data under a name the

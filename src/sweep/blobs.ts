@@ -43,7 +43,8 @@ export async function inspectBlobCandidates(
 ): Promise<PrefixCandidates[]> {
   const result: PrefixCandidates[] = [];
   for (const prefix of prefixes) {
-    const unmarked = prefix.ids.filter((id) => !marked.has(id)).map((id) => ids.digest(id));
+    const unmarked: Digest[] = [];
+    for (const id of prefix.ids) if (!marked.has(id)) unmarked.push(ids.digest(id));
     const data = unmarked.map((digest) => layout.blobData(digest));
     const outcomes = unmarked.length === 0 ? [] : await storage.inspect(data);
     // Without `data`, a blob folder that is still there is dead weight and goes; one that is not is gone.

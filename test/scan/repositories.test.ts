@@ -306,7 +306,7 @@ describe('scanRepository', () => {
 function listBlobDigests(ctx: Parameters<typeof listBlobs>[0]) {
   const ids = new DigestIds();
   const { prefixes, count } = listBlobs(ctx, ids);
-  return { count, prefixes: prefixes.map(({ ids: listed, ...prefix }) => ({ ...prefix, digests: listed.map((id) => ids.digest(id)) })) };
+  return { count, prefixes: prefixes.map(({ ids: listed, ...prefix }) => ({ ...prefix, digests: [...listed].map((id) => ids.digest(id)) })) };
 }
 
 describe('listBlobs', () => {
