@@ -30,6 +30,7 @@ const EMPTY = -1;
  * mmap threshold after the first one is freed), measured at ~40 MB on `large`.
  */
 const CHUNK_BITS = 15;
+const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
 const CHUNK_IDS = 1 << CHUNK_BITS;
 
 export class DigestIds {
@@ -42,6 +43,7 @@ export class DigestIds {
   private readonly others = new Map<string, DigestId>();
   private readonly otherDigests = new Map<DigestId, Digest>();
   private readonly scratch = Buffer.alloc(BYTES);
+  private readonly text = Buffer.from(PREFIX.padEnd(SHA256_LENGTH, '0'), 'latin1');
   private readonly scratchWords = new Int32Array(this.scratch.buffer, this.scratch.byteOffset, WORDS);
   /** Per table: slot order cannot be steered by chosen digest prefixes across runs. */
   private readonly seed = (Math.random() * 0x7fffffff) | 0;
@@ -70,7 +72,14 @@ export class DigestIds {
     if (other !== undefined) return other;
     const chunk = this.chunks[id >>> CHUNK_BITS]!;
     const start = (id & (CHUNK_IDS - 1)) * BYTES;
-    return (PREFIX + Buffer.from(chunk.buffer, chunk.byteOffset + start, BYTES).toString('hex')) as Digest;
+    // Hex written into one buffer, read as one flat string: no view, no pair of strings per call.
+    const text = this.text;
+    for (let i = 0; i < BYTES; i++) {
+      const byte = chunk[start + i]!;
+      text[PREFIX.length + 2 * i] = HEX_CODES[byte >>> 4]!;
+      text[PREFIX.length + 2 * i + 1] = HEX_CODES[byte & 15]!;
+    }
+    return text.toString('latin1') as Digest;
   }
 
   /** Ids given so far: every id is below it. */
