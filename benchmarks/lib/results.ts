@@ -4,10 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AnyRecord, MODES, MODE_ORDER, Mode, ModeResult, NOTES_MD, PROJECT, PresetRecord, RESULTS_DIR, RESULTS_MD, STRACE_SET, Sample, ScalingMode, ScalingRecord, TreeInfo } from './bench-model.js';
+import { AnyRecord, MODES, MODE_ORDER, ModeResult, NOTES_MD, PROJECT, PresetRecord, RESULTS_DIR, RESULTS_MD, STRACE_SET, Sample, ScalingMode, ScalingRecord, TreeInfo } from './bench-model.js';
 import { fmtInt, fmtLoad, fmtMB, fmtRatio, fmtS, log, median, sec } from './bench-log.js';
 import { COPY_METHODS } from './bench-setup.js';
 import { offlineCell, offlineRow, renderOffline } from './results-offline.js';
+import { TARGETS, renderRssRow, renderScalingToLarge } from './targets.js';
 
 // Storage ------------------------------------------------------------------------------
 
@@ -76,44 +77,6 @@ function comparedRow(m: ModeResult, base: ModeResult): Row {
   return { ...r, reference, ratio: reference / r.ours, referenceRssKb: maxRss(base.ours) };
 }
 
-export interface Target {
-  tree: string;
-  mode: Mode | 'scaling';
-  label: string;
-  target: string;
-  met: (r: Row) => boolean;
-}
-
-export const TARGETS: Target[] = [
-  { tree: 'standard', mode: 'dry', label: 'dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
-  { tree: 'standard', mode: 'dry-m', label: '`-m` dry run', target: '≥ 20× faster, or ≤ 1.25× the floor', met: (r) => r.ratio >= 20 || r.oursFloor <= 1.25 },
-  // Issue 15's cold rows: every run on dropped caches (root only), alternating tools.
-  { tree: 'standard', mode: 'dry-cold', label: 'dry run, cold caches', target: 'ours/floor ≤ 1.1×', met: (r) => r.oursFloor <= 1.1 },
-  { tree: 'standard', mode: 'dry-cold', label: 'dry run, cold caches', target: 'reference/ours ≥ 4×', met: (r) => r.ratio >= 4 },
-  { tree: 'standard', mode: 'dry-m-cold', label: '`-m` dry run, cold caches', target: '(measured; no target)', met: () => true },
-  { tree: 'standard', mode: 'delete-m', label: 'delete `-m` (on `cp -al` copies)', target: '≥ 15× faster', met: (r) => r.ratio >= 15 },
-  { tree: 'standard', mode: 'offline-m', label: 'offline window `-m` (on `cp -al` copies; ours: `offlineMs`)', target: 'reference’s run ≥ 5× our offline window', met: (r) => r.ratio >= 5 },
-  { tree: 'standard', mode: 'offline-apply', label: 'offline window, plan + apply `-m` (on `cp -al` copies; ours: wall of `apply`)', target: 'reference’s run ≥ 10× our `apply`', met: (r) => r.ratio >= 10 },
-  { tree: 'tags', mode: 'dry-m', label: '`-m` dry run', target: '≥ 100× faster', met: (r) => r.ratio >= 100 },
-  // The "reference" column of this row is our own `-m` dry run of the same sitting; ratio = that / ours.
-  {
-    tree: 'tags',
-    mode: 'dry-m-keep-last',
-    label: '`-m --keep-last 10` dry run (reference column: our `-m` dry run)',
-    target: 'not measurably slower: ≤ 1.1× our `-m` dry run',
-    met: (r) => r.ratio >= 1 / 1.1,
-  },
-  {
-    tree: 'tags',
-    mode: 'dry-m-keep-all',
-    label: '`-m --keep-last 1000000` dry run: every tag ranked, none deleted (reference column: our `-m` dry run)',
-    target: 'retention’s own cost at equal work: ≤ 1.1× our `-m` dry run',
-    met: (r) => r.ratio >= 1 / 1.1,
-  },
-  { tree: 'any', mode: 'scaling', label: 'scaling', target: 'time for 2N blobs ≤ 2.2 × time for N', met: () => false },
-  { tree: 'large', mode: 'dry', label: 'dry run', target: 'peak RSS ≤ 300 MB', met: (r) => r.rssKb !== null && r.rssKb * 1024 <= 300e6 },
-];
-
 export const modeLabel = (m: ModeResult): string => (m.copy?.method === COPY_METHODS.full ? MODES[m.mode].label.replace('`cp -al`', 'full `cp -a`') : MODES[m.mode].label);
 
 export const yes = (b: boolean): string => (b ? '**yes**' : '**no**');
@@ -152,7 +115,7 @@ export function render(records: readonly AnyRecord[]): string {
   }
 
   // Targets.
-  out.push('## Targets of issue 6', '');
+  out.push('## Targets (issues 6, 12, 14, 15)', '');
   out.push('| tree | mode | ours | reference | ratio | floor | ours/floor | peak RSS (ours) | target | met? |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const t of TARGETS) {
     if (t.mode === 'scaling') {
@@ -173,9 +136,17 @@ export function render(records: readonly AnyRecord[]): string {
       );
       continue;
     }
+    if (t.mode === 'scaling-to-large') {
+      out.push(renderScalingToLarge(t, presets));
+      continue;
+    }
     const m = presets.find((p) => p.preset === t.tree)?.modes[t.mode];
     if (m === undefined) {
       out.push(`| ${t.tree} | ${t.label} | not run | | | | | | ${t.target} | — |`);
+      continue;
+    }
+    if (t.rss === true) {
+      out.push(renderRssRow(t, row(m)));
       continue;
     }
     const against = MODES[t.mode].comparedWith;
