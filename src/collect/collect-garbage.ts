@@ -21,6 +21,7 @@ import { RegistryGcError } from '../report/errors.js';
 import type { Report } from '../report/report.js';
 import { mark, type MarkOptions } from '../mark/mark.js';
 import type { Digest } from '../registry/digest.js';
+import { DigestBits } from '../registry/digest-ids.js';
 import { Findings } from '../report/findings.js';
 import { decideTags, type TagDecisionInput } from '../retention/decide-tags.js';
 import type { CheckedRetention } from '../retention/policy.js';
@@ -129,8 +130,9 @@ function tagInput(ctx: RunContext, retention: CheckedRetention, store: ManifestS
   const { layout, opts } = ctx;
   // Trial marks decide nothing by themselves: what they find is found again by the real mark.
   const quiet = new Findings(layout);
+  const trialMarks = new DigestBits();
   const staying = (scan: RepositoryScan<unknown>) => {
-    const untagged = new Set(mark([scan], store, quiet, layout, markOptions).untagged.get(scan.name) ?? []);
+    const untagged = new Set(mark([scan], store, quiet, layout, { ...markOptions, into: trialMarks }).untagged.get(scan.name) ?? []);
     return new Set(scan.revisions.filter((d) => !untagged.has(d)));
   };
   return { layout, reader: opts.storage.reader, findings: ctx.findings, retention, now: opts.now, minAge: opts.minAge, allow: opts.allow, staying };

@@ -50,6 +50,13 @@ export interface MarkOptions {
   readonly trackReferences?: boolean;
   /** Repositories marked so far; called every few repositories. */
   readonly onRepository?: (done: number) => void;
+  /**
+   * The mark set to fill; a new one by default. A trial mark of one
+   * repository (retention) passes one set for all its trials: a new set per
+   * trial would grow to the run's highest id each time (~125 KB for a
+   * million ids), and a trial reads only `untagged`.
+   */
+  readonly into?: DigestBits;
 }
 
 /** Repositories between two progress calls. */
@@ -68,10 +75,10 @@ export function mark(
   store: ManifestStore,
   findings: Findings,
   layout: RegistryLayout,
-  { deleteUntagged, isYoungRevision, allow, onRepository, trackReferences = false }: MarkOptions,
+  { deleteUntagged, isYoungRevision, allow, onRepository, trackReferences = false, into }: MarkOptions,
 ): MarkResult {
   const { ids } = store;
-  const marked = new DigestBits();
+  const marked = into ?? new DigestBits();
   const untagged = new Map<string, Digest[]>();
   const referencedBy = new Map<string, Set<DigestId>>();
   const keptForAge: { repository: string; digest: Digest }[] = [];

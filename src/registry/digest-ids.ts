@@ -100,17 +100,23 @@ export class DigestIds {
     return id;
   }
 
-  /** The digest's bytes into the scratch buffer (the digest is validated: lower-case hex). */
+  /**
+   * The digest's bytes into the scratch buffer. Digests are validated before
+   * they get here; one that is not hex would stop the write short and take
+   * the id of whatever digest the scratch held before, so it is refused.
+   */
   private load(digest: Digest): void {
-    this.scratch.write(digest.slice(PREFIX.length), 'hex');
+    if (this.scratch.write(digest.slice(PREFIX.length), 'hex') !== BYTES) throw new TypeError(`not a digest: ${JSON.stringify(digest)}`);
   }
 
   /** The slot holding the scratch digest, or the empty slot where it belongs. */
   private slotOf(): number {
     const mask = this.slots.length - 1;
     const key = this.scratchWords;
-    let slot = Math.imul(key[0]! ^ this.seed, 0x9e3779b1) ^ Math.imul(key[1]!, 0x85ebca6b);
-    slot = (slot ^ (slot >>> 15)) & mask;
+    // Every word counts: digests sharing a prefix (subjects need not exist, so they can be chosen) still spread.
+    let slot = this.seed;
+    for (let i = 0; i < WORDS; i++) slot = Math.imul(slot ^ key[i]!, 0x9e3779b1) ^ (slot >>> 15);
+    slot = (slot ^ (slot >>> 13)) & mask;
     for (;;) {
       const id = this.slots[slot]!;
       if (id === EMPTY || this.equals(id)) return slot;

@@ -29,6 +29,15 @@ describe('DigestIds', () => {
     expect(ids.size).toBe(1);
   });
 
+  it('refuses a sha256 string that is not hex rather than give it another digest\'s id', () => {
+    const ids = new DigestIds();
+    ids.id(sha256(1));
+    const bad = `sha256:${'z'.repeat(64)}` as Digest;
+    expect(() => ids.id(bad)).toThrow(TypeError);
+    expect(() => ids.find(bad)).toThrow(TypeError);
+    expect(ids.size).toBe(1);
+  });
+
   it('tells apart digests that share their first bytes (the index hashes a prefix)', () => {
     const ids = new DigestIds();
     const common = 'ab'.repeat(16);
