@@ -253,6 +253,36 @@ export const PRESETS = {
     uploadOnlyRepositories: 20,
     uploadSizes: [{ weight: 1, min: 1 * KiB, max: 64 * KiB }],
   },
+  /**
+   * Issue 15's middle row: `large`'s kind of images on 3,000 repositories × 26
+   * manifests, ~380,000 blobs (the issue measured a 384k-blob tree).
+   */
+  mid: {
+    ...common,
+    repositories: 3000,
+    teamSize: 20,
+    manifestsPerRepository: 26,
+    taggedFraction: 0.25,
+    extraTagsPerManifest: 0.3,
+    layersPerImage: [1, 5],
+    baseLayersPerImage: [1, 2],
+    baseLayerPool: 200,
+    layerSizes: [
+      { weight: 0.95, min: 128, max: 2 * KiB },
+      { weight: 0.05, min: 2 * KiB, max: 32 * KiB },
+    ],
+    baseLayerSizes: [{ weight: 1, min: 256 * KiB, max: 4 * MiB }],
+    multiArchFraction: 0.04,
+    referrerFraction: 0.04,
+    crossRepositoryFraction: 0.02,
+    foreignLayerFraction: 0.002,
+    orphanBlobs: 20000,
+    deletedRepositories: 30,
+    staleUploads: 150,
+    freshUploads: 75,
+    uploadOnlyRepositories: 15,
+    uploadSizes: [{ weight: 1, min: 1 * KiB, max: 64 * KiB }],
+  },
 } satisfies Record<string, GenerateParams>;
 
 export type PresetName = keyof typeof PRESETS;

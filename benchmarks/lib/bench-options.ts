@@ -32,7 +32,7 @@ export interface Options {
   oursArgs: string[];
 }
 
-export const USAGE = `usage: npm run bench -- --preset small|standard|standard-half|tags|large [options]
+export const USAGE = `usage: npm run bench -- --preset small|standard|standard-half|tags|mid|large [options]
        npm run bench -- --scaling [options]      (standard-half against standard)
        npm run bench -- --render                 (rebuild benchmarks/RESULTS.md only)
 options:

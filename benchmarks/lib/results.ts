@@ -38,7 +38,7 @@ export function loadAll(): AnyRecord[] {
 
 // Rendering ----------------------------------------------------------------------------
 
-export const PRESET_ORDER = ['small', 'standard-half', 'standard', 'tags', 'large'];
+export const PRESET_ORDER = ['small', 'standard-half', 'standard', 'tags', 'mid', 'large'];
 export const presetRank = (p: string): number => {
   const i = PRESET_ORDER.indexOf(p);
   return i < 0 ? PRESET_ORDER.length : i;

@@ -55,6 +55,14 @@ export const TARGETS: Target[] = [
     met: (r) => r.rssKb !== null && r.referenceRssKb !== null && r.rssKb <= 0.6 * r.referenceRssKb,
     rss: true,
   },
+  {
+    tree: 'mid',
+    mode: 'dry',
+    label: 'dry run: peak RSS (ours, reference, reference/ours)',
+    target: '#15: peak RSS ≤ 1.0× the reference’s',
+    met: (r) => r.rssKb !== null && r.referenceRssKb !== null && r.rssKb <= r.referenceRssKb,
+    rss: true,
+  },
   { tree: 'standard → large', mode: 'scaling-to-large', label: 'scaling', target: '#15: peak RSS per blob flat or falling', met: () => false },
 ];
 
