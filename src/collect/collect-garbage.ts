@@ -68,7 +68,7 @@ async function decide(ctx: RunContext): Promise<Decision> {
   await warnOfTrashLeft(layout, opts, findings);
   const { repositories: names, strays } = clock.time('discover', () => discoverFolders(ctx));
   const watch = new ActivityWatch(storage.reader, layout, names);
-  const scanInput = { root: layout.root, names, storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
+  const scanInput = { root: layout.root, names, storage, concurrency: opts.concurrency, maxConcurrency: opts.maxConcurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
   const { scans, alongside: blobs } = await clock.time('scan', () =>
     scanRepositories(scanInput, { store, findings, digests: ctx.digests }, () => clock.time('blobs', () => listBlobs(ctx, ctx.ids))),
   );

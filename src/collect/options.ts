@@ -45,8 +45,10 @@ export interface CollectOptions {
   /**
    * Threads that scan repositories and read their manifests: the calling
    * thread plus `concurrency - 1` workers (1: all on the calling thread).
-   * Each does synchronous I/O, the fast kind on small files.
-   * @default the number of CPU cores
+   * Each does synchronous I/O, the fast kind on small files. When not given,
+   * the scan starts with one thread per core and adds threads, up to 6,
+   * while they mostly wait on the disk (cold caches); when given, exactly this many.
+   * @default the number of CPU cores, growing on a waiting disk
    */
   concurrency?: number;
   /** Stops the run between two units of work. */
@@ -139,6 +141,8 @@ export interface NormalizedOptions {
   readonly dryRun: boolean;
   readonly deleteUntagged: boolean;
   readonly concurrency: number;
+  /** Threads the scan may grow to while it waits on the disk: `concurrency` when that was given. */
+  readonly maxConcurrency: number;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: (event: ProgressEvent) => void;
   readonly maxManifestBytes: number;
@@ -159,6 +163,12 @@ export interface NormalizedOptions {
 }
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/**
+ * Threads a scan may grow to, when `concurrency` is not given, while its
+ * threads wait on the disk (scan/disk-wait.ts): cold caches on `standard`
+ * took 6.8-7.1 s with 2 threads, 5.15 s with 6 (178 MB against 116).
+ */
+const AUTO_MAX_THREADS = 6;
 export const DEFAULT_UPLOAD_AGE = '168h';
 
 function durationMs(value: string | number | undefined, name: string, fallback: string): number {
@@ -230,6 +240,7 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     dryRun: options.dryRun ?? false,
     deleteUntagged: options.deleteUntagged ?? false,
     concurrency: positiveInteger(options.concurrency, 'concurrency', Math.max(1, os.availableParallelism())),
+    maxConcurrency: options.concurrency === undefined ? Math.max(os.availableParallelism(), AUTO_MAX_THREADS) : positiveInteger(options.concurrency, 'concurrency', 1),
     signal: options.signal,
     onProgress: options.onProgress ?? (() => {}),
     maxManifestBytes: positiveInteger(options.maxManifestBytes, 'maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES),

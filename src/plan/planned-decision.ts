@@ -54,7 +54,7 @@ async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedMan
     return { scans: new Map<string, ScannedRepository>(), marking };
   }
   const store = new ManifestStore(layout, opts.maxManifestBytes, ctx.ids);
-  const input = { root: layout.root, names, storage: opts.storage, concurrency: opts.concurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
+  const input = { root: layout.root, names, storage: opts.storage, concurrency: opts.concurrency, maxConcurrency: opts.maxConcurrency, maxManifestBytes: opts.maxManifestBytes, signal: opts.signal, onProgress: opts.onProgress };
   const { scans: found } = await scanRepositories(input, { store, findings, digests: ctx.digests }, () => undefined);
   // A planned tag that goes is no root (as in the plan's own run), and its history goes with its folder.
   const scans = found.map((scan) => (scan.tags.some((t) => goingTags.has(tagKey(scan.name, t.name))) ? { ...scan, tags: scan.tags.filter((t) => !goingTags.has(tagKey(scan.name, t.name))) } : scan));

@@ -26,6 +26,7 @@ import { idList, type DigestIdList, type DigestIds } from '../registry/digest-id
 /** A repository's scan as a run holds it (layer links as ids). */
 export type ScannedRepository = RepositoryScan<DigestIdList>;
 import { BatchQueue } from './batch-queue.js';
+import { DiskWait } from './disk-wait.js';
 import { scanChunk, type ChunkResult } from './chunk.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
 
@@ -55,16 +56,22 @@ export interface ScanInput {
   readonly storage: Storage;
   /** Threads, this one included. */
   readonly concurrency: number;
+  /** Threads the scan may grow to while its threads wait on the disk (disk-wait.ts); `concurrency` for a fixed count. */
+  readonly maxConcurrency?: number;
   readonly maxManifestBytes: number;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: (event: ProgressEvent) => void;
 }
 
-/** Worker threads beside the main thread, which scans a share too. */
-function workerCount(input: ScanInput): number {
-  if (input.storage.workerAccess === undefined || input.concurrency < 2) return 0;
-  if (!fs.existsSync(fileURLToPath(workerUrl))) return 0;
-  return Math.min(input.concurrency - 1, Math.floor(input.names.length / MIN_REPOSITORIES_PER_WORKER));
+/** Workers can run: the storage opens on another thread, and the compiled worker is there. */
+function workersAvailable(input: ScanInput): boolean {
+  return input.storage.workerAccess !== undefined && fs.existsSync(fileURLToPath(workerUrl));
+}
+
+/** Worker threads for `threads` threads in all: the main thread scans a share too. */
+function workersFor(input: ScanInput, threads: number): number {
+  if (!workersAvailable(input)) return 0;
+  return Math.max(0, Math.min(threads - 1, Math.floor(input.names.length / MIN_REPOSITORIES_PER_WORKER)));
 }
 
 /** Runs one worker; each batch it posts goes to `onResult` as it arrives. */
@@ -89,18 +96,27 @@ function runWorker(request: WorkerRequest, signal: AbortSignal | undefined, onPr
   });
 }
 
+/** Where the scan's results go, and (tests) when it adds a thread. */
+export interface ScanState {
+  readonly store: ManifestStore;
+  readonly findings: Findings;
+  readonly digests: DigestInterner;
+  /** When to add a worker, given the threads at the start; DiskWait by default. */
+  readonly threads?: (startedWith: number) => { shouldAddThread(): boolean };
+}
+
 /**
  * Scans `names`; meanwhile runs `alongside` on this thread. Manifests read
  * during the scan go into `store`; warnings and problems into `findings`.
  */
 export async function scanRepositories<T>(
   input: ScanInput,
-  { store, findings, digests }: { store: ManifestStore; findings: Findings; digests: DigestInterner },
+  { store, findings, digests, threads }: ScanState,
   alongside: () => T,
 ): Promise<{ scans: ScannedRepository[]; alongside: T }> {
   const { root, names, storage, maxManifestBytes, signal, onProgress } = input;
   const total = names.length;
-  const workers = workerCount(input);
+  const workers = workersFor(input, input.concurrency);
   const access = storage.workerAccess;
   const scans: ScannedRepository[] = [];
   // This thread's results hold its own strings; a worker's are copies, given this thread's strings.
@@ -111,23 +127,28 @@ export async function scanRepositories<T>(
     findings.problems.push(...result.problems);
   };
   let doneHere = 0;
-  const doneByWorker = new Array<number>(workers).fill(0);
+  const doneByWorker: number[] = [];
   const report = () => onProgress({ phase: 'scan', done: doneByWorker.reduce((a, b) => a + b, doneHere), total });
   onProgress({ phase: 'scan', done: 0, total });
 
-  // Workers start first: their start-up overlaps this thread's listing of the blob store.
   const queue = new BatchQueue(total, BATCH);
-  const pending = Array.from({ length: workers }, (_, w) => {
+  const pending: Array<Promise<void>> = [];
+  const startWorker = () => {
+    const w = doneByWorker.push(0) - 1;
     const request: WorkerRequest = { root, names, maxManifestBytes, queue: { shared: queue.shared, batchSize: BATCH }, storage: access! };
     const onWorkerProgress = (n: number) => {
       doneByWorker[w] = n;
       report();
     };
-    return runWorker(request, signal, onWorkerProgress, (result) => merge(result, false));
-  });
-  // Until this thread is done, a failure in a worker must not go unobserved.
-  const all = Promise.all(pending);
-  all.catch(() => {});
+    const worker = runWorker(request, signal, onWorkerProgress, (result) => merge(result, false));
+    // Until this thread is done, a failure in a worker must not go unobserved.
+    worker.catch(() => {});
+    pending.push(worker);
+  };
+  // Workers start first: their start-up overlaps this thread's listing of the blob store.
+  for (let w = 0; w < workers; w++) startWorker();
+  const maxWorkers = Math.max(workers, workersFor(input, input.maxConcurrency ?? input.concurrency));
+  const wait = threads?.(workers + 1) ?? new DiskWait(workers + 1);
   const side = alongside();
   for (let batch = queue.take(); batch; batch = queue.take()) {
     await yieldToEventLoop();
@@ -136,8 +157,9 @@ export async function scanRepositories<T>(
     merge(scanChunk(request, storage.reader, digests), true);
     doneHere += request.names.length;
     report();
+    if (pending.length < maxWorkers && wait.shouldAddThread()) startWorker();
   }
-  await all;
+  await Promise.all(pending);
 
   onProgress({ phase: 'scan', done: total, total });
   scans.sort(byName);

@@ -58,3 +58,45 @@ describe('scan on worker threads', () => {
     expect(snapshot(t.root)).toEqual(before);
   });
 });
+
+describe('scan threads added while the scan runs', () => {
+  it('workers that join mid-scan (a waiting disk) change nothing the scan finds', async () => {
+    const collectGarbage = await load();
+    // Enough batches (25) that workers started after the first ones still find some left.
+    const t = manyRepositories(400);
+    const now = new Date('2026-11-29T12:00:00Z');
+    const options = { dryRun: true, deleteUntagged: true, pruneLayerLinks: true, now };
+    const inProcess = await collectGarbage(t.root, { ...options, concurrency: 1 });
+
+    type Pool = typeof import('../../src/scan/pool.js');
+    const distDir = path.dirname(dist);
+    const { scanRepositories } = (await import(path.join(distDir, 'scan', 'pool.js'))) as Pool;
+    const { nodeStorage } = (await import(path.join(distDir, 'storage', 'node-storage.js'))) as typeof import('../../src/storage/node-storage.js');
+    const { ManifestStore } = (await import(path.join(distDir, 'scan', 'manifest-store.js'))) as typeof import('../../src/scan/manifest-store.js');
+    const { DigestIds } = (await import(path.join(distDir, 'registry', 'digest-ids.js'))) as typeof import('../../src/registry/digest-ids.js');
+    const { DigestInterner } = (await import(path.join(distDir, 'registry', 'digest-interner.js'))) as typeof import('../../src/registry/digest-interner.js');
+    const { Findings } = (await import(path.join(distDir, 'report', 'findings.js'))) as typeof import('../../src/report/findings.js');
+    const { RegistryLayout } = (await import(path.join(distDir, 'registry', 'layout.js'))) as typeof import('../../src/registry/layout.js');
+    const { listRepositories } = (await import(path.join(distDir, 'scan', 'model.js'))) as typeof import('../../src/scan/model.js');
+
+    const names = listRepositories(t.root).value;
+    const scanOnce = async (addThreads: boolean) => {
+      const layout = new RegistryLayout(t.root);
+      const ids = new DigestIds();
+      const store = new ManifestStore(layout, 4 * 1024 * 1024, ids);
+      let asked = 0;
+      // Start with the main thread alone; ask for a thread after every batch (capped by the pool at 4).
+      const threads = addThreads ? () => ({ shouldAddThread: () => ++asked > 0 }) : undefined;
+      const input = { root: t.root, names, storage: nodeStorage, concurrency: 1, maxConcurrency: 5, maxManifestBytes: 4 * 1024 * 1024, signal: undefined, onProgress: () => {} };
+      const { scans } = await scanRepositories(input, { store, findings: new Findings(layout), digests: new DigestInterner(), threads }, () => undefined);
+      return { scans: scans.map((s) => ({ ...s, layers: [...s.layers].map((id) => ids.digest(id)) })), asked };
+    };
+    const alone = await scanOnce(false);
+    const grown = await scanOnce(true);
+    expect(grown.asked).toBeGreaterThan(0);
+    expect(grown.scans).toEqual(alone.scans);
+    expect(grown.scans).toHaveLength(400);
+    // And a whole run with the default (growing) thread count decides as the in-process one.
+    expect(withoutTimes(await collectGarbage(t.root, options))).toEqual(withoutTimes(inProcess));
+  });
+});

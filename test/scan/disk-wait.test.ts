@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { DiskWait } from '../../src/scan/disk-wait.js';
+
+/** Clocks the test moves by hand: wall time, and CPU time of all threads. */
+function clocks() {
+  const c = { wall: 0, cpu: 0 };
+  return { c, clocks: { wallMs: () => c.wall, cpuMs: () => c.cpu } };
+}
+
+describe('DiskWait', () => {
+  it('adds a thread when the threads were mostly waiting over a window, and counts it', () => {
+    const { c, clocks: k } = clocks();
+    const wait = new DiskWait(2, k);
+    c.wall += 200;
+    c.cpu += 100; // 100 ms of CPU over 2 threads x 200 ms: 25% busy
+    expect(wait.shouldAddThread()).toBe(true);
+    c.wall += 200;
+    c.cpu += 250; // now 3 threads: 250 / 600 = 42%, still waiting
+    expect(wait.shouldAddThread()).toBe(true);
+    c.wall += 200;
+    c.cpu += 500; // 4 threads: 500 / 800 = 62%: busy enough
+    expect(wait.shouldAddThread()).toBe(false);
+  });
+
+  it('adds none while the threads are busy (a warm cache), nor before a window has passed', () => {
+    const { c, clocks: k } = clocks();
+    const wait = new DiskWait(2, k);
+    c.wall += 100;
+    c.cpu += 0;
+    expect(wait.shouldAddThread()).toBe(false); // too short to judge
+    c.wall += 100;
+    c.cpu += 380; // 380 / (2 x 200) = 95%
+    expect(wait.shouldAddThread()).toBe(false);
+    c.wall += 200;
+    c.cpu += 360;
+    expect(wait.shouldAddThread()).toBe(false);
+  });
+});
