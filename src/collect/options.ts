@@ -46,7 +46,7 @@ export interface CollectOptions {
    * Threads that scan repositories and read their manifests: the calling
    * thread plus `concurrency - 1` workers (1: all on the calling thread).
    * Each does synchronous I/O, the fast kind on small files. When not given,
-   * the scan starts with one thread per core and adds threads, up to 6,
+   * the scan starts with one thread per core and adds threads, up to 4,
    * while they mostly wait on the disk (cold caches); when given, exactly this many.
    * @default the number of CPU cores, growing on a waiting disk
    */
@@ -165,10 +165,12 @@ export interface NormalizedOptions {
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /**
  * Threads a scan may grow to, when `concurrency` is not given, while its
- * threads wait on the disk (scan/disk-wait.ts): cold caches on `standard`
- * took 6.8-7.1 s with 2 threads, 5.15 s with 6 (178 MB against 116).
+ * threads wait on the disk (scan/disk-wait.ts). Cold caches, `large` dry
+ * run: 2 threads 66.7 s (228 MB), 4 threads 46.1 s (289 MB), growing to 6
+ * 44.2 s (357 MB); `standard`: 6.8-7.1 s, 5.7 s, 5.2 s. Four keep nearly all
+ * of the time for much less memory.
  */
-const AUTO_MAX_THREADS = 6;
+const AUTO_MAX_THREADS = 4;
 export const DEFAULT_UPLOAD_AGE = '168h';
 
 function durationMs(value: string | number | undefined, name: string, fallback: string): number {

@@ -61,7 +61,7 @@ options:
   -o, --output FILE                also write the JSON report to FILE
                                    (plan: the file to write the plan to)
   -q, --quiet                      no progress line (the report still prints)
-      --concurrency N              threads that scan repositories (default: cores)
+      --concurrency N              threads that scan repositories (default: cores, up to 4 on a waiting disk)
   -h, --help                       show this help
       --version                    show the version
 

@@ -2,9 +2,9 @@
  * When the scan waits on the disk rather than the CPU, more threads help:
  * each does synchronous I/O, so each is one request in flight. On cold caches
  * (the tree not in the page cache: what a large registry meets right after it
- * is stopped) `standard`'s dry run took 6.8-7.1 s with 2 threads and 5.15 s
- * with 6; on a warm cache 6 threads on 2 cores were slower (1.01 -> 1.3 s) and
- * held more memory. So a scan starts with one thread per core and adds one
+ * is stopped) `large`'s dry run took 66.7 s with 2 threads and 46.1 s with
+ * 4; on a warm cache more threads than cores were slower (`standard`, 6
+ * threads on 2 cores: 1.01 -> 1.3 s) and held more memory. So a scan starts with one thread per core and adds one
  * while the threads it has are mostly waiting, up to a limit (the pool's).
  */
 import { performance } from 'node:perf_hooks';
