@@ -1,14 +1,14 @@
 /**
- * One string per distinct digest within a run.
+ * One string per distinct digest within a run, for the digests a run keeps
+ * as strings: revisions, tag targets and tag history (the blob listing,
+ * layer links and manifests' references are ids: digest-ids.ts).
  *
- * The same digest turns up many times: in the blob listing, in the layer
- * links of every repository that shares a base layer, in every manifest that
- * names it. Each occurrence built from a directory entry or parsed from JSON
- * is its own ~90-byte string (a concatenated one, holding the entry's name,
- * when built from a listing). On the `large` benchmark tree (968,526 blobs,
- * 989,032 layer links, 200,000 manifests) that was about three occurrences
- * per distinct digest: sharing one string per digest keeps a run's memory
- * proportional to the blobs, not to the references.
+ * The same revision digest turns up several times: in its repository's
+ * revisions, in the tags that name it, in their history, in copies of the
+ * image in other repositories. Each occurrence built from a directory entry
+ * or read from a link is its own ~90-byte string (a concatenated one,
+ * holding the entry's name, when built from a listing): sharing one keeps
+ * them proportional to the manifests, not to the references.
  *
  * Per thread and per run: a worker's strings reach the main thread as copies,
  * which the merge passes through the main thread's interner.
