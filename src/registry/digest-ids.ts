@@ -30,8 +30,8 @@ const EMPTY = -1;
  * mmap threshold after the first one is freed), measured at ~40 MB on `large`.
  */
 const CHUNK_BITS = 15;
-const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
 const CHUNK_IDS = 1 << CHUNK_BITS;
+const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
 
 export class DigestIds {
   /** Raw sha256 bytes, 32 per id (unused for ids of other algorithms), CHUNK_IDS ids a chunk. */
@@ -68,7 +68,7 @@ export class DigestIds {
 
   /** The digest string of an id (a new string each call). */
   digest(id: DigestId): Digest {
-    const other = this.otherDigests.get(id);
+    const other = this.otherDigests.size === 0 ? undefined : this.otherDigests.get(id);
     if (other !== undefined) return other;
     const chunk = this.chunks[id >>> CHUNK_BITS]!;
     const start = (id & (CHUNK_IDS - 1)) * BYTES;
