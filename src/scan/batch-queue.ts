@@ -17,6 +17,11 @@ export class BatchQueue {
     this.next = new Int32Array(shared);
   }
 
+  /** True while some batch is not taken yet (another thread may take it meanwhile). */
+  get hasMore(): boolean {
+    return Atomics.load(this.next, 0) * this.batchSize < this.total;
+  }
+
   /** The next batch as [start, end), or undefined once every batch is taken. */
   take(): [number, number] | undefined {
     const start = Atomics.add(this.next, 0, 1) * this.batchSize;

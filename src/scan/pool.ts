@@ -134,6 +134,8 @@ export async function scanRepositories<T>(
   const queue = new BatchQueue(total, BATCH);
   const pending: Array<Promise<void>> = [];
   const startWorker = () => {
+    // A run aborted meanwhile (a caller's onProgress may abort) starts nothing more.
+    if (signal?.aborted) return;
     const w = doneByWorker.push(0) - 1;
     const request: WorkerRequest = { root, names, maxManifestBytes, queue: { shared: queue.shared, batchSize: BATCH }, storage: access! };
     const onWorkerProgress = (n: number) => {
@@ -157,7 +159,8 @@ export async function scanRepositories<T>(
     merge(scanChunk(request, storage.reader, digests), true);
     doneHere += request.names.length;
     report();
-    if (pending.length < maxWorkers && wait.shouldAddThread()) startWorker();
+    // A thread started once every batch is taken would only start up and exit.
+    if (pending.length < maxWorkers && queue.hasMore && wait.shouldAddThread()) startWorker();
   }
   await Promise.all(pending);
 

@@ -60,42 +60,45 @@ describe('scan on worker threads', () => {
 });
 
 describe('scan threads added while the scan runs', () => {
-  it('workers that join mid-scan (a waiting disk) change nothing the scan finds', async () => {
+  it('workers that join mid-scan (a waiting disk) take batches and change nothing the scan finds', async () => {
     const collectGarbage = await load();
-    // Enough batches (25) that workers started after the first ones still find some left.
-    const t = manyRepositories(400);
+    const t = manyRepositories(150);
     const now = new Date('2026-11-29T12:00:00Z');
     const options = { dryRun: true, deleteUntagged: true, pruneLayerLinks: true, now };
     const inProcess = await collectGarbage(t.root, { ...options, concurrency: 1 });
 
-    type Pool = typeof import('../../src/scan/pool.js');
     const distDir = path.dirname(dist);
-    const { scanRepositories } = (await import(path.join(distDir, 'scan', 'pool.js'))) as Pool;
-    const { nodeStorage } = (await import(path.join(distDir, 'storage', 'node-storage.js'))) as typeof import('../../src/storage/node-storage.js');
-    const { ManifestStore } = (await import(path.join(distDir, 'scan', 'manifest-store.js'))) as typeof import('../../src/scan/manifest-store.js');
-    const { DigestIds } = (await import(path.join(distDir, 'registry', 'digest-ids.js'))) as typeof import('../../src/registry/digest-ids.js');
-    const { DigestInterner } = (await import(path.join(distDir, 'registry', 'digest-interner.js'))) as typeof import('../../src/registry/digest-interner.js');
-    const { Findings } = (await import(path.join(distDir, 'report', 'findings.js'))) as typeof import('../../src/report/findings.js');
-    const { RegistryLayout } = (await import(path.join(distDir, 'registry', 'layout.js'))) as typeof import('../../src/registry/layout.js');
-    const { listRepositories } = (await import(path.join(distDir, 'scan', 'model.js'))) as typeof import('../../src/scan/model.js');
+    const from = async <M>(file: string) => (await import(path.join(distDir, file))) as M;
+    const { scanRepositories } = await from<typeof import('../../src/scan/pool.js')>('scan/pool.js');
+    const { MemoryStorage } = await from<typeof import('../../src/storage/memory-storage.js')>('storage/memory-storage.js');
+    const { ManifestStore } = await from<typeof import('../../src/scan/manifest-store.js')>('scan/manifest-store.js');
+    const { DigestIds } = await from<typeof import('../../src/registry/digest-ids.js')>('registry/digest-ids.js');
+    const { DigestInterner } = await from<typeof import('../../src/registry/digest-interner.js')>('registry/digest-interner.js');
+    const { Findings } = await from<typeof import('../../src/report/findings.js')>('report/findings.js');
+    const { RegistryLayout } = await from<typeof import('../../src/registry/layout.js')>('registry/layout.js');
+    const { listRepositories } = await from<typeof import('../../src/scan/model.js')>('scan/model.js');
 
     const names = listRepositories(t.root).value;
-    const scanOnce = async (addThreads: boolean) => {
+    const scanOnce = async (grow: boolean) => {
+      // Every call waits a little, as on a slow disk: the main thread is still scanning when a worker is up.
+      const storage = MemoryStorage.fromDirectory(t.root, { latencyMs: 0.5 });
       const layout = new RegistryLayout(t.root);
       const ids = new DigestIds();
-      const store = new ManifestStore(layout, 4 * 1024 * 1024, ids);
-      let asked = 0;
-      // Start with the main thread alone; ask for a thread after every batch (capped by the pool at 4).
-      const threads = addThreads ? () => ({ shouldAddThread: () => ++asked > 0 }) : undefined;
-      const input = { root: t.root, names, storage: nodeStorage, concurrency: 1, maxConcurrency: 5, maxManifestBytes: 4 * 1024 * 1024, signal: undefined, onProgress: () => {} };
-      const { scans } = await scanRepositories(input, { store, findings: new Findings(layout), digests: new DigestInterner(), threads }, () => undefined);
-      return { scans: scans.map((s) => ({ ...s, layers: [...s.layers].map((id) => ids.digest(id)) })), asked };
+      let added = 0;
+      // The main thread alone at first; with `grow`, a thread is asked for after every batch (the pool caps it at 3 workers).
+      const threads = () => ({ shouldAddThread: () => grow && ++added > 0 });
+      const input = { root: t.root, names, storage, concurrency: 1, maxConcurrency: grow ? 4 : 1, maxManifestBytes: 4 * 1024 * 1024, signal: undefined, onProgress: () => {} };
+      const state = { store: new ManifestStore(layout, 4 * 1024 * 1024, ids), findings: new Findings(layout), digests: new DigestInterner(), threads };
+      const { scans } = await scanRepositories(input, state, () => undefined);
+      return { scans: scans.map((s) => ({ ...s, layers: [...s.layers].map((id) => ids.digest(id)) })), added, onWorkers: storage.readerCallsOnWorkers };
     };
     const alone = await scanOnce(false);
     const grown = await scanOnce(true);
-    expect(grown.asked).toBeGreaterThan(0);
+    expect(alone.onWorkers).toBe(0);
+    expect(grown.added).toBeGreaterThan(0);
+    expect(grown.onWorkers).toBeGreaterThan(0);
     expect(grown.scans).toEqual(alone.scans);
-    expect(grown.scans).toHaveLength(400);
+    expect(grown.scans).toHaveLength(150);
     // And a whole run with the default (growing) thread count decides as the in-process one.
     expect(withoutTimes(await collectGarbage(t.root, options))).toEqual(withoutTimes(inProcess));
   });
