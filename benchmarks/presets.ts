@@ -101,6 +101,25 @@ const common = {
   uploadSizes: [{ weight: 1, min: 1 * KiB, max: 4 * MiB }],
 } satisfies Partial<GenerateParams>;
 
+/** `large`'s and `mid`'s kind of registry: many small images, few tags, small uploads. */
+const manyTinyImages = {
+  taggedFraction: 0.25,
+  extraTagsPerManifest: 0.3,
+  layersPerImage: [1, 5] as Range,
+  baseLayersPerImage: [1, 2] as Range,
+  baseLayerPool: 200,
+  layerSizes: [
+    { weight: 0.95, min: 128, max: 2 * KiB },
+    { weight: 0.05, min: 2 * KiB, max: 32 * KiB },
+  ],
+  baseLayerSizes: [{ weight: 1, min: 256 * KiB, max: 4 * MiB }],
+  multiArchFraction: 0.04,
+  referrerFraction: 0.04,
+  crossRepositoryFraction: 0.02,
+  foreignLayerFraction: 0.002,
+  uploadSizes: [{ weight: 1, min: 1 * KiB, max: 64 * KiB }],
+} satisfies Partial<GenerateParams>;
+
 export const PRESETS = {
   /** CI-sized: 20 repositories, 200 manifests, ~40 MB; a couple of seconds. */
   small: {
@@ -232,26 +251,12 @@ export const PRESETS = {
     repositories: 4000,
     teamSize: 20,
     manifestsPerRepository: 50,
-    taggedFraction: 0.25,
-    extraTagsPerManifest: 0.3,
-    layersPerImage: [1, 5],
-    baseLayersPerImage: [1, 2],
-    baseLayerPool: 200,
-    layerSizes: [
-      { weight: 0.95, min: 128, max: 2 * KiB },
-      { weight: 0.05, min: 2 * KiB, max: 32 * KiB },
-    ],
-    baseLayerSizes: [{ weight: 1, min: 256 * KiB, max: 4 * MiB }],
-    multiArchFraction: 0.04,
-    referrerFraction: 0.04,
-    crossRepositoryFraction: 0.02,
-    foreignLayerFraction: 0.002,
+    ...manyTinyImages,
     orphanBlobs: 50000,
     deletedRepositories: 40,
     staleUploads: 200,
     freshUploads: 100,
     uploadOnlyRepositories: 20,
-    uploadSizes: [{ weight: 1, min: 1 * KiB, max: 64 * KiB }],
   },
   /**
    * Issue 15's middle row: `large`'s kind of images on 3,000 repositories × 26
@@ -262,26 +267,12 @@ export const PRESETS = {
     repositories: 3000,
     teamSize: 20,
     manifestsPerRepository: 26,
-    taggedFraction: 0.25,
-    extraTagsPerManifest: 0.3,
-    layersPerImage: [1, 5],
-    baseLayersPerImage: [1, 2],
-    baseLayerPool: 200,
-    layerSizes: [
-      { weight: 0.95, min: 128, max: 2 * KiB },
-      { weight: 0.05, min: 2 * KiB, max: 32 * KiB },
-    ],
-    baseLayerSizes: [{ weight: 1, min: 256 * KiB, max: 4 * MiB }],
-    multiArchFraction: 0.04,
-    referrerFraction: 0.04,
-    crossRepositoryFraction: 0.02,
-    foreignLayerFraction: 0.002,
+    ...manyTinyImages,
     orphanBlobs: 20000,
     deletedRepositories: 30,
     staleUploads: 150,
     freshUploads: 75,
     uploadOnlyRepositories: 15,
-    uploadSizes: [{ weight: 1, min: 1 * KiB, max: 64 * KiB }],
   },
 } satisfies Record<string, GenerateParams>;
 
