@@ -113,10 +113,6 @@ export function mark(
       }
     };
     const keep = (digest: Digest, reason: KeepReason): void => keepId(ids.id(digest), reason);
-    const isKept = (digest: Digest): boolean => {
-      const id = ids.find(digest);
-      return id !== undefined && kept.has(id);
-    };
 
     if (scan.leftAlone) {
       // A stray keeps whatever it names: every revision, every tag's target and history.
@@ -140,40 +136,44 @@ export function mark(
     if (keepAllRevisions) for (const revision of scan.revisions) keep(revision, 'revision');
     if (!deleteUntagged) continue;
 
+    // Each revision's id once: the passes below ask about each revision several times.
+    const revisionIds = scan.revisions.map((digest) => ids.id(digest));
+    const notKept = (i: number) => !kept.has(revisionIds[i]!);
     // Young revisions may be a push in progress: roots, like tags (a no-op unless minAge is set).
-    for (const digest of scan.revisions) {
-      if (!isKept(digest) && isYoungRevision(scan.name, digest)) {
+    for (const [i, digest] of scan.revisions.entries()) {
+      if (notKept(i) && isYoungRevision(scan.name, digest)) {
         keptForAge.push({ repository: scan.name, digest });
-        keep(digest, 'young');
+        keepId(revisionIds[i]!, 'young');
       }
     }
     // Untagged revisions that may not go (applyPlan: not in the plan) are roots too, before referrers.
-    for (const digest of scan.revisions) {
-      if (!isKept(digest) && !mayDelete(allow, { kind: 'manifest', repository: scan.name, digest })) keep(digest, 'revision');
+    for (const [i, digest] of scan.revisions.entries()) {
+      if (notKept(i) && !mayDelete(allow, { kind: 'manifest', repository: scan.name, digest })) keepId(revisionIds[i]!, 'revision');
     }
-    // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject.
-    let candidates = scan.revisions.filter((d) => !isKept(d));
+    // Referrers, to a fixpoint: each pass may keep a manifest that is itself a subject. Candidates are indexes.
+    let candidates = [...scan.revisions.keys()].filter(notKept);
     for (let changed = true; changed; ) {
       changed = false;
-      for (const digest of candidates) {
-        const subject = subjectOf(store, ids.id(digest));
+      for (const i of candidates) {
+        const subject = subjectOf(store, revisionIds[i]!);
         if (subject !== undefined && subject !== 'unknown' && kept.has(subject)) {
-          keep(digest, 'referrer');
+          keepId(revisionIds[i]!, 'referrer');
           changed = true;
         }
       }
-      candidates = candidates.filter((d) => !isKept(d));
+      candidates = candidates.filter(notKept);
     }
-    for (const digest of candidates) {
-      if (subjectOf(store, ids.id(digest)) === 'unknown') {
-        const read = store.get(ids.id(digest));
+    for (const i of candidates) {
+      const id = revisionIds[i]!;
+      if (subjectOf(store, id) === 'unknown') {
+        const read = store.get(id);
         const why = read.state === 'bad' ? read.message : 'unknown subject';
         // A link keeps its own code, so a run stopped only by links says so (E_SYMLINK).
         const code = read.state === 'bad' && read.code === 'symlink' ? 'symlink' : 'referrer_uncertain';
-        findings.fail(code, store.pathOf(ids.id(digest)), `${scan.name}: untagged manifest ${digest} may be a referrer of a kept image: ${why}`);
+        findings.fail(code, store.pathOf(id), `${scan.name}: untagged manifest ${scan.revisions[i]} may be a referrer of a kept image: ${why}`);
       }
     }
-    untagged.set(scan.name, candidates);
+    untagged.set(scan.name, candidates.map((i) => scan.revisions[i]!));
   }
   return { marked, untagged, referencedBy, keptForAge };
 }
