@@ -238,11 +238,12 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     // A deleted tag frees nothing unless its untagged manifest goes too.
     throw invalid('retention needs deleteUntagged: deleting a tag frees nothing unless its untagged manifest goes too');
   }
+  const concurrency = positiveInteger(options.concurrency, 'concurrency', Math.max(1, os.availableParallelism()));
   return {
     dryRun: options.dryRun ?? false,
     deleteUntagged: options.deleteUntagged ?? false,
-    concurrency: positiveInteger(options.concurrency, 'concurrency', Math.max(1, os.availableParallelism())),
-    maxConcurrency: options.concurrency === undefined ? Math.max(os.availableParallelism(), AUTO_MAX_THREADS) : positiveInteger(options.concurrency, 'concurrency', 1),
+    concurrency,
+    maxConcurrency: options.concurrency === undefined ? Math.max(concurrency, AUTO_MAX_THREADS) : concurrency,
     signal: options.signal,
     onProgress: options.onProgress ?? (() => {}),
     maxManifestBytes: positiveInteger(options.maxManifestBytes, 'maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES),

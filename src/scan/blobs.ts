@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
-import type { DigestIdList, DigestIds } from '../registry/digest-ids.js';
-import { idList } from '../registry/digest-ids.js';
+import { idList, type DigestIdList, type DigestIds } from '../registry/digest-ids.js';
 import { listOrReport, type ScanContext } from './listing.js';
 
 export interface BlobPrefix {

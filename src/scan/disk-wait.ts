@@ -4,8 +4,9 @@
  * (the tree not in the page cache: what a large registry meets right after it
  * is stopped) `large`'s dry run took 66.7 s with 2 threads and 46.1 s with
  * 4; on a warm cache more threads than cores were slower (`standard`, 6
- * threads on 2 cores: 1.01 -> 1.3 s) and held more memory. So a scan starts with one thread per core and adds one
- * while the threads it has are mostly waiting, up to a limit (the pool's).
+ * threads on 2 cores: 1.01 -> 1.3 s) and held more memory. So a scan starts
+ * with one thread per core and adds one while the threads it has are mostly
+ * waiting, up to a limit (the pool's).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -54,11 +55,13 @@ export class DiskWait {
 
   /** True when one more thread should start now (it is then counted). Each window is judged once. */
   shouldAddThread(): boolean {
-    const wall = this.clocks.wallMs() - this.wallSince;
+    const now = this.clocks.wallMs();
+    const wall = now - this.wallSince;
     if (wall < WINDOW_MS) return false;
-    const busy = (this.clocks.cpuMs() - this.cpuSince) / (wall * Math.min(this.threads, this.cores));
-    this.wallSince = this.clocks.wallMs();
-    this.cpuSince = this.clocks.cpuMs();
+    const cpu = this.clocks.cpuMs();
+    const busy = (cpu - this.cpuSince) / (wall * Math.min(this.threads, this.cores));
+    this.wallSince = now;
+    this.cpuSince = cpu;
     if (busy >= BUSY_BELOW) return false;
     this.threads++;
     return true;

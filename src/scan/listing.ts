@@ -52,16 +52,25 @@ export function directories(ctx: ScanContext, dir: string, entries: DirEntry[], 
   return result;
 }
 
-/**
- * Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history).
- * `odd`, when given, collects the folders left alone because their name is
- * no digest (an unknown algorithm, a bad name), so that what they hold can
- * be kept (scanRevisions). `shared`: each digest as the run's one string for
- * it (ctx.digests), for digests a run keeps as strings; layer links become
- * ids right after the scan (pool.ts), so sharing them would only keep a
- * million strings alive until marking.
- */
-export function listDigestFolders(ctx: ScanContext, dir: string, strict = false, odd?: string[], shared = true): Digest[] {
+export interface DigestFolderOptions {
+  /** Non-folders among them are problems, not warnings (directories()). */
+  readonly strict?: boolean;
+  /**
+   * Collects the folders left alone because their name is no digest (an
+   * unknown algorithm, a bad name), so that what they hold can be kept (scanRevisions).
+   */
+  readonly odd?: string[];
+  /**
+   * Each digest as the run's one string for it (ctx.digests), for digests a
+   * run keeps as strings (the default). Layer links become ids right after
+   * the scan (pool.ts): sharing them would only keep a million strings alive
+   * until marking.
+   */
+  readonly shared?: boolean;
+}
+
+/** Lists `<dir>/<alg>/<hex>` folders (revisions, layer links, tag history). */
+export function listDigestFolders(ctx: ScanContext, dir: string, { strict = false, odd, shared = true }: DigestFolderOptions = {}): Digest[] {
   const digests: Digest[] = [];
   for (const alg of directories(ctx, dir, listOrReport(ctx, dir), strict)) {
     const algDir = `${dir}/${alg.name}`;
@@ -75,8 +84,7 @@ export function listDigestFolders(ctx: ScanContext, dir: string, strict = false,
       if (isValidHex(algorithm, entry.name)) {
         const digest = `${algorithm}:${entry.name}` as Digest;
         digests.push(shared ? ctx.digests.intern(digest) : digest);
-      }
-      else {
+      } else {
         ctx.findings.warn('bad_digest_name', `${algDir}/${entry.name}`, `not a ${algorithm} digest, left alone`);
         odd?.push(`${algDir}/${entry.name}`);
       }

@@ -22,13 +22,13 @@ import type { Storage } from '../storage/storage.js';
 import { byName } from '../report/order.js';
 import type { RepositoryScan } from './repository.js';
 import { idList, type DigestIdList, type DigestIds } from '../registry/digest-ids.js';
-
-/** A repository's scan as a run holds it (layer links as ids). */
-export type ScannedRepository = RepositoryScan<DigestIdList>;
 import { BatchQueue } from './batch-queue.js';
 import { DiskWait } from './disk-wait.js';
 import { scanChunk, type ChunkResult } from './chunk.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
+
+/** A repository's scan as a run holds it (layer links as ids). */
+export type ScannedRepository = RepositoryScan<DigestIdList>;
 
 /**
  * Repositories per batch: the granularity of sharing work, of yields,
@@ -57,7 +57,7 @@ export interface ScanInput {
   /** Threads, this one included. */
   readonly concurrency: number;
   /** Threads the scan may grow to while its threads wait on the disk (disk-wait.ts); `concurrency` for a fixed count. */
-  readonly maxConcurrency?: number;
+  readonly maxConcurrency: number;
   readonly maxManifestBytes: number;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: (event: ProgressEvent) => void;
@@ -149,7 +149,7 @@ export async function scanRepositories<T>(
   };
   // Workers start first: their start-up overlaps this thread's listing of the blob store.
   for (let w = 0; w < workers; w++) startWorker();
-  const maxWorkers = Math.max(workers, workersFor(input, input.maxConcurrency ?? input.concurrency));
+  const maxWorkers = Math.max(workers, workersFor(input, input.maxConcurrency));
   const wait = threads?.(workers + 1) ?? new DiskWait(workers + 1);
   const side = alongside();
   for (let batch = queue.take(); batch; batch = queue.take()) {

@@ -99,7 +99,7 @@ function scanRevisions(ctx: ScanContext, name: string): { revisions: Digest[]; p
   const pinned: Digest[] = [];
   const unlinked: Digest[] = [];
   const odd: string[] = [];
-  const listed = listDigestFolders(ctx, ctx.layout.revisionsDir(name), true, odd);
+  const listed = listDigestFolders(ctx, ctx.layout.revisionsDir(name), { strict: true, odd });
   // A revision folder left alone for its name keeps what its link names: a root, like a bad link.
   for (const folder of odd) {
     const linkFile = ctx.layout.linkIn(folder);
@@ -150,7 +150,7 @@ export function scanRepository(ctx: ScanContext, name: string): RepositoryScan {
   // Nothing is listed through a link: a linked folder is a problem already, and stays unread.
   const { revisions, pinned, unlinked } = manifestParts.has(REVISIONS) ? scanRevisions(ctx, name) : { revisions: [], pinned: [], unlinked: [] };
   const { tags, uncertain } = manifestParts.has(TAGS) ? scanTags(ctx, name) : { tags: [], uncertain: false };
-  const layers = markers.has(LAYERS) ? listDigestFolders(ctx, ctx.layout.layersDir(name), false, undefined, false) : [];
+  const layers = markers.has(LAYERS) ? listDigestFolders(ctx, ctx.layout.layersDir(name), { shared: false }) : [];
   const uploads = markers.has(UPLOADS) ? scanUploads(ctx, name) : [];
   // Listings come in file-system order; sort so every run reports the same way.
   return {
