@@ -1,12 +1,14 @@
 /**
  * Runs Debian's `docker-registry` (distribution 2.8.2, the reference
  * implementation) on a throw-away filesystem root, so that tests can let the
- * real registry write real trees instead of trusting hand-made fixtures.
+ * real registry write real trees instead of trusting hand-made fixtures; or,
+ * with `storage.s3`, on an S3 bucket (e.g. harness/radosgw.ts's, on loopback).
  *
  * Invariants:
  * - It only ever listens on 127.0.0.1 (spec §1): nothing a test pushes is
  *   reachable from outside the machine. REGISTRY_* variables, which the
- *   registry reads as config overrides, are kept out of its environment.
+ *   registry reads as config overrides, and AWS_* ones, which its S3 driver
+ *   reads, are kept out of its environment.
  * - Every process started here is killed when the test process exits, even
  *   when a test forgets `stop()` or throws before reaching it: a stray
  *   registry would keep a port and a temp directory alive across runs.
@@ -23,11 +25,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REGISTRY_BINARY = 'docker-registry';
 
-export interface RunningRegistry {
+interface RegistryProcess {
   /** Base URL without a trailing slash, e.g. "http://127.0.0.1:40123". */
   readonly url: string;
-  /** `storage.filesystem.rootdirectory`; the tree is under `<root>/docker/registry/v2`. */
-  readonly root: string;
   readonly configPath: string;
   /** Kills the registry and waits until it has exited; safe to call twice. */
   stop(): Promise<void>;
@@ -35,9 +35,44 @@ export interface RunningRegistry {
   destroy(): Promise<void>;
 }
 
+/** A registry on the filesystem driver. */
+export interface RunningRegistry extends RegistryProcess {
+  /** `storage.filesystem.rootdirectory`; the tree is under `<root>/docker/registry/v2`. */
+  readonly root: string;
+}
+
+/** A registry on the s3 driver: its tree is in the bucket, there is no root on disk. */
+export interface RunningS3Registry extends RegistryProcess {
+  readonly root: undefined;
+  readonly s3: S3StorageConfig;
+}
+
+/**
+ * `storage.s3` of the registry's config (distribution 2.8.2's s3-aws driver).
+ * With `regionendpoint` set the driver uses path-style URLs and accepts any
+ * region name. Keys are `<rootdirectory>/docker/registry/v2/...`, without a
+ * leading slash; with no rootdirectory, `docker/registry/v2/...`.
+ */
+export interface S3StorageConfig {
+  bucket: string;
+  region: string;
+  /** e.g. "http://127.0.0.1:40124" */
+  regionendpoint: string;
+  accesskey: string;
+  secretkey: string;
+  rootdirectory?: string;
+  /** false: plain http (loopback). */
+  secure: false;
+  v4auth: true;
+}
+
 export interface StartRegistryOptions {
   /** Use this root (e.g. to restart on an existing tree) instead of a fresh temp dir. */
   root?: string;
+}
+
+export interface StartS3RegistryOptions {
+  storage: { s3: S3StorageConfig };
 }
 
 const STARTUP_TIMEOUT_MS = 10_000;
@@ -48,10 +83,15 @@ const START_ATTEMPTS = 3;
 
 /** Locates the binary on PATH, so that the tests can skip visibly (not fail) where it is not installed. */
 export function hasDockerRegistry(): boolean {
+  return isOnPath(REGISTRY_BINARY);
+}
+
+/** Whether an executable `name` is in one of PATH's directories. */
+export function isOnPath(name: string): boolean {
   const dirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
   return dirs.some((dir) => {
     try {
-      accessSync(join(dir, REGISTRY_BINARY), constants.X_OK);
+      accessSync(join(dir, name), constants.X_OK);
       return true;
     } catch {
       return false;
@@ -60,14 +100,21 @@ export function hasDockerRegistry(): boolean {
 }
 
 /**
- * The environment for every docker-registry process: ours without REGISTRY_*.
- * The registry reads each REGISTRY_<SECTION>_<KEY> variable as an override
- * of its config file (REGISTRY_HTTP_ADDR would move it off 127.0.0.1,
- * REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY onto another tree), so nothing
- * set in the caller's environment may reach it.
+ * The environment for every docker-registry process: ours without REGISTRY_*
+ * and AWS_*. The registry reads each REGISTRY_<SECTION>_<KEY> variable as an
+ * override of its config file (REGISTRY_HTTP_ADDR would move it off
+ * 127.0.0.1, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY onto another tree),
+ * so nothing set in the caller's environment may reach it. Its s3 driver's
+ * AWS SDK reads AWS_* (with AWS_CA_BUNDLE set, 2.8.2 panics at start-up;
+ * AWS_PROFILE, AWS_REGION and the like would mix into the config's).
  */
 export function registryEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toUpperCase().startsWith('REGISTRY_')));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => {
+      const upper = name.toUpperCase();
+      return !upper.startsWith('REGISTRY_') && !upper.startsWith('AWS_');
+    }),
+  );
 }
 
 // A set rather than one hook per child: 'exit' listeners must be synchronous,
@@ -75,7 +122,8 @@ export function registryEnv(): NodeJS.ProcessEnv {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function trackForExit(child: ChildProcess): void {
+/** Kills `child` (SIGKILL) when this process exits, if it is still running then. */
+export function trackForExit(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (exitHookInstalled) return;
@@ -91,7 +139,8 @@ function trackForExit(child: ChildProcess): void {
   });
 }
 
-async function freePort(): Promise<number> {
+/** A port that was free on 127.0.0.1 a moment ago (racy: bind it soon, retry on EADDRINUSE). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -110,11 +159,15 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * A config for `docker-registry serve` or `garbage-collect` on `root`,
- * listening on 127.0.0.1 only (port 0 for garbage-collect, which listens on
- * nothing). Shared with the benchmarks, so both drive the same registry.
+ * A config for `docker-registry serve` or `garbage-collect` on `root` (a
+ * filesystem root, or an s3 section), listening on 127.0.0.1 only (port 0
+ * for garbage-collect, which listens on nothing). Shared with the
+ * benchmarks, so both drive the same registry.
  */
-export function registryConfigYaml(root: string, { port = 0, readonly = false }: { port?: number; readonly?: boolean } = {}): string {
+export function registryConfigYaml(
+  root: string | { s3: S3StorageConfig },
+  { port = 0, readonly = false }: { port?: number; readonly?: boolean } = {},
+): string {
   // uploadpurging is off so that abandoned uploads stay on disk for the
   // collector under test to find; delete is on so manifests can be deleted.
   // No blobdescriptor cache: with one, the registry would answer HEAD/GET for
@@ -126,8 +179,7 @@ export function registryConfigYaml(root: string, { port = 0, readonly = false }:
     '  accesslog:',
     '    disabled: true',
     'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${JSON.stringify(root)}`,
+    ...(typeof root === 'string' ? ['  filesystem:', `    rootdirectory: ${JSON.stringify(root)}`] : s3Yaml(root.s3)),
     '  delete:',
     '    enabled: true',
     '  maintenance:',
@@ -143,7 +195,22 @@ export function registryConfigYaml(root: string, { port = 0, readonly = false }:
   ].join('\n');
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+function s3Yaml(s3: S3StorageConfig): string[] {
+  const { rootdirectory, ...rest } = s3;
+  const fields = { ...rest, ...(rootdirectory === undefined ? {} : { rootdirectory }) };
+  return [
+    '  s3:',
+    // JSON strings and booleans are YAML scalars.
+    ...Object.entries(fields).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`),
+    // The registry serves blob bytes itself instead of redirecting clients
+    // to a presigned bucket URL: a pull then goes through the registry only.
+    '  redirect:',
+    '    disable: true',
+  ];
+}
+
+/** Resolves true once `child` has exited, false if it is still running after `ms`. */
+export function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -187,9 +254,13 @@ async function waitUntilServing(child: ChildProcess, url: string, stderr: () => 
   }
 }
 
-async function startOnce(root: string, configPath: string, owned: readonly string[]): Promise<RunningRegistry> {
+async function startOnce(
+  storage: string | { s3: S3StorageConfig },
+  configPath: string,
+  owned: readonly string[],
+): Promise<RegistryProcess> {
   const port = await freePort();
-  await writeFile(configPath, registryConfigYaml(root, { port }));
+  await writeFile(configPath, registryConfigYaml(storage, { port }));
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: registryEnv() });
   trackForExit(child);
@@ -212,7 +283,6 @@ async function startOnce(root: string, configPath: string, owned: readonly strin
   const stop = (): Promise<void> => (stopping ??= stopChild(child));
   return {
     url,
-    root,
     configPath,
     stop,
     destroy: async () => {
@@ -222,18 +292,34 @@ async function startOnce(root: string, configPath: string, owned: readonly strin
   };
 }
 
-export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
+export function startRegistry(options?: StartRegistryOptions): Promise<RunningRegistry>;
+/** On the s3 driver: the bucket must exist; destroy() leaves its keys alone. */
+export function startRegistry(options: StartS3RegistryOptions): Promise<RunningS3Registry>;
+export async function startRegistry(options: StartRegistryOptions | StartS3RegistryOptions = {}): Promise<RunningRegistry | RunningS3Registry> {
+  if ('storage' in options) {
+    const s3 = { ...options.storage.s3 };
+    const configDir = await mkdtemp(join(tmpdir(), 'registry-gc-config-'));
+    return { ...(await startWithRetries({ s3 }, join(configDir, 'config.yml'), [configDir])), root: undefined, s3 };
+  }
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'registry-gc-root-')));
   // The config lives outside the root, so that the tree the collector sees
   // holds nothing but what the registry wrote.
   const configDir = await mkdtemp(join(tmpdir(), 'registry-gc-config-'));
-  const configPath = join(configDir, 'config.yml');
   // A root the caller passed in is theirs: destroy() must never remove it.
   const owned = options.root === undefined ? [configDir, root] : [configDir];
+  return { ...(await startWithRetries(root, join(configDir, 'config.yml'), owned)), root };
+}
+
+/** startOnce, again on a lost port race; on failure removes `owned`. */
+async function startWithRetries(
+  storage: string | { s3: S3StorageConfig },
+  configPath: string,
+  owned: readonly string[],
+): Promise<RegistryProcess> {
   let lastError: unknown;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     try {
-      return await startOnce(root, configPath, owned);
+      return await startOnce(storage, configPath, owned);
     } catch (err) {
       lastError = err;
       // Only a lost port race is worth another try; anything else is a real failure.
