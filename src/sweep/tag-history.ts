@@ -1,7 +1,8 @@
 /**
  * Tag-history entries (`tags/<tag>/index/<alg>/<hex>`) naming a manifest
  * that is no revision any more; the tag's current target always keeps its
- * entry. One at a time: after each, the `index/<alg>` folder it empties goes.
+ * entry. After each, the `index/<alg>` folder it empties goes (a folder
+ * another lane still empties is simply left to that lane: not empty yet).
  */
 import path from 'node:path';
 import type { DeletedManifest, DeletedTagHistoryEntry } from '../report/report.js';
@@ -28,7 +29,7 @@ export async function sweepTagHistory(
     }
   }
   const { layout } = ctx;
-  // One at a time, each read only once its folders are known to be real: a link in their place must not be read through.
+  // Each read only once its folders are known to be real: a link in their place must not be read through.
   const work = async (entry: DeletedTagHistoryEntry) => {
     const { repository, tag, digest } = entry;
     if (!(await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag)))) return;
@@ -38,5 +39,5 @@ export async function sweepTagHistory(
       await removeIfEmpty(ctx, path.dirname(dir));
     }
   };
-  await deleteEach(ctx, 'tagHistory', doomed, work, { candidate: (e) => ({ kind: 'tag-history', ...e }), lanes: 1 });
+  await deleteEach(ctx, 'tagHistory', doomed, work, { candidate: (e) => ({ kind: 'tag-history', ...e }) });
 }
