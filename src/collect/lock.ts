@@ -114,6 +114,12 @@ export async function acquireLock(layout: RegistryLayout, storage: Storage, find
       await storage.ownFiles.rename(file, aside);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') continue; // another collector took it over first; try again
+      if (errorCode(error) === 'ENOTSUP') {
+        // Without an atomic move (S3), two collectors taking over one stale lock could both win.
+        throw new RegistryGcError('E_LOCKED', `${file} was left by ${describeHolder(holder)}, which is no longer running, and this storage cannot take a lock over safely: if no collector runs, delete it and retry.`, [
+          { code: 'locked', path: layout.relative(file), message: describeHolder(holder) },
+        ]);
+      }
       throw error;
     }
     if ((await readHolder(storage, aside))?.pid !== holder.pid) {

@@ -8,6 +8,8 @@ import { parseDuration } from '../registry/duration.js';
 import { RegistryGcError } from '../report/errors.js';
 import { chooseStorage, type FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
+import { S3Storage } from '../storage/s3/s3-storage.js';
+import type { S3Settings } from '../storage/s3/settings.js';
 import type { Phase } from '../report/report.js';
 import { checkRetention, type CheckedRetention, type RetentionPolicy } from '../retention/policy.js';
 
@@ -119,6 +121,13 @@ export interface CollectOptions {
    */
   storage?: Storage;
   /**
+   * A registry on S3 (the registry's `storage.s3` settings; docs/s3.md):
+   * the run lists the bucket and deletes in DeleteObjects batches. `root` is
+   * then the rootdirectory as a path (`/` when none), as resolveTarget gives
+   * it. There is no trash on S3: `trash: "keep"` is refused.
+   */
+  s3?: S3Settings;
+  /**
    * Consulted for each candidate right before it would go; false keeps it.
    * A kept untagged manifest is kept during marking, with all it needs.
    * May be called for a manifest that marking keeps anyway, and more than
@@ -209,7 +218,7 @@ function trashMode(value: CollectOptions['trash']): NormalizedOptions['trash'] {
 /** Every key of CollectOptions: any other is refused (a misspelt option must not run a different collection). */
 const COLLECT_KEYS: ReadonlyArray<keyof CollectOptions> = [
   'dryRun', 'deleteUntagged', 'concurrency', 'signal', 'onProgress', 'maxManifestBytes', 'pruneLayerLinks', 'uploadAge',
-  'keepUploads', 'removeEmptyRepositories', 'minAge', 'strict', 'now', 'trash', 'fileSystem', 'storage', 'allow', 'retention',
+  'keepUploads', 'removeEmptyRepositories', 'minAge', 'strict', 'now', 'trash', 'fileSystem', 'storage', 's3', 'allow', 'retention',
 ];
 
 /** Throws E_INVALID_OPTION naming the first key of `options` that is not in `known` (and the nearest known one). */
@@ -227,6 +236,18 @@ function similar(a: string, b: string): boolean {
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;
   return a.slice(i + 1) === b.slice(i + 1) || a.slice(i) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i);
+}
+
+/** The storage a run goes through: S3 when `s3` is given, else as chooseStorage. */
+function storageOf(options: CollectOptions): Storage {
+  if (options.s3 === undefined) return chooseStorage(options.storage, options.fileSystem);
+  if (options.storage !== undefined || options.fileSystem !== undefined) throw invalid('s3 does not mix with storage or fileSystem');
+  if (options.trash === 'keep') throw invalid('there is no trash on S3 (no rename): trash "keep" cannot be used; enable bucket versioning to keep deleted objects restorable');
+  try {
+    return new S3Storage(options.s3);
+  } catch (error) {
+    throw invalid(`s3: ${(error as Error).message}`);
+  }
 }
 
 export function normalizeOptions(options: CollectOptions = {}): NormalizedOptions {
@@ -255,7 +276,7 @@ export function normalizeOptions(options: CollectOptions = {}): NormalizedOption
     removeEmptyRepositories: options.removeEmptyRepositories ?? false,
     now: validDate(options.now),
     trash: trashMode(options.trash),
-    storage: chooseStorage(options.storage, options.fileSystem),
+    storage: storageOf(options),
     allow: options.allow,
     retention,
   };

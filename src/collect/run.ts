@@ -66,6 +66,7 @@ export async function runWith(root: string, opts: NormalizedOptions, body: (ctx:
       clock: new PhaseClock(opts.signal),
       age: new AgeGuard(storage.reader, opts.now, opts.minAge),
     };
+    await prepareStorage(ctx);
     checkRegistryRoot(ctx);
     // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
     const lock = opts.dryRun ? undefined : await acquireLock(layout, storage, ctx.findings);
@@ -80,6 +81,19 @@ export async function runWith(root: string, opts: NormalizedOptions, body: (ctx:
     }
     throw error;
   }
+}
+
+/** The backend's read-ahead (an object store's listing), and what it found that it cannot show. */
+async function prepareStorage(ctx: RunContext): Promise<void> {
+  const { storage, maxManifestBytes, signal } = ctx.opts;
+  if (storage.prepare === undefined) return;
+  try {
+    await ctx.clock.time('list', () => storage.prepare!({ root: ctx.layout.root, maxManifestBytes, signal }));
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new RegistryGcError('E_IO', `cannot list the registry's storage: ${(error as Error).message}; nothing was deleted`, [], { cause: error });
+  }
+  for (const entry of storage.oddEntries?.() ?? []) ctx.findings.warn('unexpected_entry', `/${entry}`, 'an object key no file system could hold (an empty, "." or ".." part, or a key that is also a prefix); left alone');
 }
 
 /** Sweeps what was decided, through the run's trash, and reports. */

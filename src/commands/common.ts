@@ -123,6 +123,7 @@ export function runOptions(values: Values, target: Target, concurrency: number |
     trash: values['keep-trash'] ? 'keep' : undefined,
     onProgress: onProgressOf(progress, io),
     retention: retentionOfFlags(values, io.cwd ?? process.cwd()),
+    ...(target.options.s3 === undefined ? {} : { s3: target.options.s3 }),
   };
 }
 

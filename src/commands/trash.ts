@@ -27,6 +27,7 @@ async function trashCommand<R>(
   }
   const where = targetOrExit(args[0]!, io, json);
   if (typeof where === 'number') return where;
+  if (where.options.s3 !== undefined) return noTrashOnS3(name, io);
   let report: R;
   try {
     report = await verb(where.root);
@@ -35,6 +36,21 @@ async function trashCommand<R>(
   }
   io.stdout(json ? toJson(report) : `${human(report)}\n`);
   return succeeded(report) ? 0 : 1;
+}
+
+/**
+ * S3 has no rename, so runs there delete in place and leave no trash
+ * (docs/s3.md): purge has nothing to free (exit 0, said), restore nothing to
+ * put back (exit 2).
+ */
+function noTrashOnS3(name: string, io: Io): number {
+  const versioning = 'to keep deleted objects restorable on S3, enable bucket versioning (deleted objects stay as noncurrent versions) with a lifecycle rule that expires them';
+  if (name === 'purge') {
+    io.stderr(`registry-gc purge: a registry on S3 has no trash (runs there delete in place): nothing to free\n`);
+    return 0;
+  }
+  io.stderr(`registry-gc ${name}: a registry on S3 has no trash to restore from (runs there delete in place); ${versioning}\nsee registry-gc --help\n`);
+  return 2;
 }
 
 export function purgeCommand(args: string[], values: Values, io: Io, signal?: AbortSignal): Promise<number> {

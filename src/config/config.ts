@@ -11,11 +11,14 @@
  *   does with its own working directory: run registry-gc from there.
  * - `storage.maintenance.uploadpurging.age`: the default upload age.
  * - `storage.cache.blobdescriptor` and `redis`: whether to advise flushing Redis.
- * Any other storage driver is refused: only the filesystem layout is collected.
+ * - `storage.s3` (bucket, region, regionendpoint, rootdirectory, accesskey,
+ *   secretkey, secure, v4auth): a registry in a bucket (docs/s3.md).
+ * Any other storage driver is refused.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { RegistryGcError } from '../report/errors.js';
+import { rootOf, type S3Settings } from '../storage/s3/settings.js';
 import { applyEnvironment, isMapping, parseYaml, variableFor, type ConfigNode } from './registry-env.js';
 
 export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';
@@ -47,6 +50,8 @@ export interface RegistryConfig {
   readonly redis: RedisSettings | undefined;
   /** Environment variables that were applied, in order. */
   readonly environment: readonly string[];
+  /** `storage.s3`, when the registry keeps its data in a bucket (docs/s3.md); `root` is then its rootdirectory as a path. */
+  readonly s3?: S3Settings;
 }
 
 /** The registry root a ROOT argument names, and the config file it came from, if any. */
@@ -59,7 +64,7 @@ export interface Target {
    * options (`{ ...target.options, dryRun: true }`): the upload age of
    * `storage.maintenance.uploadpurging.age`, as the CLI takes it.
    */
-  readonly options: { readonly uploadAge?: string };
+  readonly options: { readonly uploadAge?: string; readonly s3?: S3Settings };
 }
 
 /** The process state ROOT is resolved in: the environment (for the registry's `REGISTRY_*` overrides) and the directory relative paths start from. */
@@ -93,7 +98,8 @@ export function resolveTarget(argument: string, context: ResolveContext = { env:
   if (!isFile && CONFIG_FILE.test(argument) && !fs.existsSync(absolute)) throw refuse(absolute, 'no such file');
   if (!isFile) return { root: argument, config: undefined, options: {} };
   const config = readRegistryConfig(argument, context);
-  return { root: config.root, config, options: config.uploadAge === undefined ? {} : { uploadAge: config.uploadAge } };
+  const options = { ...(config.uploadAge === undefined ? {} : { uploadAge: config.uploadAge }), ...(config.s3 === undefined ? {} : { s3: config.s3 }) };
+  return { root: config.root, config, options };
 }
 
 /** Reads a registry config file, applying the registry's environment overrides. Throws E_INVALID_OPTION when it is unreadable, not YAML, or uses a driver other than `filesystem`. */
@@ -163,6 +169,11 @@ function uploadAgeOf(file: string, storage: unknown): string | undefined {
   return age;
 }
 
+function blobDescriptorCacheOf(storage: unknown): string | undefined {
+  const cache = section(storage, 'cache')?.['blobdescriptor'];
+  return typeof cache === 'string' ? cache : undefined;
+}
+
 function redisOf(doc: ConfigNode): RedisSettings | undefined {
   const redis = section(doc, 'redis');
   if (!redis) return undefined;
@@ -176,11 +187,11 @@ function redisOf(doc: ConfigNode): RedisSettings | undefined {
 function interpret(doc: ConfigNode, file: string, environment: string[], cwd: string): RegistryConfig {
   const storage = doc['storage'];
   const driver = storageDriver(file, storage, environment);
+  if (driver === 's3') return interpretS3(doc, file, environment);
   if (driver !== 'filesystem') {
     throw refuse(
       file,
-      `it uses the "${driver}" storage driver; registry-gc collects only the "filesystem" driver ` +
-        '(a registry whose storage.filesystem.rootdirectory is a local folder). ' +
+      `it uses the "${driver}" storage driver; registry-gc collects the "filesystem" and "s3" drivers. ` +
         `For "${driver}", use the registry's own "registry garbage-collect".`,
     );
   }
@@ -189,7 +200,6 @@ function interpret(doc: ConfigNode, file: string, environment: string[], cwd: st
   const rootPath = ['storage', 'filesystem', 'rootdirectory'];
   const variable = variableFor(environment, rootPath);
   const written = isMapping(filesystem) && 'rootdirectory' in filesystem;
-  const cache = section(storage, 'cache')?.['blobdescriptor'];
   return {
     file,
     root: path.resolve(cwd, rootDirectory),
@@ -197,8 +207,54 @@ function interpret(doc: ConfigNode, file: string, environment: string[], cwd: st
     // A less specific variable (REGISTRY_STORAGE) that left rootdirectory unset still means the default.
     rootSource: written ? (variable ?? rootPath.join('.')) : 'default',
     uploadAge: uploadAgeOf(file, storage),
-    blobDescriptorCache: typeof cache === 'string' ? cache : undefined,
+    blobDescriptorCache: blobDescriptorCacheOf(storage),
     redis: redisOf(doc),
     environment,
   };
 }
+
+function interpretS3(doc: ConfigNode, file: string, environment: string[]): RegistryConfig {
+  const s3 = section(doc['storage'], 's3') ?? {};
+  const text = (key: string, required: boolean): string | undefined => {
+    const value = s3[key];
+    if (value === undefined || value === null || value === '') {
+      if (required) throw refuse(file, `storage.s3.${key} is not set`);
+      return undefined;
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') throw refuse(file, `storage.s3.${key} must be a string`);
+    return String(value);
+  };
+  const flag = (key: string): boolean | undefined => {
+    const value = s3[key];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw refuse(file, `storage.s3.${key} must be true or false`);
+  };
+  const rootDirectory = text('rootdirectory', false) ?? '';
+  const settings: S3Settings = {
+    bucket: text('bucket', true)!,
+    region: text('region', true)!,
+    ...optional('regionEndpoint', text('regionendpoint', false)),
+    ...optional('rootDirectory', rootDirectory || undefined),
+    ...optional('accessKey', text('accesskey', false)),
+    ...optional('secretKey', text('secretkey', false)),
+    ...optional('secure', flag('secure')),
+    ...optional('v4Auth', flag('v4auth')),
+  };
+  if (settings.v4Auth === false) throw refuse(file, 'storage.s3.v4auth is false: registry-gc signs with Signature Version 4 only');
+  const variable = variableFor(environment, ['storage', 's3', 'rootdirectory']);
+  return {
+    file,
+    root: rootOf(settings),
+    rootDirectory,
+    rootSource: rootDirectory === '' ? 'default' : (variable ?? 'storage.s3.rootdirectory'),
+    uploadAge: uploadAgeOf(file, doc['storage']),
+    blobDescriptorCache: blobDescriptorCacheOf(doc['storage']),
+    redis: redisOf(doc),
+    environment,
+    s3: settings,
+  };
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));

@@ -125,6 +125,8 @@ export type Warning = Problem;
 
 /** `recheck`: apply comparing the tree with what its plan observed (docs/recheck.md). */
 export type Phase =
+  /** An object store's listing and read-ahead (S3 only), before anything else. */
+  | 'list'
   | 'discover'
   | 'recheck'
   | 'scan'

@@ -117,6 +117,23 @@ export interface Storage {
   readonly rename?: (from: string, to: string) => Promise<void>;
   /** The collector's own files, which are no registry data: its lock, and the trash's folders and journal. */
   readonly ownFiles: OwnFiles;
+  /**
+   * Called once at the start of every run, before the first read: where the
+   * backend reads ahead what the scan's synchronous reader answers (an object
+   * store lists its bucket here).
+   */
+  readonly prepare?: (request: { readonly root: string; readonly maxManifestBytes: number; readonly signal?: AbortSignal | undefined }) => Promise<void>;
+  /**
+   * Entries the backend holds but cannot show as a tree (an object key no
+   * file system could have): warned about, never deleted. Asked after `prepare`.
+   */
+  readonly oddEntries?: () => readonly string[];
+  /**
+   * How this backend wants removals: `batch` items asked for at once, all
+   * in flight together (an object store sends them in one request). Absent:
+   * a few at a time, as a file system wants.
+   */
+  readonly removals?: { readonly batch: number };
 }
 
 /** Operations on the collector's own files (its lock, the trash), apart from those on registry data. */

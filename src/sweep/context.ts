@@ -170,17 +170,20 @@ export async function deleteEach<T>(
   category: Category,
   candidates: readonly T[],
   work: (item: T) => Promise<void>,
-  { candidate, lanes = LANES, beforeBatch, intents }: DeleteEachOptions<T> = {},
+  { candidate, lanes: requestedLanes, beforeBatch, intents }: DeleteEachOptions<T> = {},
 ): Promise<void> {
   const { phase } = KINDS[category];
   const { allow } = ctx;
   const items = candidate === undefined || allow === undefined ? candidates : candidates.filter((item) => mayDelete(allow, candidate(item)));
   const total = items.length;
+  // A backend that sends removals together (an object store) gets a whole batch at once, where the order allows.
+  const batchSize = ctx.storage.removals?.batch ?? BATCH;
+  const lanes = requestedLanes ?? (ctx.storage.removals === undefined ? LANES : batchSize);
   if (total > 0) ctx.onProgress({ phase, done: 0, total });
   let done = 0;
-  for (let start = 0; start < total; start += BATCH) {
+  for (let start = 0; start < total; start += batchSize) {
     ctx.signal?.throwIfAborted();
-    const batch = items.slice(start, start + BATCH);
+    const batch = items.slice(start, start + batchSize);
     await beforeBatch?.(batch);
     if (intents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batch.flatMap(intents));
     let next = 0;
@@ -200,7 +203,7 @@ export async function deleteEach<T>(
     const results = await Promise.allSettled(Array.from({ length: Math.min(lanes, batch.length) }, lane));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
-    if (start + BATCH < total) {
+    if (start + batchSize < total) {
       ctx.onProgress({ phase, done, total });
       await yieldToEventLoop();
     }

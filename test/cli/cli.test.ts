@@ -178,17 +178,35 @@ describe('registry-gc CONFIG', () => {
   });
 
   it('refuses another storage driver, naming it and what is supported; --json gets the error object', () => {
-    const config = writeConfig(tempDir(), 'storage:\n  s3:\n    bucket: images\n    region: eu-west-1\n');
+    const config = writeConfig(tempDir(), 'storage:\n  gcs:\n    bucket: images\n');
     const file = path.join(tempDir(), 'report.json');
     const { code, stdout, stderr } = run('--json', '--output', file, config);
     expect(code).toBe(2);
-    expect(stderr).toContain('"s3" storage driver');
-    expect(stderr).toContain('only the "filesystem" driver');
+    expect(stderr).toContain('"gcs" storage driver');
+    expect(stderr).toContain('collects the "filesystem" and "s3" drivers');
     expect(JSON.parse(stdout).error.code).toBe('E_INVALID_OPTION');
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(JSON.parse(stdout));
     const viaEnv = runIn({ env: { REGISTRY_STORAGE: 'gcs' } }, writeConfig(tempDir(), 'storage:\n  filesystem: {}\n'));
     expect(viaEnv.code).toBe(2);
     expect(viaEnv.stderr).toContain('"gcs" storage driver');
+  });
+
+  it('an s3 config without credentials anywhere is a usage error naming where they come from; --keep-trash and restore are refused on S3', () => {
+    const config = writeConfig(tempDir(), 'storage:\n  s3:\n    bucket: images\n    region: eu-west-1\n    regionendpoint: http://127.0.0.1:9\n');
+    const noCredentials = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: path.join(tempDir(), 'none') };
+    const missing = runIn({ env: noCredentials }, '--dry-run', config);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no S3 credentials');
+    const keyed = writeConfig(tempDir(), 'storage:\n  s3:\n    bucket: images\n    region: eu-west-1\n    regionendpoint: http://127.0.0.1:9\n    accesskey: a\n    secretkey: b\n');
+    const keep = run('--keep-trash', keyed);
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toContain('there is no trash on S3');
+    const restore = run('restore', keyed);
+    expect(restore.code).toBe(2);
+    expect(restore.stderr).toContain('enable bucket versioning');
+    const purge = run('purge', keyed);
+    expect(purge.code).toBe(0);
+    expect(purge.stderr).toContain('nothing to free');
   });
 
   it('takes the upload age from uploadpurging; --upload-age and --keep-uploads win over it', () => {

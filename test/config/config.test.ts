@@ -84,15 +84,34 @@ describe('readRegistryConfig', () => {
     expect(plain.redis).toBeUndefined();
   });
 
-  it.each(['s3', 'gcs', 'azure', 'swift', 'inmemory', 'oss'])('refuses the %s driver, naming it and what is supported', (driver) => {
+  it.each(['gcs', 'azure', 'swift', 'inmemory', 'oss'])('refuses the %s driver, naming it and what is supported', (driver) => {
     const error = refusal(() => read(`storage:\n  ${driver}:\n    region: x\n  cache:\n    blobdescriptor: inmemory\n`));
     expect(error.message).toContain(`"${driver}" storage driver`);
-    expect(error.message).toContain('only the "filesystem" driver');
+    expect(error.message).toContain('collects the "filesystem" and "s3" drivers');
+  });
+
+  it('reads the s3 driver: bucket, region, endpoint, rootdirectory, keys, secure; the root is the rootdirectory as a path', () => {
+    const config = read('storage:\n  s3:\n    bucket: images\n    region: eu-west-1\n    regionendpoint: http://127.0.0.1:7480\n    rootdirectory: /registry\n    accesskey: AK\n    secretkey: SK\n    secure: false\n    chunksize: 5242880\n');
+    expect(config.root).toBe('/registry');
+    expect(config.s3).toEqual({ bucket: 'images', region: 'eu-west-1', regionEndpoint: 'http://127.0.0.1:7480', rootDirectory: '/registry', accessKey: 'AK', secretKey: 'SK', secure: false });
+    // No rootdirectory: keys start at the bucket's top.
+    expect(read('storage:\n  s3:\n    bucket: b\n    region: r\n').root).toBe('/');
+  });
+
+  it('takes the s3 settings from the REGISTRY_STORAGE_S3_* overrides, and refuses what the registry would not run with', () => {
+    const config = read('storage:\n  s3:\n    bucket: a\n    region: r\n', { REGISTRY_STORAGE_S3_BUCKET: 'b', REGISTRY_STORAGE_S3_ROOTDIRECTORY: '/x', REGISTRY_STORAGE_S3_SECURE: 'false' });
+    expect(config.s3).toMatchObject({ bucket: 'b', rootDirectory: '/x', secure: false });
+    expect(config.rootSource).toBe('REGISTRY_STORAGE_S3_ROOTDIRECTORY');
+    expect(read('storage:\n  filesystem: {}\n', { REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'b', REGISTRY_STORAGE_S3_REGION: 'r' }).s3?.bucket).toBe('b');
+    expect(refusal(() => read('storage:\n  s3:\n    region: r\n')).message).toContain('storage.s3.bucket is not set');
+    expect(refusal(() => read('storage:\n  s3:\n    bucket: b\n')).message).toContain('storage.s3.region is not set');
+    expect(refusal(() => read('storage:\n  s3:\n    bucket: b\n    region: r\n    v4auth: false\n')).message).toContain('Signature Version 4 only');
+    expect(refusal(() => read('storage:\n  s3:\n    bucket: b\n    region: r\n    secure: maybe\n')).message).toContain('storage.s3.secure must be true or false');
   });
 
   it('refuses a driver that only the environment names', () => {
-    const error = refusal(() => read('storage:\n  filesystem: {}\n', { REGISTRY_STORAGE: 's3' }));
-    expect(error.message).toContain('"s3"');
+    const error = refusal(() => read('storage:\n  filesystem: {}\n', { REGISTRY_STORAGE: 'gcs' }));
+    expect(error.message).toContain('"gcs"');
   });
 
   it('refuses two drivers, no storage section, bad YAML and an empty rootdirectory', () => {

@@ -1,0 +1,33 @@
+/**
+ * What a scan of an object store reads before it starts (storage/s3): the
+ * files the scan reads one by one on a file system, which on S3 are one
+ * request each and so are fetched together, many in flight, right after the
+ * listing. Part of the layout module: it says which paths those are.
+ *
+ *   repositories/…/_manifests/…/link    revision, tag and tag-history links
+ *   repositories/…/_uploads/<id>/startedat
+ *
+ * A revision link's folder also names a manifest, and each link's content
+ * names one; those manifests are read ahead too (manifestOf).
+ */
+import { isAlgorithm, isValidHex, type Digest } from './digest.js';
+import type { RegistryLayout } from './layout.js';
+import { UPLOAD_STARTED_AT } from './layout-parts.js';
+
+/** True for a file below `repositories/` that the scan reads: a link of `_manifests`, or an upload's `startedat`. */
+export function isReadAhead(layout: RegistryLayout, file: string): boolean {
+  if (!file.startsWith(`${layout.repositoriesDir}/`)) return false;
+  const parts = file.slice(layout.repositoriesDir.length + 1).split('/');
+  const last = parts[parts.length - 1];
+  if (last === 'link') return parts.includes('_manifests');
+  return last === UPLOAD_STARTED_AT && parts[parts.length - 3] === '_uploads';
+}
+
+/** The manifest a revision link's folder names (`…/_manifests/revisions/<alg>/<hex>/link`), if `file` is one. */
+export function revisionOfLink(layout: RegistryLayout, file: string): Digest | undefined {
+  const parts = file.split('/');
+  const n = parts.length;
+  if (n < 6 || parts[n - 1] !== 'link' || parts[n - 4] !== 'revisions' || parts[n - 5] !== '_manifests') return undefined;
+  const [algorithm, hex] = [parts[n - 3]!, parts[n - 2]!];
+  return isAlgorithm(algorithm) && isValidHex(algorithm, hex) && file.startsWith(`${layout.repositoriesDir}/`) ? (`${algorithm}:${hex}` as Digest) : undefined;
+}
