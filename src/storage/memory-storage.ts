@@ -105,6 +105,11 @@ export class MemoryStorage implements Storage {
     this.faults.push(fault);
   }
 
+  /** Takes every injected fault away (the cause is fixed). */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
 
 
   // The reader ------------------------------------------------------------------

@@ -74,13 +74,20 @@ export async function sweep(
   record: SweepRecord,
   timed: (phase: Phase, work: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
+  // Marking counted on every decided tag and untagged manifest being gone: with one still there
+  // (a failed deletion, a link found on the way), what it reaches may not go.
+  const decided: Partial<Record<Category, { count: number; what: [string, string] }>> = {
+    tags: { count: input.tags.length, what: ['tag', 'tags'] },
+    manifests: { count: [...input.untagged.values()].reduce((n, list) => n + list.length, 0), what: ['untagged manifest', 'untagged manifests'] },
+  };
   for (const category of CATEGORIES) {
     await timed(KINDS[category].phase, () => SWEEPS[category](ctx, input, record));
-    if (category === 'tags' && record.deleted.tags.length < input.tags.length) {
-      // Marking counted on every decided tag being gone: with one still there, what it reaches may not go.
-      const left = input.tags.length - record.deleted.tags.length;
+    const must = decided[category];
+    const left = must === undefined ? 0 : must.count - record.deleted[category].length;
+    if (left > 0) {
+      const [one, many] = must!.what;
       // An error, not a warning: the run did not do its job, and a script must see it (exit 1).
-      ctx.errors.fail('sweep_stopped', ctx.layout.repositoriesDir, `${left} tag${left === 1 ? '' : 's'} to delete stayed (see above): nothing else is deleted in this run, since marking counted on them being gone; a rerun decides again`);
+      ctx.errors.fail('sweep_stopped', ctx.layout.repositoriesDir, `${left} ${left === 1 ? one : many} to delete stayed (see above): nothing else is deleted in this run, since marking counted on them being gone; a rerun decides again`);
       return;
     }
   }

@@ -68,3 +68,32 @@ describe.skipIf(!canMakeImmutable())('a blob whose prefix folder cannot be writt
     expect(fs.existsSync(t.layout.blobDir(stuck.digest))).toBe(false);
   });
 });
+
+describe('an untagged manifest whose deletion fails', () => {
+  it('keeps everything it references: the sweep stops after its phase (exit 1), and a rerun after the fix collects it', async () => {
+    const { MemoryStorage } = await import('../../src/storage/memory-storage.js');
+    const t = new TreeBuilder(tempDir());
+    const kept = t.image('app', { tag: 'v1' });
+    const stuck = t.image('app');
+    const other = t.image('other');
+    t.blob('unreferenced');
+    for (const trash of ['purge', 'off'] as const) {
+      const storage = MemoryStorage.fromDirectory(t.root);
+      const revision = t.layout.revisionDir('app', stuck.manifest.digest);
+      storage.inject({ op: trash === 'off' ? 'remove' : 'rename', path: revision, code: 'EIO' });
+      const report = await collectGarbage(t.root, { deleteUntagged: true, storage, trash });
+      expect(report.errors.map((e) => e.code).sort()).toEqual(['delete_failed', 'sweep_stopped']);
+      expect(report.manifests.deleted.map((m) => m.digest)).toEqual([other.manifest.digest]);
+      expect(report.blobs.deleted, 'nothing is deleted after the phase that failed').toEqual([]);
+      const files = storage.files(t.root);
+      for (const blob of [kept.manifest, kept.config, ...kept.layers, stuck.manifest, stuck.config, ...stuck.layers]) {
+        expect(files.has(t.layout.blobData(blob.digest)), `${blob.digest} stays`).toBe(true);
+      }
+      storage.clearFaults();
+      const again = await collectGarbage(t.root, { deleteUntagged: true, storage, trash });
+      expect(again.errors).toEqual([]);
+      expect(again.manifests.deleted.map((m) => m.digest)).toEqual([stuck.manifest.digest]);
+      expect(again.blobs.deleted.map((b) => b.digest)).toEqual(expect.arrayContaining([stuck.manifest.digest, stuck.config.digest, other.manifest.digest]));
+    }
+  });
+});
