@@ -87,12 +87,25 @@ async function removeLeftovers(storage: Storage, file: string): Promise<void> {
   }
 }
 
+/** A lock the storage cannot make exclusive: a warning, or with `strict` a refusal (the lock is released first). */
+async function bestEffort(layout: RegistryLayout, storage: Storage, findings: Findings, strict: boolean): Promise<void> {
+  const file = layout.lockFile;
+  const why = 'the storage accepted a second exclusive create of the lock (it ignores If-None-Match), so a second collector would not be kept out';
+  if (!strict) {
+    findings.warn('lock_best_effort', file, `${why}: make sure only one collector runs`);
+    return;
+  }
+  await storage.ownFiles.remove(file);
+  throw new RegistryGcError('E_LOCKED', `${why} (strict mode); nothing was deleted`, [{ code: 'lock_best_effort', path: layout.relative(file), message: why }]);
+}
+
 /** Takes the lock or throws E_LOCKED naming the holder. */
-export async function acquireLock(layout: RegistryLayout, storage: Storage, findings: Findings): Promise<Lock> {
+export async function acquireLock(layout: RegistryLayout, storage: Storage, findings: Findings, strict = false): Promise<Lock> {
   const file = layout.lockFile;
   const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await tryCreate(storage, file, me)) {
+      if (storage.ownFiles.createIsExclusive?.() === false) await bestEffort(layout, storage, findings, strict);
       await removeLeftovers(storage, file);
       return {
         path: file,

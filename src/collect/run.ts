@@ -69,7 +69,7 @@ export async function runWith(root: string, opts: NormalizedOptions, body: (ctx:
     await prepareStorage(ctx);
     checkRegistryRoot(ctx);
     // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
-    const lock = opts.dryRun ? undefined : await acquireLock(layout, storage, ctx.findings);
+    const lock = opts.dryRun ? undefined : await acquireLock(layout, storage, ctx.findings, opts.strict);
     try {
       return await body(ctx);
     } finally {

@@ -95,6 +95,7 @@ export type ProblemCode =
   | 'registry_active'
   | 'locked'
   | 'stale_lock'
+  | 'lock_best_effort'
   // Deletions and the trash.
   | 'delete_failed'
   | 'delete_partial'

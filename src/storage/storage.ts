@@ -150,6 +150,12 @@ export interface OwnFiles {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file; one that is not there is fine. */
   remove(file: string): Promise<void>;
+  /**
+   * False when `create` was found not to be exclusive (an object store that
+   * ignores a conditional write): the lock is then only a best effort.
+   * Asked after a `create` succeeded; absent: always exclusive.
+   */
+  readonly createIsExclusive?: () => boolean;
 }
 
 /** The outcome of one synchronous call. */

@@ -182,8 +182,22 @@ export class S3Storage implements Storage {
     }
   }
 
+  /** Whether the server refused a second conditional create of the lock (see ownFiles.create). */
+  private conditionalCreates = true;
+
   readonly ownFiles: OwnFiles = {
-    create: (file, data) => this.client.put(file.slice(1), data, true),
+    // Some S3-compatible servers accept If-None-Match and ignore it: a second create of the
+    // same object, which must be refused, tells (it rewrites the same bytes when it is not).
+    create: async (file, data) => {
+      await this.client.put(file.slice(1), data, true);
+      try {
+        await this.client.put(file.slice(1), data, true);
+        this.conditionalCreates = false;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      }
+    },
+    createIsExclusive: () => this.conditionalCreates,
     read: async (file) => (await this.client.get(file.slice(1))).toString('utf8'),
     openAppend: async (file) => {
       throw codedError('ENOTSUP', `${file}: there is no trash on S3`);

@@ -1,0 +1,168 @@
+/**
+ * The S3 backend when the server misbehaves, through a proxy in front of
+ * radosgw (support/s3-proxy.ts): throttling and server errors are retried;
+ * a DeleteObjects whose keys fail is reported key by key, the run goes on
+ * (or stops where marking counted on the deletion) and exits 1, and a rerun
+ * converges; the lock holds off a second collector, and a server that
+ * ignores If-None-Match is found out (a warning, or with strict a refusal).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasRadosgw, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { copyTree } from '../../harness/tree.js';
+import { collectGarbage, RegistryGcError, type Report } from '../../src/index.js';
+import { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import type { S3Settings } from '../../src/storage/s3/settings.js';
+import { manyRepositories } from '../support/many-repositories.js';
+import { kindOf, startS3Proxy, type S3Proxy } from '../support/s3-proxy.js';
+import { bucketFiles, freshBucket, putObject, treeFiles, uploadTree } from '../support/s3-tree.js';
+
+const LIVE = hasRadosgw();
+const TIMEOUT_MS = 120_000;
+const now = new Date('2026-11-29T12:00:00Z');
+const everything = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true, now };
+const comparable = ({ durations: _d, offlineMs: _o, trash: _t, root: _r, ...rest }: Report) => rest;
+const asText = (files: Map<string, Buffer>) => new Map([...files].map(([k, v]) => [k, v.toString('latin1')]));
+
+/** The keys of a DeleteObjects request's body. */
+const keysOf = (body: Buffer) => [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+const failAll = (keys: readonly string[]) =>
+  `<?xml version="1.0" encoding="UTF-8"?><DeleteResult>${keys.map((k) => `<Error><Key>${k}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')}</DeleteResult>`;
+
+describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behind a proxy)', () => {
+  let gw: RunningRadosgw;
+  let proxy: S3Proxy;
+  beforeAll(async () => {
+    gw = await startRadosgw();
+    proxy = await startS3Proxy(gw.endpoint);
+  }, 60_000);
+  afterEach(() => {
+    proxy.hooks = {};
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await gw?.destroy();
+  });
+
+  /** A bucket with a generated registry, its settings through the proxy, and the tree a run on disk leaves. */
+  async function scene(): Promise<{ settings: S3Settings; expected: Map<string, string>; reference: Report }> {
+    const t = manyRepositories(12);
+    const direct = await freshBucket(gw);
+    await uploadTree(direct, t.root);
+    const onDisk = copyTree(t.root);
+    const reference = await collectGarbage(onDisk, everything);
+    return { settings: { ...direct, regionEndpoint: proxy.endpoint }, expected: asText(treeFiles(onDisk)), reference };
+  }
+
+  it(
+    'retries 503 SlowDown and 500 answers with backoff: the run ends as on a healthy server',
+    async () => {
+      const { settings, expected, reference } = await scene();
+      let n = 0;
+      proxy.hooks.before = () => (++n % 3 === 0 ? { status: n % 2 ? 503 : 500, body: '<Error><Code>SlowDown</Code></Error>' } : undefined);
+      const storage = new S3Storage(settings);
+      const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(comparable(report)).toEqual(comparable(reference));
+      expect(storage.client.retries).toBeGreaterThan(10);
+      proxy.hooks = {};
+      expect(asText(await bucketFiles(settings))).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a DeleteObjects whose blob keys fail: each key is an error, the run goes on and exits 1, every kept image stays, and a rerun converges',
+    async () => {
+      const { settings, expected, reference } = await scene();
+      let failed: string[] = [];
+      proxy.hooks.before = (request) => {
+        const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
+        if (failed.length > 0 || !keys.some((k) => k.includes('/blobs/'))) return undefined;
+        failed = keys;
+        return { status: 200, body: failAll(keys) };
+      };
+      const storage = new S3Storage(settings);
+      const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(failed.length).toBeGreaterThan(0);
+      expect(report.errors.map((e) => e.code)).toEqual(failed.map(() => 'delete_failed'));
+      expect(report.errors[0]!.message).toContain('AccessDenied');
+      expect(report.blobs.deleted).toEqual([]);
+      // The phases after it went on: layer links of blobs that are still there stay, the rest go.
+      expect(report.uploads.deleted.length).toBe(reference.uploads.deleted.length);
+      const left = asText(await bucketFiles(settings));
+      for (const [key, data] of expected) expect(left.get(key), key).toBe(data);
+      proxy.hooks = {};
+      const again = new S3Storage(settings);
+      const second = await collectGarbage(again.root, { ...everything, storage: again });
+      expect(second.errors).toEqual([]);
+      expect(second.blobs.deleted.map((b) => b.digest).sort()).toEqual(reference.blobs.deleted.map((b) => b.digest).sort());
+      expect(asText(await bucketFiles(settings))).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a revision key that fails to go: the sweep stops there (sweep_stopped), no blob is deleted, and a rerun converges',
+    async () => {
+      const { settings, expected } = await scene();
+      let failedOnce = false;
+      proxy.hooks.before = (request) => {
+        const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
+        if (failedOnce || !keys.some((k) => k.includes('/_manifests/revisions/'))) return undefined;
+        failedOnce = true;
+        return { status: 200, body: failAll(keys) };
+      };
+      const storage = new S3Storage(settings);
+      const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(report.errors.map((e) => e.code)).toContain('sweep_stopped');
+      expect(report.blobs.deleted).toEqual([]);
+      expect(storage.client.requests.deleteObjects, 'no DeleteObjects after the failed phase').toBeLessThanOrEqual(2);
+      proxy.hooks = {};
+      const again = new S3Storage(settings);
+      await collectGarbage(again.root, { ...everything, storage: again });
+      expect(asText(await bucketFiles(settings))).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a lock held by another collector keeps a real run out before any deletion; a dry run needs no lock',
+    async () => {
+      const { settings } = await scene();
+      await putObject(settings, 'docker/registry/v2/registry-gc.lock', JSON.stringify({ pid: 1, host: 'another-host', startedAt: now.toISOString() }));
+      const before = await bucketFiles(settings);
+      const storage = new S3Storage(settings);
+      const error = await collectGarbage(storage.root, { ...everything, storage }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryGcError);
+      expect((error as RegistryGcError).code).toBe('E_LOCKED');
+      expect((error as RegistryGcError).message).toContain('another-host');
+      expect(storage.client.requests.deleteObjects).toBe(0);
+      expect(await bucketFiles(settings)).toEqual(before);
+      const dry = new S3Storage(settings);
+      expect((await collectGarbage(dry.root, { ...everything, dryRun: true, storage: dry })).blobs.deleted.length).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a server that ignores If-None-Match is found out: lock_best_effort (with strict: refused, nothing deleted, no lock left)',
+    async () => {
+      const { settings, expected } = await scene();
+      // Such a server answers a conditional create of an object that exists as any other write (the
+      // header itself cannot be dropped on the way: it is signed).
+      let lockWrites = 0;
+      proxy.hooks.before = (request) => (kindOf(request) === 'put' && request.url.includes('registry-gc.lock') && lockWrites++ % 2 === 1 ? { status: 200 } : undefined);
+      const before = await bucketFiles(settings);
+      const strict = new S3Storage(settings);
+      const error = await collectGarbage(strict.root, { ...everything, strict: true, storage: strict }).catch((e: unknown) => e);
+      expect((error as RegistryGcError).code).toBe('E_LOCKED');
+      expect((error as RegistryGcError).problems.map((p) => p.code)).toEqual(['lock_best_effort']);
+      expect(await bucketFiles(settings)).toEqual(before);
+      const storage = new S3Storage(settings);
+      const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(report.warnings.filter((w) => w.code === 'lock_best_effort')).toHaveLength(1);
+      proxy.hooks = {};
+      expect(asText(await bucketFiles(settings))).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+});
