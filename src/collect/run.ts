@@ -93,7 +93,10 @@ async function prepareStorage(ctx: RunContext): Promise<void> {
     if (signal?.aborted) throw error;
     throw new RegistryGcError('E_IO', `cannot list the registry's storage: ${(error as Error).message}; nothing was deleted`, [], { cause: error });
   }
-  for (const entry of storage.oddEntries?.() ?? []) ctx.findings.warn('unexpected_entry', `/${entry}`, 'an object key no file system could hold (an empty, "." or ".." part, or a key that is also a prefix); left alone');
+  for (const key of storage.oddEntries?.() ?? []) {
+    // The path of such a key is not the key (its empty parts fold away): the message names it exactly.
+    ctx.findings.warn('unexpected_entry', `/${key}`, `the object key ${JSON.stringify(key)} is one no file system could hold (an empty, "." or ".." part, or an object that is also a prefix of others); left alone`);
+  }
 }
 
 /** Sweeps what was decided, through the run's trash, and reports. */

@@ -7,8 +7,8 @@
  *   repositories/…/_manifests/…/link    revision, tag and tag-history links
  *   repositories/…/_uploads/<id>/startedat
  *
- * A revision link's folder also names a manifest, and each link's content
- * names one; those manifests are read ahead too (manifestOf).
+ * A revision folder also names a manifest, whatever it holds, and each
+ * link's content names one; those manifests are read ahead too (revisionOf).
  */
 import { isAlgorithm, isValidHex, type Digest } from './digest.js';
 import type { RegistryLayout } from './layout.js';
@@ -23,11 +23,13 @@ export function isReadAhead(layout: RegistryLayout, file: string): boolean {
   return last === UPLOAD_STARTED_AT && parts[parts.length - 3] === '_uploads';
 }
 
-/** The manifest a revision link's folder names (`…/_manifests/revisions/<alg>/<hex>/link`), if `file` is one. */
-export function revisionOfLink(layout: RegistryLayout, file: string): Digest | undefined {
-  const parts = file.split('/');
-  const n = parts.length;
-  if (n < 6 || parts[n - 1] !== 'link' || parts[n - 4] !== 'revisions' || parts[n - 5] !== '_manifests') return undefined;
-  const [algorithm, hex] = [parts[n - 3]!, parts[n - 2]!];
-  return isAlgorithm(algorithm) && isValidHex(algorithm, hex) && file.startsWith(`${layout.repositoriesDir}/`) ? (`${algorithm}:${hex}` as Digest) : undefined;
+/** The manifest a revision folder names (`…/_manifests/revisions/<alg>/<hex>/…`), if `file` lies in one. */
+export function revisionOf(layout: RegistryLayout, file: string): Digest | undefined {
+  if (!file.startsWith(`${layout.repositoriesDir}/`)) return undefined;
+  const parts = file.slice(layout.repositoriesDir.length + 1).split('/');
+  // A repository name cannot hold `_manifests`: the first one is where its revisions are.
+  const at = parts.indexOf('_manifests');
+  if (at < 0 || parts[at + 1] !== 'revisions' || parts.length < at + 5) return undefined;
+  const [algorithm, hex] = [parts[at + 2]!, parts[at + 3]!];
+  return isAlgorithm(algorithm) && isValidHex(algorithm, hex) ? (`${algorithm}:${hex}` as Digest) : undefined;
 }

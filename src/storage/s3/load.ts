@@ -11,7 +11,7 @@
 import pLimit from 'p-limit';
 import { parseDigest, type Digest } from '../../registry/digest.js';
 import type { RegistryLayout } from '../../registry/layout.js';
-import { isReadAhead, revisionOfLink } from '../../registry/read-ahead.js';
+import { isReadAhead, revisionOf } from '../../registry/read-ahead.js';
 import type { S3Client } from './client.js';
 import { Snapshot, type SnapshotFile } from './snapshot.js';
 
@@ -56,12 +56,15 @@ export async function loadSnapshot(client: S3Client, layout: RegistryLayout, { r
   await Promise.all(flat.map((prefix) => listAll(prefix, false)));
 
   // The links and upload times the scan reads, then the manifests they (and revision folders) name.
-  const links = snapshot.files().filter((file) => isReadAhead(layout, `/${file.key}`));
+  const files = snapshot.files();
+  const links = files.filter((file) => isReadAhead(layout, `/${file.key}`));
   await readAhead(client, limit, links, signal);
   const manifests = new Set<Digest>();
-  for (const link of links) {
-    const revision = revisionOfLink(layout, `/${link.key}`);
+  for (const file of files) {
+    const revision = revisionOf(layout, `/${file.key}`);
     if (revision !== undefined) manifests.add(revision);
+  }
+  for (const link of links) {
     const named = link.data === undefined ? undefined : parseDigest(link.data.toString('utf8').trim());
     if (named !== undefined) manifests.add(named.digest);
   }
