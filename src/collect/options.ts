@@ -242,9 +242,14 @@ function similar(a: string, b: string): boolean {
 function storageOf(options: CollectOptions): Storage {
   if (options.s3 === undefined) return chooseStorage(options.storage, options.fileSystem);
   if (options.storage !== undefined || options.fileSystem !== undefined) throw invalid('s3 does not mix with storage or fileSystem');
-  if (options.trash === 'keep') throw invalid('there is no trash on S3 (no rename): trash "keep" cannot be used; enable bucket versioning to keep deleted objects restorable');
+  return openS3Storage(options.s3, options.trash);
+}
+
+/** The S3 storage of `settings` for a run with `trash`: refused, naming why, where it cannot be (no trash on S3, no credentials). */
+export function openS3Storage(settings: S3Settings, trash: CollectOptions['trash']): Storage {
+  if (trash === 'keep') throw invalid('there is no trash on S3 (no rename): trash "keep" cannot be used; enable bucket versioning to keep deleted objects restorable');
   try {
-    return new S3Storage(options.s3);
+    return new S3Storage(settings);
   } catch (error) {
     throw invalid(`s3: ${(error as Error).message}`);
   }

@@ -113,6 +113,7 @@ export async function applyCommand(args: string[], values: Values, concurrency: 
         trash: values['keep-trash'] ? 'keep' : undefined,
         recheck: values['full-recheck'] ? 'full' : undefined,
         onProgress: onProgressOf(progress, io),
+        ...(target?.options.s3 === undefined ? {} : { s3: target.options.s3 }),
       });
     } catch (error) {
       progress.clear();

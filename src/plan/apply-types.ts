@@ -6,6 +6,7 @@ import type { ProgressEvent } from '../collect/options.js';
 import type { Report } from '../report/report.js';
 import type { FileSystem } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
+import type { S3Settings } from '../storage/s3/settings.js';
 import type { PlanCategory, PlanItems, PlannedItem, PlanOptions } from './types.js';
 
 /** Options of `applyPlan`. What decides deletion is not among them: it comes from the plan. */
@@ -24,6 +25,8 @@ export interface ApplyOptions {
   fileSystem?: FileSystem;
   /** The storage seam (experimental), as CollectOptions.storage. */
   storage?: Storage;
+  /** A registry on S3, as CollectOptions.s3: required for a plan made on S3 (of the same bucket), refused for any other. */
+  s3?: S3Settings;
   /** As CollectOptions.trash, for the run that deletes. @default "purge" */
   trash?: 'purge' | 'keep' | 'off';
   /**

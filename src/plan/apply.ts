@@ -26,7 +26,7 @@ import type { Problem } from '../report/errors.js';
 import { chooseStorage } from '../storage/file-system.js';
 import type { Storage } from '../storage/storage.js';
 import { collectGarbage } from '../collect/collect-garbage.js';
-import { normalizeOptions, refuseUnknownKeys } from '../collect/options.js';
+import { normalizeOptions, openS3Storage, refuseUnknownKeys } from '../collect/options.js';
 import { failOnProblems, runWith, sweepDecision } from '../collect/run.js';
 import { decidePlanned, type Spared } from './planned-decision.js';
 import { findChanges, trustedObservation, writtenSince } from './recheck.js';
@@ -66,7 +66,7 @@ function problemsAbout(layout: RegistryLayout, category: PlanCategory, item: Pla
   return problems.filter((p) => under(p) || (p.path.startsWith(tags) && p.path.includes(entry)));
 }
 
-const APPLY_KEYS: ReadonlyArray<keyof ApplyOptions> = ['dryRun', 'root', 'concurrency', 'signal', 'onProgress', 'strict', 'now', 'fileSystem', 'storage', 'trash', 'recheck'];
+const APPLY_KEYS: ReadonlyArray<keyof ApplyOptions> = ['dryRun', 'root', 'concurrency', 'signal', 'onProgress', 'strict', 'now', 'fileSystem', 'storage', 's3', 'trash', 'recheck'];
 
 /** Applies a plan: see the module comment. Throws like collectGarbage (fail closed), or E_INVALID_PLAN. */
 export async function applyPlan(planInput: unknown, options?: ApplyOptions): Promise<ApplyReport>;
@@ -82,7 +82,7 @@ export async function applyPlan(first: unknown, second?: unknown, third?: Omit<A
   if (options.root !== undefined && !sameFolder(plan.root, options.root)) {
     throw invalidPlan(`this plan is for ${plan.root}, not for ${path.resolve(options.root)}: make a plan of this registry first`);
   }
-  const storage = chooseStorage(options.storage, options.fileSystem);
+  const storage = storageOfPlan(plan, options);
   const base: CollectOptions = {
     // Exactly the options the plan was made with (plan/options.ts), and nothing else it may hold.
     ...decidingOptionsOf(plan.options),
@@ -102,6 +102,17 @@ export async function applyPlan(first: unknown, second?: unknown, third?: Omit<A
     return applyFull(plan, observed, base, storage, { mode: 'full', why, rescanned: [] }, dryRun);
   }
   return applyIncremental(plan, observed, base, dryRun);
+}
+
+/** The storage to apply `plan` through: its bucket when it was made on S3 (only with that bucket's settings), else as collectGarbage's. */
+function storageOfPlan(plan: Plan, options: ApplyOptions): Storage {
+  const bucket = plan.storage?.bucket;
+  if (options.s3 === undefined) {
+    if (bucket !== undefined) throw invalidPlan(`this plan is for the S3 bucket ${bucket}: apply it with that registry's config (registry-gc apply PLAN CONFIG)`);
+    return chooseStorage(options.storage, options.fileSystem);
+  }
+  if (bucket !== options.s3.bucket) throw invalidPlan(`this plan is for ${bucket === undefined ? plan.root : `the S3 bucket ${bucket}`}, not for the S3 bucket ${options.s3.bucket}: make a plan of this registry first`);
+  return openS3Storage(options.s3, options.trash);
 }
 
 /** The planned items as a report's lists, and the skips, from what was done and why the rest was not. */

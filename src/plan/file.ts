@@ -88,6 +88,8 @@ export function parsePlan(value: unknown): Plan {
   if (typeof root !== 'string' || !path.isAbsolute(root)) throw invalidPlan('the plan names no absolute root');
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw invalidPlan('the plan has no valid createdAt');
   if (typeof registryGcVersion !== 'string') throw invalidPlan('the plan has no registryGcVersion');
+  const storage = (value as Record<string, unknown>)['storage'];
+  if (storage !== undefined && !(isObject(storage) && storage['driver'] === 's3' && typeof storage['bucket'] === 'string')) throw invalidPlan('the plan\'s storage is not valid');
   if (!isObject(options)) throw invalidPlan('the plan\'s options are not valid');
   const badOption = invalidOption(options);
   if (badOption !== undefined) throw invalidPlan(`the plan's options are not valid (${badOption})`);

@@ -50,6 +50,8 @@ export async function makePlan(root: string, options: MakePlanOptions = {}): Pro
     },
   } as const;
   const categories = fingerprintCategories(items);
-  const plan = { ...header, totals: totalsOf(items), fingerprint: { categories, sha256: planSha256(header, categories) }, items };
+  // Not fingerprinted (plans of disk registries stay as 0.1.0 wrote them): apply checks it against the storage it is given.
+  const storage = options.s3 === undefined ? {} : { storage: { driver: 's3' as const, bucket: options.s3.bucket } };
+  const plan = { ...header, ...storage, totals: totalsOf(items), fingerprint: { categories, sha256: planSha256(header, categories) }, items };
   return { ...plan, ...(observed === undefined ? {} : { observed }), warnings: report.warnings };
 }

@@ -125,8 +125,10 @@ export interface Plan {
   readonly registryGcVersion: string;
   /** When the dry run looked (ISO 8601); uploads were aged against this time. */
   readonly createdAt: string;
-  /** The absolute registry root. */
+  /** The absolute registry root (on S3: the rootdirectory as a path). */
   readonly root: string;
+  /** Where the registry is when it is not on a file system: apply refuses a plan of another storage. Absent on disk. */
+  readonly storage?: { readonly driver: 's3'; readonly bucket: string };
   readonly options: PlanOptions;
   /** What the dry run looked at. */
   readonly scanned: {

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRadosgw, RADOSGW_BINARIES, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
 import { copyTree } from '../../harness/tree.js';
-import { collectGarbage, type Report } from '../../src/index.js';
+import { applyPlan, collectGarbage, makePlan, RegistryGcError, type Report } from '../../src/index.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { manyRepositories } from '../support/many-repositories.js';
 import { bucketFiles, freshBucket, treeFiles, uploadTree } from '../support/s3-tree.js';
@@ -93,6 +93,36 @@ describe.runIf(LIVE)('collecting a registry in an S3 bucket (radosgw)', () => {
       expect(second.manifests.deleted).toEqual([]);
       expect(second.layerLinks.deleted).toEqual([]);
       expect(again.client.requests.deleteObjects).toBe(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'plan and apply: a plan made on S3 names its bucket; apply re-checks it in full there, deletes exactly the plan, and refuses it without that bucket',
+    async () => {
+      const t = manyRepositories(12);
+      const settings = await freshBucket(gw);
+      await uploadTree(settings, t.root);
+      const plan = await makePlan('/registry', { ...everything, s3: settings });
+      expect(plan.storage).toEqual({ driver: 's3', bucket: settings.bucket });
+      const planned = plan.items.blobs.map((b) => b.digest).sort();
+      expect(planned.length).toBeGreaterThan(0);
+      for (const refused of [applyPlan(plan, {}), applyPlan(plan, { s3: { ...settings, bucket: 'another-bucket' } })]) {
+        const error = await refused.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RegistryGcError);
+        expect((error as RegistryGcError).code).toBe('E_INVALID_PLAN');
+      }
+      const dry = await applyPlan(plan, { dryRun: true, s3: settings });
+      // S3 gives no entry versions: the plan records no observation, and apply re-checks it with a fresh dry run.
+      expect(plan.observed).toBeUndefined();
+      expect(dry.recheck.mode).toBe('full');
+      expect(dry.deleted.blobs.map((b) => b.digest).sort()).toEqual(planned);
+      const real = await applyPlan(plan, { s3: settings });
+      expect(real.deleted).toEqual(dry.deleted);
+      expect(real.skipped).toEqual([]);
+      const onDisk = copyTree(t.root);
+      await collectGarbage(onDisk, everything);
+      expect(new Map([...(await bucketFiles(settings))].map(([k, v]) => [k, v.toString('latin1')]))).toEqual(new Map([...treeFiles(onDisk)].map(([k, v]) => [k, v.toString('latin1')])));
     },
     TIMEOUT_MS,
   );
