@@ -13,7 +13,7 @@ import { collectGarbage, RegistryGcError, type Report } from '../../src/index.js
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3Settings } from '../../src/storage/s3/settings.js';
 import { manyRepositories } from '../support/many-repositories.js';
-import { kindOf, startS3Proxy, type S3Proxy } from '../support/s3-proxy.js';
+import { kindOf, startS3Proxy, type S3Proxy } from '../../harness/s3-proxy.js';
 import { bucketFiles, freshBucket, putObject, treeFiles, uploadTree } from '../support/s3-tree.js';
 
 const LIVE = hasRadosgw();
