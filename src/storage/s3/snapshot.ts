@@ -19,7 +19,6 @@ export interface SnapshotFile {
   readonly key: string;
   readonly size: number;
   readonly mtimeMs: number;
-  readonly etag: string;
   /** The object's bytes, when read ahead. */
   data?: Buffer;
 }
@@ -61,7 +60,7 @@ export class Snapshot {
       this.oddKeys.push(object.key);
       return undefined;
     }
-    const file: SnapshotFile = { type: 'file', key: object.key, size: object.size, mtimeMs: object.lastModifiedMs, etag: object.etag };
+    const file: SnapshotFile = { type: 'file', key: object.key, size: object.size, mtimeMs: object.lastModifiedMs };
     node.children.set(name, file);
     return file;
   }
