@@ -28,8 +28,8 @@ export interface ProxyAnswer {
 export interface ProxyHooks {
   /** Before forwarding: an answer to send instead, or nothing (forward; `headers` may be changed in place). */
   before?(request: ProxiedRequest): ProxyAnswer | undefined | Promise<ProxyAnswer | undefined>;
-  /** After the server answered, before the answer goes back. */
-  after?(request: ProxiedRequest, status: number): void | Promise<void>;
+  /** After the server answered, before the answer goes back: an answer to send instead (the server's is lost), or nothing. */
+  after?(request: ProxiedRequest, status: number): ProxyAnswer | undefined | void | Promise<ProxyAnswer | undefined | void>;
 }
 
 export interface S3Proxy {
@@ -76,9 +76,10 @@ export async function startS3Proxy(target: string, hooks: ProxyHooks = {}): Prom
             up.on('data', (c: Buffer) => parts.push(c));
             up.on('end', () => {
               void (async () => {
-                await proxy.hooks.after?.(request, up.statusCode ?? 0);
+                const instead = await proxy.hooks.after?.(request, up.statusCode ?? 0);
                 if (res.destroyed) return;
-                res.writeHead(up.statusCode ?? 502, up.headers).end(Buffer.concat(parts));
+                if (instead) res.writeHead(instead.status, { 'content-type': 'application/xml' }).end(instead.body ?? '');
+                else res.writeHead(up.statusCode ?? 502, up.headers).end(Buffer.concat(parts));
               })();
             });
           },

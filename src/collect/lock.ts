@@ -87,6 +87,16 @@ async function removeLeftovers(storage: Storage, file: string): Promise<void> {
   }
 }
 
+function ownLock(storage: Storage, file: string, me: LockHolder): Lock {
+  return {
+    path: file,
+    release: async () => {
+      // Only our own lock: a lock someone took over from us is theirs now.
+      if ((await readHolder(storage, file))?.pid === me.pid) await storage.ownFiles.remove(file);
+    },
+  };
+}
+
 /** A lock the storage cannot make exclusive: a warning, or with `strict` a refusal (the lock is released first). */
 async function bestEffort(layout: RegistryLayout, storage: Storage, findings: Findings, strict: boolean): Promise<void> {
   const file = layout.lockFile;
@@ -107,15 +117,14 @@ export async function acquireLock(layout: RegistryLayout, storage: Storage, find
     if (await tryCreate(storage, file, me)) {
       if (storage.ownFiles.createIsExclusive?.() === false) await bestEffort(layout, storage, findings, strict);
       await removeLeftovers(storage, file);
-      return {
-        path: file,
-        release: async () => {
-          // Only our own lock: a lock someone took over from us is theirs now.
-          if ((await readHolder(storage, file))?.pid === me.pid) await storage.ownFiles.remove(file);
-        },
-      };
+      return ownLock(storage, file, me);
     }
     const holder = await readHolder(storage, file);
+    if (holder !== undefined && holder.pid === me.pid && holder.host === me.host && holder.startedAt === me.startedAt) {
+      // Our own create, whose answer was lost and whose retry was refused (an object store's request retried).
+      await removeLeftovers(storage, file);
+      return ownLock(storage, file, me);
+    }
     const stale = holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !isAlive(holder.pid);
     if (!stale) {
       throw new RegistryGcError('E_LOCKED', `another registry-gc holds ${file}: ${describeHolder(holder)}. If no collector runs, remove the file and retry.`, [

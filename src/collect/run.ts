@@ -66,11 +66,17 @@ export async function runWith(root: string, opts: NormalizedOptions, body: (ctx:
       clock: new PhaseClock(opts.signal),
       age: new AgeGuard(storage.reader, opts.now, opts.minAge),
     };
-    await prepareStorage(ctx);
-    checkRegistryRoot(ctx);
+    // A backend that reads ahead (an object store's listing) does so under the lock, which needs no
+    // folder there; on a file system the root is checked before a lock file is made in it.
+    const readsAhead = storage.prepare !== undefined;
+    if (!readsAhead) checkRegistryRoot(ctx);
     // The lock guards deletions; a dry run deletes nothing and may run on a read-only snapshot.
     const lock = opts.dryRun ? undefined : await acquireLock(layout, storage, ctx.findings, opts.strict);
     try {
+      if (readsAhead) {
+        await prepareStorage(ctx);
+        checkRegistryRoot(ctx);
+      }
       return await body(ctx);
     } finally {
       await lock?.release();
@@ -93,9 +99,11 @@ async function prepareStorage(ctx: RunContext): Promise<void> {
     if (signal?.aborted) throw error;
     throw new RegistryGcError('E_IO', `cannot list the registry's storage: ${(error as Error).message}; nothing was deleted`, [], { cause: error });
   }
-  for (const key of storage.oddEntries?.() ?? []) {
+  for (const { key, blocking } of storage.oddEntries?.() ?? []) {
     // The path of such a key is not the key (its empty parts fold away): the message names it exactly.
-    ctx.findings.warn('unexpected_entry', `/${key}`, `the object key ${JSON.stringify(key)} is one no file system could hold (an empty, "." or ".." part, or an object that is also a prefix of others); left alone`);
+    const at = `/${key}`;
+    if (blocking) ctx.findings.fail('unexpected_entry', at, `the object key ${JSON.stringify(key)} and another are an object and a prefix of the same name: the registry reads the keys below it, which no tree can show; delete the stray object first`);
+    else ctx.findings.warn('unexpected_entry', at, `the object key ${JSON.stringify(key)} has an empty, "." or ".." part, which the registry never reads; left alone`);
   }
 }
 

@@ -246,7 +246,7 @@ function interpretS3(doc: ConfigNode, file: string, environment: string[]): Regi
   const variable = variableFor(environment, ['storage', 's3', 'rootdirectory']);
   return {
     file,
-    root: rootOf(settings),
+    root: s3RootOf(file, settings),
     rootDirectory,
     rootSource: rootDirectory === '' ? 'default' : (variable ?? 'storage.s3.rootdirectory'),
     uploadAge: uploadAgeOf(file, doc['storage']),
@@ -255,6 +255,14 @@ function interpretS3(doc: ConfigNode, file: string, environment: string[]): Regi
     environment,
     s3: settings,
   };
+}
+
+function s3RootOf(file: string, settings: S3Settings): string {
+  try {
+    return rootOf(settings);
+  } catch (error) {
+    throw refuse(file, `storage.s3.${(error as Error).message.replace(/^EINVAL: /, '')}`);
+  }
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));

@@ -61,6 +61,13 @@ export interface TreeReader {
   entry(target: string): EntryInfo;
 }
 
+/** An entry a backend cannot show as part of the tree (Storage.oddEntries). */
+export interface OddEntry {
+  /** Its name in the backend (an object key), exactly. */
+  readonly key: string;
+  readonly blocking: boolean;
+}
+
 /** A file written line by line (the trash's journal). */
 export interface AppendHandle {
   /** Appends `data`; once this resolves, a crash of this process cannot lose it. */
@@ -125,9 +132,11 @@ export interface Storage {
   readonly prepare?: (request: { readonly root: string; readonly maxManifestBytes: number; readonly signal?: AbortSignal | undefined }) => Promise<void>;
   /**
    * Entries the backend holds but cannot show as a tree (an object key no
-   * file system could have): warned about, never deleted. Asked after `prepare`.
+   * file system could have): never deleted; warned about, or, where
+   * `blocking` (the tree would hide what the registry reads), the run stops
+   * before any deletion. Asked after `prepare`.
    */
-  readonly oddEntries?: () => readonly string[];
+  readonly oddEntries?: () => readonly OddEntry[];
   /**
    * How this backend wants removals: `batch` items asked for at once, all
    * in flight together (an object store sends them in one request). Absent:

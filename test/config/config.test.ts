@@ -107,6 +107,11 @@ describe('readRegistryConfig', () => {
     expect(refusal(() => read('storage:\n  s3:\n    bucket: b\n')).message).toContain('storage.s3.region is not set');
     expect(refusal(() => read('storage:\n  s3:\n    bucket: b\n    region: r\n    v4auth: false\n')).message).toContain('Signature Version 4 only');
     expect(refusal(() => read('storage:\n  s3:\n    bucket: b\n    region: r\n    secure: maybe\n')).message).toContain('storage.s3.secure must be true or false');
+    // The registry puts the rootdirectory before its keys as written: a path that normalises names other keys.
+    for (const root of ['/a/../b', '/a//b', './a']) {
+      expect(refusal(() => read(`storage:\n  s3:\n    bucket: b\n    region: r\n    rootdirectory: ${root}\n`)).message).toContain('has an empty, "." or ".." part');
+    }
+    expect(read('storage:\n  s3:\n    bucket: b\n    region: r\n    rootdirectory: /a/b/\n').root).toBe('/a/b');
   });
 
   it('refuses a driver that only the environment names', () => {

@@ -106,32 +106,56 @@ describe.runIf(LIVE)('hostile registries in a bucket: the same outcome as on dis
     expect(storage.client.requests.get, 'only links were read: every manifest is larger than 64 bytes').toBeLessThan(20);
   }, 60_000);
 
-  it('keys no file system holds are warned about and left; keys outside the rootdirectory or its v2 are never touched', async () => {
+  it('keys with an empty part are warned about and left; stray names keep their exact bytes; keys outside the rootdirectory or its v2 are never touched', async () => {
     const h = hostileTree();
     const settings = await freshBucket(gw);
     await uploadTree(settings, h.t.root);
-    const orphanHex = hex(h.orphan.digest);
-    const odd = [
-      'docker/registry/v2/repositories/app//_layers/sha256/x/link',
-      `docker/registry/v2/blobs/sha256/${orphanHex.slice(0, 2)}/${orphanHex}`,
-    ];
-    for (const key of odd) await putObject(settings, key, 'odd');
-    await putObject(settings, 'docker/registry/notes.txt', 'outside v2');
+    const odd = 'docker/registry/v2/repositories/app//_layers/sha256/x/link';
+    // Not what the registry writes, but what a person can: a trailing space, a plus, a percent sign, a non-ASCII letter.
+    const strays = ['docker/registry/v2/repositories/app ', 'docker/registry/v2/repositories/a+b%41é'];
+    for (const key of [odd, ...strays, 'docker/registry/notes.txt']) await putObject(settings, key, 'odd');
     const outsideRoot = clientOf(settings);
+    const orphanHex = hex(h.orphan.digest);
     const foreign = `elsewhere/docker/registry/v2/blobs/sha256/${orphanHex.slice(0, 2)}/${orphanHex}/data`;
     await outsideRoot.put(foreign, 'another registry', false);
     const storage = new S3Storage(settings);
     const report = await collectGarbage(storage.root, { ...options, storage });
     const onDisk = copyTree(h.t.root);
     const disk = await collectGarbage(onDisk, options);
-    // The object at the orphan's folder name makes that folder a file: the data below it is the odd key, and the blob stays.
-    const warned = report.warnings.filter((w) => w.code === 'unexpected_entry').map((w) => JSON.parse(/the object key ("[^"]*")/.exec(w.message)![1]!) as string);
-    expect(warned.map((k) => k.slice('registry/'.length)).sort()).toEqual(['docker/registry/v2/repositories/app//_layers/sha256/x/link', `docker/registry/v2/blobs/sha256/${orphanHex.slice(0, 2)}/${orphanHex}/data`].sort());
-    expect(report.warnings.map((w) => w.code)).toContain('bad_digest_name');
-    expect(report.blobs.deleted.map((b) => b.digest).sort()).toEqual(disk.blobs.deleted.map((b) => b.digest).filter((d) => d !== h.orphan.digest).sort());
+    const keysWarned = report.warnings.filter((w) => w.code === 'unexpected_entry').map((w) => w.message);
+    expect(keysWarned.filter((m) => m.includes(JSON.stringify(`registry/${odd}`)))).toHaveLength(1);
+    // Each stray is a file among the repositories, named as it is.
+    expect(report.warnings.filter((w) => w.code === 'unexpected_entry' && strays.some((k) => w.path === k))).toHaveLength(2);
+    expect(report.blobs.deleted).toEqual(disk.blobs.deleted);
+    expect(report.manifests.deleted).toEqual(disk.manifests.deleted);
     const left = await bucketFiles(settings);
-    for (const key of [...odd, `docker/registry/v2/blobs/sha256/${orphanHex.slice(0, 2)}/${orphanHex}/data`, 'docker/registry/notes.txt']) expect(left.has(key), key).toBe(true);
+    for (const key of [odd, ...strays, 'docker/registry/notes.txt']) expect(left.has(key), key).toBe(true);
     expect((await outsideRoot.get(foreign)).toString()).toBe('another registry');
-    expect(path.posix.isAbsolute(storage.root)).toBe(true);
   }, 60_000);
+
+  // The registry reads `…/link` and `…/data` by their keys, whatever object has a prefix of their name:
+  // the tree would hide them, so the run must stop before deleting anything.
+  for (const [what, key] of [
+    ['a repository folder', (h: HostileTree) => h.t.layout.repositoryDir('app')],
+    ['a kept manifest\'s blob folder', (h: HostileTree) => h.t.layout.blobDir(h.a.manifest.digest)],
+    ['a kept layer\'s blob folder', (h: HostileTree) => h.t.layout.blobDir(h.a.layers[0]!.digest)],
+    ['a tag\'s current folder', (h: HostileTree) => path.dirname(h.t.layout.tagCurrentLink('app', 'v1'))],
+    ['the orphan\'s blob folder', (h: HostileTree) => h.t.layout.blobDir(h.orphan.digest)],
+  ] as const) {
+    it(`an object at the key of ${what}, above other keys: refused before any deletion, naming both`, async () => {
+      const h = hostileTree();
+      const settings = await freshBucket(gw);
+      await uploadTree(settings, h.t.root);
+      const stray = path.relative(h.t.root, key(h));
+      await putObject(settings, stray, 'a stray object');
+      const before = await bucketFiles(settings);
+      const storage = new S3Storage(settings);
+      const outcome = await outcomeOf(collectGarbage(storage.root, { ...options, storage }));
+      expect('error' in outcome && outcome.error.code).toBe('E_MARK_INCOMPLETE');
+      const named = ('error' in outcome ? outcome.error.problems : []).map((p) => (p as { message: string }).message);
+      expect(named.some((m) => m.includes(JSON.stringify(`registry/${stray}`)))).toBe(true);
+      expect(storage.client.requests.deleteObjects).toBe(0);
+      expect(await bucketFiles(settings)).toEqual(before);
+    }, 60_000);
+  }
 });

@@ -165,4 +165,50 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     },
     TIMEOUT_MS,
   );
+
+  it(
+    'a DeleteObjects error that names no key sent fails every key of that request: none is counted as deleted',
+    async () => {
+      const { settings, expected } = await scene();
+      let answered = false;
+      proxy.hooks.before = (request) => {
+        const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
+        if (answered || !keys.some((k) => k.includes('/blobs/'))) return undefined;
+        answered = true;
+        return { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><DeleteResult><Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error></DeleteResult>' };
+      };
+      const storage = new S3Storage(settings);
+      const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(answered).toBe(true);
+      expect(report.blobs.deleted).toEqual([]);
+      expect(report.errors.length).toBeGreaterThan(0);
+      expect(report.errors.every((e) => e.code === 'delete_failed' && e.message.includes('not a key of this request'))).toBe(true);
+      proxy.hooks = {};
+      const again = new S3Storage(settings);
+      await collectGarbage(again.root, { ...everything, storage: again });
+      expect(asText(await bucketFiles(settings))).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'the lock\'s create answered by the server but lost on the way: the retry is refused, and the run knows the lock as its own',
+    async () => {
+      const { settings, expected, reference } = await scene();
+      let lost = false;
+      proxy.hooks.after = (request) => {
+        if (lost || kindOf(request) !== 'put' || !request.url.includes('registry-gc.lock')) return undefined;
+        lost = true;
+        return { status: 500, body: '<Error><Code>InternalError</Code></Error>' };
+      };
+      const storage = new S3Storage(settings);
+      const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(lost).toBe(true);
+      expect(comparable(report)).toEqual(comparable(reference));
+      proxy.hooks = {};
+      // Released at the end: nothing of the run is left.
+      expect(asText(await bucketFiles(settings))).toEqual(expected);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -58,7 +58,7 @@ export class S3Client {
 
   /** One page of ListObjectsV2 below `prefix` (flat, or grouped at `/` with `delimiter`). */
   async listPage(prefix: string, continuationToken: string | undefined, delimiter = false): Promise<ListPage> {
-    const query = new URLSearchParams({ 'list-type': '2', prefix, 'max-keys': '1000' });
+    const query = new URLSearchParams({ 'list-type': '2', prefix, 'max-keys': '1000', 'encoding-type': 'url' });
     if (delimiter) query.set('delimiter', '/');
     if (continuationToken !== undefined) query.set('continuation-token', continuationToken);
     const answer = await this.send('list', 'GET', '', query);

@@ -23,6 +23,9 @@ export interface LoadOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Far above any link (registry/links.ts) or upload start time the scan accepts. */
+const READ_AHEAD_MAX_BYTES = 4096;
+
 /** The key of an absolute layout path (`/a/b` → `a/b`), with `/` after a folder. */
 const keyOf = (target: string, folder = false) => `${target.replace(/^\/+/, '')}${folder ? '/' : ''}`;
 
@@ -57,7 +60,8 @@ export async function loadSnapshot(client: S3Client, layout: RegistryLayout, { r
 
   // The links and upload times the scan reads, then the manifests they (and revision folders) name.
   const files = snapshot.files();
-  const links = files.filter((file) => isReadAhead(layout, `/${file.key}`));
+  // A link or start time larger than this is refused by its size before it is read (as on disk): never fetched.
+  const links = files.filter((file) => file.size <= READ_AHEAD_MAX_BYTES && isReadAhead(layout, `/${file.key}`));
   await readAhead(client, limit, links, signal);
   const manifests = new Set<Digest>();
   for (const file of files) {

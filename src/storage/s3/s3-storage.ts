@@ -22,7 +22,7 @@
 import pLimit from 'p-limit';
 import { RegistryLayout } from '../../registry/layout.js';
 import { codedError, partialRemoval } from '../errno.js';
-import { answerEach, type DirEntry, type EntryInfo, type Outcome, type OwnFiles, type Storage, type TreeReader } from '../storage.js';
+import { answerEach, type DirEntry, type EntryInfo, type OddEntry, type Outcome, type OwnFiles, type Storage, type TreeReader } from '../storage.js';
 import { S3Client } from './client.js';
 import { loadSnapshot } from './load.js';
 import { findCredentials, rootOf, type S3Settings } from './settings.js';
@@ -74,8 +74,11 @@ export class S3Storage implements Storage {
     this.snapshotTaken = await loadSnapshot(this.client, new RegistryLayout(this.root), { requests: this.settings.requests ?? DEFAULT_REQUESTS, maxManifestBytes, signal });
   };
 
-  /** Keys the listing found that no file system could hold: left alone, and warned about. */
-  readonly oddEntries = (): readonly string[] => this.snapshotTaken?.oddKeys ?? [];
+  /** Keys the listing found that no file system could hold (snapshot.ts): never deleted; a clash stops the run. */
+  readonly oddEntries = (): readonly OddEntry[] => [
+    ...(this.snapshotTaken?.oddKeys ?? []).map((key) => ({ key, blocking: false })),
+    ...[...new Set(this.snapshotTaken?.clashes ?? [])].map((key) => ({ key, blocking: true })),
+  ];
 
   private get snapshot(): Snapshot {
     if (this.snapshotTaken === undefined) throw codedError('EIO', 'the bucket has not been listed yet (S3Storage.prepare)');
@@ -83,8 +86,7 @@ export class S3Storage implements Storage {
   }
 
   private readAhead(file: string, maxBytes: number): Buffer {
-    const node = this.snapshot.find(file);
-    if (node === undefined) throw codedError('ENOENT', `${file} does not exist`);
+    const node = this.snapshot.need(file);
     if (node.type !== 'file') throw codedError('EISDIR', `${file} is a folder`);
     if (node.size > maxBytes) throw codedError('EFBIG', `${file} is larger than ${maxBytes} bytes`);
     if (node.data === undefined) throw codedError('EIO', `${file} was not read with the listing`);
@@ -173,8 +175,14 @@ export class S3Storage implements Storage {
     try {
       const failures = new Map<string, string>();
       for (let start = 0; start < keys.length; start += DELETE_BATCH) {
-        const result = await this.limit(() => this.client.deleteObjects(keys.slice(start, start + DELETE_BATCH)));
-        for (const e of result.errors) failures.set(e.key, `${e.code}${e.message ? `: ${e.message}` : ''}`);
+        const sent = keys.slice(start, start + DELETE_BATCH);
+        const result = await this.limit(() => this.client.deleteObjects(sent));
+        // An error naming no key that was sent (none at all, or one that did not come back as sent)
+        // cannot be told apart from the others: every key of the request counts as failed.
+        const asked = new Set(sent);
+        const unmatched = result.errors.find((e) => !asked.has(e.key));
+        if (unmatched !== undefined) for (const key of sent) failures.set(key, `the server reported a failure for ${JSON.stringify(unmatched.key)} (${unmatched.code}), not a key of this request`);
+        for (const e of result.errors) if (asked.has(e.key)) failures.set(e.key, `${e.code}${e.message ? `: ${e.message}` : ''}`);
       }
       for (const removal of batch) removal.resolve(new Map(removal.keys.flatMap((k) => (failures.has(k) ? [[k, failures.get(k)!] as const] : []))));
     } catch (error) {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { codedError } from '../errno.js';
 
 /** The registry's `storage.s3` section, as far as collecting needs it. */
 export interface S3Settings {
@@ -76,9 +77,18 @@ function sharedCredentials(env: Readonly<Record<string, string | undefined>>): C
   return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
 }
 
-/** The layout's root for these settings: the rootdirectory as an absolute POSIX path (`/` when none). */
+/**
+ * The layout's root for these settings: the rootdirectory as an absolute
+ * POSIX path (`/` when none). The registry's driver puts the rootdirectory in
+ * front of its keys as written, so one that a path would normalise (a `.` or
+ * `..` part, a doubled `/`) names keys this collector would not find: refused.
+ */
 export function rootOf(settings: S3Settings): string {
-  return path.posix.resolve('/', settings.rootDirectory ?? '');
+  const written = (settings.rootDirectory ?? '').replace(/^\/+/, '').replace(/\/+$/, '');
+  if (written !== '' && written.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw codedError('EINVAL', `rootdirectory ${JSON.stringify(settings.rootDirectory)} has an empty, "." or ".." part`);
+  }
+  return `/${written}`;
 }
 
 /** How a bucket is addressed: the origin and the path every key's URL starts with. */

@@ -6,9 +6,13 @@
  * their bytes. Deletions take their keys out, so that a prefix the run
  * emptied is seen as gone.
  *
- * A key no file system could hold (an empty, `.` or `..` component, or one
- * that is both an object and a prefix of others) is not put in the tree: it
- * is kept as odd, warned about, and never deleted.
+ * A key no file system could hold is not put in the tree, and is never deleted:
+ * - one with an empty, `.` or `..` part (`oddKeys`): the registry never
+ *   builds such a key, so it reads none of them; warned about;
+ * - an object that is also the prefix of other keys (`clashes`, both kinds):
+ *   the registry reads the keys below it as if it were not there, so the
+ *   tree cannot show what the registry sees; the run stops before any
+ *   deletion.
  */
 import { codedError } from '../errno.js';
 import type { DirEntry, EntryInfo } from '../storage.js';
@@ -34,8 +38,10 @@ const dir = (): SnapshotDir => ({ type: 'dir', children: new Map() });
 
 export class Snapshot {
   private readonly root = dir();
-  /** Keys left out of the tree (see the module comment). */
+  /** Keys with an empty, `.` or `..` part, left out of the tree (see the module comment). */
   readonly oddKeys: string[] = [];
+  /** Objects that are also prefixes of other keys, and those keys (see the module comment). */
+  readonly clashes: string[] = [];
 
   /** Puts a listed object in the tree. */
   add(object: ListedObject): SnapshotFile | undefined {
@@ -49,15 +55,16 @@ export class Snapshot {
       let child = node.children.get(part);
       if (child === undefined) node.children.set(part, (child = dir()));
       if (child.type !== 'dir') {
-        // An object that is also a prefix of this key: neither is a file system's.
-        this.oddKeys.push(object.key);
+        // An object that is also a prefix of this key.
+        this.clashes.push(child.key, object.key);
         return undefined;
       }
       node = child;
     }
     const name = parts[parts.length - 1]!;
-    if (node.children.get(name)?.type === 'dir') {
-      this.oddKeys.push(object.key);
+    const there = node.children.get(name);
+    if (there?.type === 'dir') {
+      this.clashes.push(object.key, ...filesOf(there).map((f) => f.key));
       return undefined;
     }
     const file: SnapshotFile = { type: 'file', key: object.key, size: object.size, mtimeMs: object.lastModifiedMs };
@@ -65,7 +72,7 @@ export class Snapshot {
     return file;
   }
 
-  /** The node at absolute path `target`, or undefined. */
+  /** The node at absolute path `target`, or undefined (also when an object stands on the way). */
   find(target: string): SnapshotNode | undefined {
     let node: SnapshotNode = this.root;
     for (const part of target.split('/')) {
@@ -78,18 +85,32 @@ export class Snapshot {
     return node;
   }
 
+  /**
+   * The node at `target`: ENOENT when it is not there, ENOTDIR when an
+   * object stands on the way (as a file system says, never "not there").
+   */
+  need(target: string): SnapshotNode {
+    let node: SnapshotNode = this.root;
+    for (const part of target.split('/')) {
+      if (part === '') continue;
+      if (node.type !== 'dir') throw codedError('ENOTDIR', `${target}: an object stands on the way`);
+      const child: SnapshotNode | undefined = node.children.get(part);
+      if (child === undefined) throw codedError('ENOENT', `${target} does not exist`);
+      node = child;
+    }
+    return node;
+  }
+
   /** As Storage's `reader.list`. */
   list(target: string): DirEntry[] {
-    const node = this.find(target);
-    if (node === undefined) throw codedError('ENOENT', `${target} does not exist`);
+    const node = this.need(target);
     if (node.type !== 'dir') throw codedError('ENOTDIR', `${target} is not a folder`);
     return [...node.children].map(([name, child]) => ({ name, type: child.type }));
   }
 
   /** As Storage's `reader.entry`: a folder's time is its newest object's. */
   entry(target: string): EntryInfo {
-    const node = this.find(target);
-    if (node === undefined) throw codedError('ENOENT', `${target} does not exist`);
+    const node = this.need(target);
     if (node.type === 'file') return { type: 'file', size: node.size, mtimeMs: node.mtimeMs };
     return { type: 'dir', size: 0, mtimeMs: newest(node) };
   }
@@ -97,13 +118,7 @@ export class Snapshot {
   /** Every object at or below `target`. */
   filesBelow(target: string): SnapshotFile[] {
     const node = this.find(target);
-    const out: SnapshotFile[] = [];
-    const walk = (n: SnapshotNode): void => {
-      if (n.type === 'file') out.push(n);
-      else for (const child of n.children.values()) walk(child);
-    };
-    if (node !== undefined) walk(node);
-    return out;
+    return node === undefined ? [] : filesOf(node);
   }
 
   /** Every object of the tree, in no particular order. */
@@ -129,6 +144,16 @@ export class Snapshot {
     const parent = this.find(cut.slice(0, slash) || '/');
     if (parent?.type === 'dir') parent.children.delete(cut.slice(slash + 1));
   }
+}
+
+function filesOf(node: SnapshotNode): SnapshotFile[] {
+  const out: SnapshotFile[] = [];
+  const walk = (n: SnapshotNode): void => {
+    if (n.type === 'file') out.push(n);
+    else for (const child of n.children.values()) walk(child);
+  };
+  walk(node);
+  return out;
 }
 
 function newest(node: SnapshotDir): number {

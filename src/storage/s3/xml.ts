@@ -5,7 +5,15 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 
-const parser = new XMLParser({ parseTagValue: false, ignoreAttributes: true, isArray: (name) => ['Contents', 'CommonPrefixes', 'Deleted', 'Error'].includes(name), processEntities: true });
+// Values exactly as sent: not trimmed (a key may end in a space), not parsed as numbers.
+const parser = new XMLParser({ parseTagValue: false, trimValues: false, ignoreAttributes: true, isArray: (name) => ['Contents', 'CommonPrefixes', 'Deleted', 'Error'].includes(name), processEntities: true, htmlEntities: true });
+
+/**
+ * A key of a listing asked with `encoding-type=url`: XML 1.0 cannot carry
+ * every key (control characters), so S3 sends them percent-encoded. AWS
+ * writes a space as `+` (and a `+` as `%2B`); radosgw writes `%20`.
+ */
+const decodeKey = (value: string): string => decodeURIComponent(value.replace(/\+/g, '%20'));
 
 export interface ListedObject {
   readonly key: string;
@@ -28,14 +36,17 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : va
 export function parseListPage(xml: string): ListPage {
   const result = (parser.parse(xml) as Node)['ListBucketResult'] as Node | undefined;
   if (result === undefined) throw new Error('not a ListBucketResult');
+  const encoded = text(result['EncodingType']) === 'url';
+  const keyOf = (value: unknown) => (encoded ? decodeKey(text(value)) : text(value));
   const objects = ((result['Contents'] as Node[] | undefined) ?? []).map((c): ListedObject => {
-    const size = Number(text(c['Size']));
-    const lastModifiedMs = Date.parse(text(c['LastModified']));
-    if (!Number.isFinite(size) || !Number.isFinite(lastModifiedMs)) throw new Error(`a listed object without size or time: ${text(c['Key'])}`);
-    return { key: text(c['Key']), size, lastModifiedMs, etag: text(c['ETag']) };
+    const sizeText = text(c['Size']).trim();
+    const size = sizeText === '' ? Number.NaN : Number(sizeText);
+    const lastModifiedMs = Date.parse(text(c['LastModified']).trim());
+    if (!Number.isSafeInteger(size) || size < 0 || !Number.isFinite(lastModifiedMs)) throw new Error(`a listed object without a valid size or time: ${JSON.stringify(keyOf(c['Key']))}`);
+    return { key: keyOf(c['Key']), size, lastModifiedMs, etag: text(c['ETag']) };
   });
-  const prefixes = ((result['CommonPrefixes'] as Node[] | undefined) ?? []).map((p) => text(p['Prefix']));
-  const truncated = text(result['IsTruncated']) === 'true';
+  const prefixes = ((result['CommonPrefixes'] as Node[] | undefined) ?? []).map((p) => keyOf(p['Prefix']));
+  const truncated = text(result['IsTruncated']).trim() === 'true';
   const token = text(result['NextContinuationToken']);
   if (truncated && token === '') throw new Error('a truncated listing without a continuation token');
   return { objects, prefixes, continuationToken: truncated ? token : undefined };
