@@ -6,7 +6,7 @@ export const USAGE = `usage: registry-gc [options] ROOT|CONFIG
        registry-gc purge [--older-than DURATION] [--json] ROOT|CONFIG
        registry-gc restore [--json] ROOT|CONFIG [RUN]
 
-Offline garbage collection of a stopped Docker registry's filesystem storage.
+Offline garbage collection of a stopped Docker registry's storage (filesystem or s3).
 ROOT is the registry's rootdirectory (the folder that holds docker/registry/v2).
 CONFIG is the registry's config.yml instead: registry-gc then reads
 storage.filesystem.rootdirectory (default /var/lib/registry) and
@@ -14,7 +14,10 @@ storage.maintenance.uploadpurging.age, after the registry's REGISTRY_*
 environment overrides (e.g. REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY).
 A relative rootdirectory is resolved against the current directory, as the
 registry does: run registry-gc from the registry's working directory.
-Only the filesystem storage driver is supported.
+With storage.s3 (bucket, region, regionendpoint, rootdirectory, accesskey,
+secretkey, secure; REGISTRY_STORAGE_S3_*; else the AWS environment or the
+shared credentials file) the run collects the bucket: there is no trash on
+S3, so --keep-trash and restore are refused. Other drivers are refused.
 
 A real run moves everything it collects into a trash of the run, inside
 ROOT but outside docker/registry/v2 (registry-gc-trash/RUN), one rename

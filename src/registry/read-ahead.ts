@@ -4,7 +4,8 @@
  * request each and so are fetched together, many in flight, right after the
  * listing. Part of the layout module: it says which paths those are.
  *
- *   repositories/…/_manifests/…/link    revision, tag and tag-history links
+ *   repositories/…/_manifests/revisions/<alg>/<hex>/link
+ *   repositories/…/_manifests/tags/<tag>/current/link
  *   repositories/…/_uploads/<id>/startedat
  *
  * A revision folder also names a manifest, whatever it holds, and each
@@ -14,13 +15,23 @@ import { isAlgorithm, isValidHex, type Digest } from './digest.js';
 import type { RegistryLayout } from './layout.js';
 import { UPLOAD_STARTED_AT } from './layout-parts.js';
 
-/** True for a file below `repositories/` that the scan reads: a link of `_manifests`, or an upload's `startedat`. */
+/**
+ * True for a file below `repositories/` that the scan reads: a revision
+ * link, a tag's current link, an upload's `startedat`. (A tag's history
+ * links are read only by the sweep, for the entries it deletes.)
+ */
 export function isReadAhead(layout: RegistryLayout, file: string): boolean {
   if (!file.startsWith(`${layout.repositoriesDir}/`)) return false;
   const parts = file.slice(layout.repositoriesDir.length + 1).split('/');
-  const last = parts[parts.length - 1];
-  if (last === 'link') return parts.includes('_manifests');
-  return last === UPLOAD_STARTED_AT && parts[parts.length - 3] === '_uploads';
+  const n = parts.length;
+  const last = parts[n - 1];
+  if (last === UPLOAD_STARTED_AT) return parts[n - 3] === '_uploads';
+  if (last !== 'link') return false;
+  // A repository name cannot hold `_manifests`: the first one is its own.
+  const at = parts.indexOf('_manifests');
+  if (at < 0) return false;
+  if (parts[at + 1] === 'revisions') return n === at + 5;
+  return parts[at + 1] === 'tags' && n === at + 5 && parts[at + 3] === 'current';
 }
 
 /** The manifest a revision folder names (`…/_manifests/revisions/<alg>/<hex>/…`), if `file` lies in one. */

@@ -110,16 +110,22 @@ export class S3Client {
       );
       let answer: Answer | undefined;
       let networkError: unknown;
+      // A timer of our own, cleared when the answer is in: AbortSignal.timeout keeps each request's
+      // signal (and what hangs on it) alive for the whole timeout, which held hundreds of MB over a run.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
       try {
         const response = await fetch(`${this.origin}${requestPath}`, {
           method,
           headers: signed.headers as Record<string, string>,
           ...(body ? { body } : {}),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          signal: abort.signal,
         });
         answer = { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
       } catch (error) {
         networkError = error;
+      } finally {
+        clearTimeout(timer);
       }
       if (answer !== undefined && !RETRIED_STATUS.has(answer.status)) return answer;
       if (attempt >= ATTEMPTS) {
