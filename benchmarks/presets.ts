@@ -219,6 +219,39 @@ export const PRESETS = {
     freshUploads: 20,
     uploadOnlyRepositories: 3,
   },
+  /**
+   * Issue 16's S3 row: `small`'s kinds of images on 300 repositories, ~29,000
+   * keys, layer bytes kept small (~15 MB): radosgw's memstore holds every object
+   * in RAM, once per bucket the benchmark uploads (benchmarks/s3.ts).
+   */
+  s3: {
+    ...common,
+    repositories: 300,
+    teamSize: 10,
+    manifestsPerRepository: 10,
+    taggedFraction: 0.4,
+    extraTagsPerManifest: 0.5,
+    layersPerImage: [1, 3],
+    baseLayersPerImage: [1, 2],
+    baseLayerPool: 12,
+    layerSizes: [
+      { weight: 0.9, min: 128, max: 2 * KiB },
+      { weight: 0.1, min: 2 * KiB, max: 16 * KiB },
+    ],
+    baseLayerSizes: [{ weight: 1, min: 16 * KiB, max: 256 * KiB }],
+    multiArchFraction: 0.12,
+    attestationFraction: 0.5,
+    referrerFraction: 0.1,
+    referrerTagSchemaFraction: 0.5,
+    crossRepositoryFraction: 0.05,
+    foreignLayerFraction: 0.05,
+    orphanBlobs: 600,
+    deletedRepositories: 15,
+    staleUploads: 60,
+    freshUploads: 38,
+    uploadOnlyRepositories: 12,
+    uploadSizes: [{ weight: 1, min: 256, max: 4 * KiB }],
+  },
   /** Spec §6's tag-heavy case: 2 repositories × 2,000 manifests with ~1,000 tags each. */
   tags: {
     ...common,

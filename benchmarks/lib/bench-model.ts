@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GenerateSummary } from '../generate.js';
 import type { FloorResult } from '../floor.js';
+import type { S3Record } from './s3-model.js';
 
 /** The repository: two folders up from benchmarks/lib/. */
 export const PROJECT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -240,4 +241,5 @@ export interface ScalingRecord {
   modes: Partial<Record<Mode, ScalingMode>>;
 }
 
-export type AnyRecord = PresetRecord | ScalingRecord;
+/** S3Record: issue 16's sitting on radosgw (s3-model.ts, benchmarks/s3.ts). */
+export type AnyRecord = PresetRecord | ScalingRecord | S3Record;

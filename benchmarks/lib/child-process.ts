@@ -40,13 +40,16 @@ export interface Outcome {
  * Runs argv in its own process group, stdout and stderr to files; with
  * `time`, under /usr/bin/time -f '%e %M'. Wall time is measured here.
  */
-export function execute(argv: readonly string[], opts: { stdout: string; stderr: string; timeout: number; time: boolean; interruptFirst?: boolean }): Promise<Outcome> {
+export function execute(
+  argv: readonly string[],
+  opts: { stdout: string; stderr: string; timeout: number; time: boolean; interruptFirst?: boolean; env?: NodeJS.ProcessEnv },
+): Promise<Outcome> {
   const timeFile = `${opts.stderr}.time`;
   const full = opts.time ? [TIME, '-f', '%e %M', '-o', timeFile, ...argv] : [...argv];
   const out = fs.openSync(opts.stdout, 'w');
   const err = fs.openSync(opts.stderr, 'w');
   const started = process.hrtime.bigint();
-  const child = spawn(full[0] ?? '', full.slice(1), { stdio: ['ignore', out, err], detached: true });
+  const child = spawn(full[0] ?? '', full.slice(1), { stdio: ['ignore', out, err], detached: true, ...(opts.env !== undefined ? { env: opts.env } : {}) });
   fs.closeSync(out);
   fs.closeSync(err);
   if (child.pid !== undefined) activeGroups.add(child.pid);

@@ -9,6 +9,8 @@ import { fmtInt, fmtLoad, fmtMB, fmtRatio, fmtS, log, median, sec } from './benc
 import { COPY_METHODS } from './bench-setup.js';
 import { offlineCell, offlineRow, renderOffline } from './results-offline.js';
 import { TARGETS, renderRssRow, renderScalingToLarge } from './targets.js';
+import type { S3Record } from './s3-model.js';
+import { renderS3, renderS3Target } from './results-s3.js';
 
 // Storage ------------------------------------------------------------------------------
 
@@ -90,6 +92,8 @@ export function summaryLine(t: TreeInfo): string {
 export function render(records: readonly AnyRecord[]): string {
   const presets = records.filter((r): r is PresetRecord => r.kind === 'preset').sort((a, b) => presetRank(a.preset) - presetRank(b.preset));
   const scaling = records.find((r): r is ScalingRecord => r.kind === 'scaling');
+  // Its own machine, build and date lines are in its section: the header keeps describing the disk rows.
+  const s3 = records.find((r): r is S3Record => r.kind === 's3');
   const all = [...presets.flatMap((p) => Object.values(p.modes)), ...(scaling ? Object.values(scaling.modes) : [])].filter(
     (m): m is ModeResult | ScalingMode => m !== undefined,
   );
@@ -115,7 +119,7 @@ export function render(records: readonly AnyRecord[]): string {
   }
 
   // Targets.
-  out.push('## Targets (issues 6, 12, 14, 15)', '');
+  out.push(`## Targets (issues ${[...new Set(TARGETS.flatMap((t) => [...t.target.matchAll(/#(\d+)/g)].map((x) => Number(x[1]))))].sort((a, b) => a - b).join(', ')})`, '');
   out.push('| tree | mode | ours | reference | ratio | floor | ours/floor | peak RSS (ours) | target | met? |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const t of TARGETS) {
     if (t.mode === 'scaling') {
@@ -138,6 +142,10 @@ export function render(records: readonly AnyRecord[]): string {
     }
     if (t.mode === 'scaling-to-large') {
       out.push(renderScalingToLarge(t, presets));
+      continue;
+    }
+    if (t.mode === 's3') {
+      out.push(renderS3Target(t, s3));
       continue;
     }
     const m = presets.find((p) => p.preset === t.tree)?.modes[t.mode];
@@ -296,6 +304,8 @@ export function render(records: readonly AnyRecord[]): string {
     }
     out.push('');
   }
+
+  if (s3 !== undefined) out.push(...renderS3(s3));
 
   if (fs.existsSync(NOTES_MD)) {
     const notes = fs.readFileSync(NOTES_MD, 'utf8').trim();

@@ -3,13 +3,16 @@
  * the targets table per entry, in this order.
  */
 import type { Mode, PresetRecord } from './bench-model.js';
+import type { S3Mode } from './s3-model.js';
 import { fmtMB, fmtRatio, fmtS, median } from './bench-log.js';
 import { ok, maxRss, type Row } from './results.js';
 
 export interface Target {
   tree: string;
-  /** `scaling`: standard-half → standard; `scaling-to-large`: standard → large, from the presets' own dry rows. */
-  mode: Mode | 'scaling' | 'scaling-to-large';
+  /** `scaling`: standard-half → standard; `scaling-to-large`: standard → large, from the presets' own dry rows; `s3`: the S3 sitting (see `s3`). */
+  mode: Mode | 'scaling' | 'scaling-to-large' | 's3';
+  /** mode `s3`: which row of the S3 record (results-s3.ts); `requests` is judged on the record's counts, not by `met`. */
+  s3?: S3Mode | 'requests';
   label: string;
   target: string;
   met: (r: Row) => boolean;
@@ -44,6 +47,18 @@ export const TARGETS: Target[] = [
     label: '`-m --keep-last 1000000` dry run: every tag ranked, none deleted (reference column: our `-m` dry run)',
     target: '#14: retention’s own cost at equal work: ≤ 1.1× our `-m` dry run',
     met: (r) => r.ratio >= 1 / 1.1,
+  },
+  // Issue 16, on radosgw (benchmarks/s3.ts): one sitting, ratios side by side; the floor is the request floor measured alongside.
+  { tree: 's3', mode: 's3', s3: 'dry', label: 'S3 dry run (radosgw)', target: '#16: ≥ 30× faster, or ≤ 1.5× the request floor', met: (r) => r.ratio >= 30 || r.oursFloor <= 1.5 },
+  { tree: 's3', mode: 's3', s3: 'dry-m', label: 'S3 `-m` dry run (radosgw)', target: '#16: ≥ 30× faster, or ≤ 1.5× the request floor', met: (r) => r.ratio >= 30 || r.oursFloor <= 1.5 },
+  { tree: 's3', mode: 's3', s3: 'delete-m', label: 'S3 real `-m` run (radosgw, a fresh bucket per run)', target: '#16: ≥ 10× faster', met: (r) => r.ratio >= 10 },
+  {
+    tree: 's3',
+    mode: 's3',
+    s3: 'requests',
+    label: 'S3 requests per run (ours; reference in its column)',
+    target: '#16: flat listing pages + one GET per manifest and tag link + one DeleteObjects per 1,000 keys, nothing per blob kept',
+    met: () => false,
   },
   { tree: 'any', mode: 'scaling', label: 'scaling', target: '#6: time for 2N blobs ≤ 2.2 × time for N', met: () => false },
   { tree: 'large', mode: 'dry', label: 'dry run', target: '#6: peak RSS ≤ 300 MB', met: (r) => r.rssKb !== null && r.rssKb * 1024 <= 300e6 },
