@@ -120,37 +120,41 @@ const manyTinyImages = {
   uploadSizes: [{ weight: 1, min: 1 * KiB, max: 64 * KiB }],
 } satisfies Partial<GenerateParams>;
 
+/** CI-sized: 20 repositories, 200 manifests, ~40 MB; a couple of seconds. */
+const small = {
+  ...common,
+  repositories: 20,
+  teamSize: 5,
+  manifestsPerRepository: 10,
+  taggedFraction: 0.4,
+  extraTagsPerManifest: 0.5,
+  layersPerImage: [1, 3],
+  baseLayersPerImage: [1, 2],
+  baseLayerPool: 12,
+  layerSizes: [
+    { weight: 0.6, min: 256, max: 8 * KiB },
+    { weight: 0.3, min: 8 * KiB, max: 64 * KiB },
+    { weight: 0.1, min: 64 * KiB, max: 512 * KiB },
+  ],
+  baseLayerSizes: [{ weight: 1, min: 256 * KiB, max: 4 * MiB }],
+  multiArchFraction: 0.12,
+  attestationFraction: 0.5,
+  referrerFraction: 0.1,
+  referrerTagSchemaFraction: 0.5,
+  crossRepositoryFraction: 0.05,
+  foreignLayerFraction: 0.05,
+  orphanBlobs: 40,
+  deletedRepositories: 1,
+  staleUploads: 4,
+  freshUploads: 3,
+  uploadOnlyRepositories: 1,
+  uploadSizes: [{ weight: 1, min: 1 * KiB, max: 256 * KiB }],
+
+} satisfies Partial<GenerateParams>;
+
 export const PRESETS = {
   /** CI-sized: 20 repositories, 200 manifests, ~40 MB; a couple of seconds. */
-  small: {
-    ...common,
-    repositories: 20,
-    teamSize: 5,
-    manifestsPerRepository: 10,
-    taggedFraction: 0.4,
-    extraTagsPerManifest: 0.5,
-    layersPerImage: [1, 3],
-    baseLayersPerImage: [1, 2],
-    baseLayerPool: 12,
-    layerSizes: [
-      { weight: 0.6, min: 256, max: 8 * KiB },
-      { weight: 0.3, min: 8 * KiB, max: 64 * KiB },
-      { weight: 0.1, min: 64 * KiB, max: 512 * KiB },
-    ],
-    baseLayerSizes: [{ weight: 1, min: 256 * KiB, max: 4 * MiB }],
-    multiArchFraction: 0.12,
-    attestationFraction: 0.5,
-    referrerFraction: 0.1,
-    referrerTagSchemaFraction: 0.5,
-    crossRepositoryFraction: 0.05,
-    foreignLayerFraction: 0.05,
-    orphanBlobs: 40,
-    deletedRepositories: 1,
-    staleUploads: 4,
-    freshUploads: 3,
-    uploadOnlyRepositories: 1,
-    uploadSizes: [{ weight: 1, min: 1 * KiB, max: 256 * KiB }],
-  },
+  small,
   /** The design tree of spec §7: 1,000 repositories, 20,000 manifests, ~100,000 blobs, ~3 GB. */
   standard: {
     ...common,
@@ -225,26 +229,14 @@ export const PRESETS = {
    * in RAM, once per bucket the benchmark uploads (benchmarks/s3.ts).
    */
   s3: {
-    ...common,
+    ...small,
     repositories: 300,
     teamSize: 10,
-    manifestsPerRepository: 10,
-    taggedFraction: 0.4,
-    extraTagsPerManifest: 0.5,
-    layersPerImage: [1, 3],
-    baseLayersPerImage: [1, 2],
-    baseLayerPool: 12,
     layerSizes: [
       { weight: 0.9, min: 128, max: 2 * KiB },
       { weight: 0.1, min: 2 * KiB, max: 16 * KiB },
     ],
     baseLayerSizes: [{ weight: 1, min: 16 * KiB, max: 256 * KiB }],
-    multiArchFraction: 0.12,
-    attestationFraction: 0.5,
-    referrerFraction: 0.1,
-    referrerTagSchemaFraction: 0.5,
-    crossRepositoryFraction: 0.05,
-    foreignLayerFraction: 0.05,
     orphanBlobs: 600,
     deletedRepositories: 15,
     staleUploads: 60,
