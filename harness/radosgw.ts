@@ -26,8 +26,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import aws4 from 'aws4';
+import { cephConf, cephEnv } from './ceph-conf.js';
 import { freePort, isOnPath, trackForExit, waitForExit } from './registry-server.js';
+
+import { signedS3Request, type S3Credentials } from './s3-requests.js';
+
+export { listBucketKeys, signedS3Request, type S3Credentials } from './s3-requests.js';
 
 /** What startRadosgw runs; all come with Debian's radosgw, ceph-mon and ceph-osd packages (ceph-common holds `ceph` and `monmaptool`). */
 export const RADOSGW_BINARIES = ['radosgw', 'ceph-mon', 'ceph-osd', 'radosgw-admin', 'ceph', 'monmaptool'] as const;
@@ -57,134 +61,6 @@ export interface RunningRadosgw {
   stop(): Promise<void>;
   /** stop(), then removes the cluster's temp dir. */
   destroy(): Promise<void>;
-}
-
-export interface S3Credentials {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
-}
-
-/**
- * A SigV4-signed request to `${endpoint}${pathAndQuery}` (path style, e.g.
- * "/bucket?list-type=2"); the caller reads the response. Independent of src/.
- */
-export async function signedS3Request(
-  s3: S3Credentials,
-  method: string,
-  pathAndQuery: string,
-  body?: Uint8Array,
-): Promise<Response> {
-  const url = new URL(pathAndQuery, s3.endpoint);
-  const payload = body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const signed = aws4.sign(
-    {
-      host: url.host,
-      path: `${url.pathname}${url.search}`,
-      method,
-      service: 's3',
-      region: s3.region,
-      headers: payload === undefined ? {} : { 'content-type': 'application/octet-stream' },
-      ...(payload === undefined ? {} : { body: payload }),
-    },
-    { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-  );
-  const headers = Object.fromEntries(
-    Object.entries(signed.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'host').map(([name, value]) => [name, String(value)]),
-  );
-  return fetch(url, { method, headers, ...(payload === undefined ? {} : { body: payload }), signal: AbortSignal.timeout(10_000) });
-}
-
-const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const unxml = (s: string): string =>
-  s.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) =>
-    e.startsWith('#x') || e.startsWith('#X')
-      ? String.fromCodePoint(parseInt(e.slice(2), 16))
-      : e.startsWith('#')
-        ? String.fromCodePoint(parseInt(e.slice(1), 10))
-        : (XML_ENTITIES[e.toLowerCase()] ?? e),
-  );
-
-/** Every key in `bucket` (under `prefix`), sorted: ListObjectsV2 pages, followed to the end. */
-export async function listBucketKeys(s3: S3Credentials, bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const query = new URLSearchParams({ 'list-type': '2', prefix, ...(token === undefined ? {} : { 'continuation-token': token }) });
-    const res = await signedS3Request(s3, 'GET', `/${encodeURIComponent(bucket)}?${query.toString()}`);
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`ListObjectsV2 ${bucket}: ${res.status} ${text}`);
-    for (const m of text.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unxml(m[1] ?? ''));
-    const truncated = /<IsTruncated>true<\/IsTruncated>/.test(text);
-    const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(text)?.[1];
-    token = truncated && next !== undefined ? unxml(next) : undefined;
-    if (truncated && token === undefined) throw new Error(`ListObjectsV2 ${bucket}: truncated without a continuation token`);
-  } while (token !== undefined);
-  return keys.sort();
-}
-
-/** Ours without CEPH_* (CEPH_ARGS, CEPH_CONF would change what the daemons and tools read). */
-function cephEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toUpperCase().startsWith('CEPH_')));
-}
-
-/**
- * The cluster's private config. Every line below was needed, or cut
- * start-up or response times, on Ceph 16.2:
- * - auth none everywhere, and `ms mon client mode = crc`: with auth none and
- *   the default (secure) mode radosgw loops on error -13 talking to the mon;
- * - `paxos propose interval = 0.05`: start-up 3 s instead of 16 s;
- * - size 1 pools of 8 PGs on the one OSD (no mgr, so no autoscaler);
- * - `tcp_nodelay=1` on beast: else every small response waits ~45 ms;
- * - `ms bind retry count = 1` (one try; 0 means none, EPERM): a port taken by someone else fails at once
- *   (EADDRINUSE, retried with new ports) instead of after 3 x 5 s;
- * - `mon cluster log to file = false`: else the mon writes
- *   /var/log/ceph/ceph.log and ceph.audit.log whatever `log file` says;
- * - `admin socket =` (none): nothing needs them, and a long TMPDIR would
- *   overflow a Unix socket path.
- */
-function cephConf(dir: string, fsid: string, monPort: number, rgwPort: number): string {
-  return [
-    '[global]',
-    `fsid = ${fsid}`,
-    `mon host = [v2:127.0.0.1:${monPort}]`,
-    'mon initial members = a',
-    'public addr = 127.0.0.1',
-    'cluster addr = 127.0.0.1',
-    'ms bind ipv4 = true',
-    'ms bind ipv6 = false',
-    'ms bind retry count = 1',
-    'auth cluster required = none',
-    'auth service required = none',
-    'auth client required = none',
-    'ms mon client mode = crc',
-    'mon allow pool size one = true',
-    'mon allow pool delete = true',
-    'mon max pg per osd = 1000',
-    'mon cluster log to file = false',
-    'paxos propose interval = 0.05',
-    'osd objectstore = memstore',
-    'osd pool default size = 1',
-    'osd pool default min size = 1',
-    'osd pool default pg num = 8',
-    'osd pool default pgp num = 8',
-    'osd crush chooseleaf type = 0',
-    `run dir = ${dir}/run`,
-    `crash dir = ${dir}/crash`,
-    'admin socket =',
-    `log file = ${dir}/log/$name.log`,
-    `pid file = ${dir}/run/$name.pid`,
-    `keyring = ${dir}/keyring`,
-    `mon data = ${dir}/mon`,
-    `osd data = ${dir}/osd`,
-    `rgw data = ${dir}/rgw`,
-    '',
-    '[client.rgw]',
-    `rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1`,
-    'rgw exit timeout secs = 5',
-    '',
-  ].join('\n');
 }
 
 interface Daemon {
