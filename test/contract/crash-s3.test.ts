@@ -14,16 +14,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRadosgw, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { describe, expect, it } from 'vitest';
+import { hasRadosgw } from '../../harness/radosgw.js';
 import { copyTree, tempDir } from '../../harness/tree.js';
 import { collectGarbage } from '../../src/index.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3Settings } from '../../src/storage/s3/settings.js';
 import { cli } from '../support/crash-harness.js';
 import { manyRepositories } from '../support/many-repositories.js';
-import { kindOf, startS3Proxy, type S3Proxy } from '../../harness/s3-proxy.js';
-import { bucketFiles, freshBucket, treeFiles, uploadTree } from '../support/s3-tree.js';
+import { kindOf } from '../../harness/s3-proxy.js';
+import { bucketFiles, freshBucket, treeFiles, uploadTree, useRadosgw } from '../support/s3-tree.js';
 
 const LIVE = hasRadosgw();
 const options = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true };
@@ -38,16 +38,7 @@ function configFor(settings: S3Settings, endpoint: string): string {
 }
 
 describe.runIf(LIVE)('SIGKILL of a collection on S3, between and inside DeleteObjects batches', () => {
-  let gw: RunningRadosgw;
-  let proxy: S3Proxy;
-  beforeAll(async () => {
-    gw = await startRadosgw();
-    proxy = await startS3Proxy(gw.endpoint);
-  }, 60_000);
-  afterAll(async () => {
-    await proxy?.close();
-    await gw?.destroy();
-  });
+  const bed = useRadosgw({ proxy: true });
 
   it(
     'every kept key survives each kill, and a rerun leaves what an uninterrupted run leaves',
@@ -57,7 +48,7 @@ describe.runIf(LIVE)('SIGKILL of a collection on S3, between and inside DeleteOb
       await collectGarbage(onDisk, options);
       const expected = asText(treeFiles(onDisk));
       // How many DeleteObjects an uninterrupted run sends: every one of them is a kill point.
-      const probe = await freshBucket(gw);
+      const probe = await freshBucket(bed.gw);
       await uploadTree(probe, t.root);
       const counted = new S3Storage(probe);
       await collectGarbage(counted.root, { ...options, storage: counted });
@@ -68,20 +59,20 @@ describe.runIf(LIVE)('SIGKILL of a collection on S3, between and inside DeleteOb
       const landed: string[] = [];
       for (const inside of [false, true]) {
         for (let n = 1; n <= batches; n++) {
-          const settings = await freshBucket(gw);
+          const settings = await freshBucket(bed.gw);
           await uploadTree(settings, t.root);
-          const child = spawn(process.execPath, [cli, ...FLAGS, configFor(settings, proxy.endpoint)], { stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '' } });
+          const child = spawn(process.execPath, [cli, ...FLAGS, configFor(settings, bed.proxy.endpoint)], { stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '' } });
           const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
           let seen = 0;
           const kill = async () => {
             child.kill('SIGKILL');
             await exited;
           };
-          proxy.hooks = inside
+          bed.proxy.hooks = inside
             ? { after: async (request) => (kindOf(request) === 'deleteObjects' && ++seen === n ? kill() : undefined) }
             : { before: async (request) => (kindOf(request) === 'deleteObjects' && ++seen === n ? (await kill(), { status: 503 }) : undefined) };
           const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
-          proxy.hooks = {};
+          bed.proxy.hooks = {};
           if (code === 'timeout') child.kill('SIGKILL');
           expect(code, `run ${inside ? 'inside' : 'before'} batch ${n} was not killed`).toBeNull();
           landed.push(`${inside ? 'in' : 'before'}#${n}`);

@@ -10,14 +10,14 @@
  * rootdirectory, or outside its docker/registry/v2, are never touched.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRadosgw, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { describe, expect, it } from 'vitest';
+import { hasRadosgw } from '../../harness/radosgw.js';
 import { copyTree } from '../../harness/tree.js';
 import { collectGarbage, RegistryGcError, type CollectOptions, type Report } from '../../src/index.js';
 import type { Digest } from '../../src/registry/digest.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { hex, hostileTree, overwrite, type HostileTree } from '../support/hostile.js';
-import { bucketFiles, clientOf, freshBucket, putObject, treeFiles, uploadTree } from '../support/s3-tree.js';
+import { bucketFiles, clientOf, freshBucket, putObject, treeFiles, uploadTree, useRadosgw } from '../support/s3-tree.js';
 
 const LIVE = hasRadosgw();
 const NOWHERE = `sha256:${'e'.repeat(64)}` as Digest;
@@ -52,15 +52,11 @@ async function outcomeOf(run: Promise<Report>): Promise<Outcome> {
 }
 
 describe.runIf(LIVE)('hostile registries in a bucket: the same outcome as on disk', () => {
-  let gw: RunningRadosgw;
-  beforeAll(async () => {
-    gw = await startRadosgw();
-  }, 60_000);
-  afterAll(async () => gw?.destroy());
+  const bed = useRadosgw();
 
   /** Collects `h` on disk and in a fresh bucket; both outcomes, and the files each leaves. */
   async function both(h: HostileTree, extra: CollectOptions = {}) {
-    const settings = await freshBucket(gw);
+    const settings = await freshBucket(bed.gw);
     await uploadTree(settings, h.t.root);
     const onDisk = copyTree(h.t.root);
     const disk = await outcomeOf(collectGarbage(onDisk, { ...options, ...extra }));
@@ -108,7 +104,7 @@ describe.runIf(LIVE)('hostile registries in a bucket: the same outcome as on dis
 
   it('keys with an empty part are warned about and left; stray names keep their exact bytes; keys outside the rootdirectory or its v2 are never touched', async () => {
     const h = hostileTree();
-    const settings = await freshBucket(gw);
+    const settings = await freshBucket(bed.gw);
     await uploadTree(settings, h.t.root);
     const odd = 'docker/registry/v2/repositories/app//_layers/sha256/x/link';
     // Not what the registry writes, but what a person can: a trailing space, a plus, a percent sign, a non-ASCII letter.
@@ -144,7 +140,7 @@ describe.runIf(LIVE)('hostile registries in a bucket: the same outcome as on dis
   ] as const) {
     it(`an object at the key of ${what}, above other keys: refused before any deletion, naming both`, async () => {
       const h = hostileTree();
-      const settings = await freshBucket(gw);
+      const settings = await freshBucket(bed.gw);
       await uploadTree(settings, h.t.root);
       const stray = path.relative(h.t.root, key(h));
       await putObject(settings, stray, 'a stray object');

@@ -16,14 +16,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRadosgw, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { describe, expect, it } from 'vitest';
+import { hasRadosgw } from '../../harness/radosgw.js';
 import { closureOf, makeImage, pushImageLikeClient } from '../../harness/pushes.js';
 import { runReferenceGc } from '../../harness/reference-gc.js';
 import { indexManifest, randomLayer, RegistryClient, RegistryHttpError, sha256 } from '../../harness/registry-client.js';
 import { hasDockerRegistry, startRegistry, type S3StorageConfig } from '../../harness/registry-server.js';
 import type { S3Settings } from '../../src/storage/s3/settings.js';
-import { clientOf, freshBucket } from '../support/s3-tree.js';
+import { clientOf, freshBucket, useRadosgw } from '../support/s3-tree.js';
 
 const LIVE = hasRadosgw() && hasDockerRegistry();
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
@@ -61,17 +61,13 @@ async function blobKeys(settings: S3Settings): Promise<string[]> {
 }
 
 describe.runIf(LIVE)('registry-gc -m on a real registry in S3 (radosgw), beside the reference', () => {
-  let gw: RunningRadosgw;
-  beforeAll(async () => {
-    gw = await startRadosgw();
-  }, 60_000);
-  afterAll(async () => gw?.destroy());
+  const bed = useRadosgw();
 
   it(
     'deletes what the reference deletes (but an index\'s children), and the restarted registry serves every kept image',
     async () => {
-      const ours = await freshBucket(gw);
-      const theirs = await freshBucket(gw);
+      const ours = await freshBucket(bed.gw);
+      const theirs = await freshBucket(bed.gw);
       const registry = await startRegistry({ storage: registryStorage(ours) });
       const client = new RegistryClient(registry.url);
       const shared = randomLayer('shared', 4096);

@@ -7,13 +7,13 @@
  *
  * Without radosgw the suite is skipped locally and fails when CI is set.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRadosgw, RADOSGW_BINARIES, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { describe, expect, it } from 'vitest';
+import { hasRadosgw, RADOSGW_BINARIES } from '../../harness/radosgw.js';
 import { copyTree } from '../../harness/tree.js';
 import { applyPlan, collectGarbage, makePlan, RegistryGcError, type Report } from '../../src/index.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { manyRepositories } from '../support/many-repositories.js';
-import { bucketFiles, freshBucket, treeFiles, uploadTree } from '../support/s3-tree.js';
+import { bucketFiles, freshBucket, treeFiles, uploadTree, useRadosgw } from '../support/s3-tree.js';
 
 const LIVE = hasRadosgw();
 const TIMEOUT_MS = 120_000;
@@ -31,17 +31,13 @@ describe.runIf(!LIVE)(`${RADOSGW_BINARIES.join(', ')}: not all installed`, () =>
 });
 
 describe.runIf(LIVE)('collecting a registry in an S3 bucket (radosgw)', () => {
-  let gw: RunningRadosgw;
-  beforeAll(async () => {
-    gw = await startRadosgw();
-  }, 60_000);
-  afterAll(async () => gw?.destroy());
+  const bed = useRadosgw();
 
   it(
     'a dry run decides exactly what the same tree on disk decides, in every mode, and reads nothing per blob',
     async () => {
       const t = manyRepositories(24);
-      const settings = await freshBucket(gw);
+      const settings = await freshBucket(bed.gw);
       await uploadTree(settings, t.root);
       const before = await bucketFiles(settings);
       for (const deleteUntagged of [false, true]) {
@@ -72,7 +68,7 @@ describe.runIf(LIVE)('collecting a registry in an S3 bucket (radosgw)', () => {
     'a real run deletes in the bucket what it deletes on disk, in DeleteObjects batches; what is left is what the disk keeps; a second run deletes nothing',
     async () => {
       const t = manyRepositories(24);
-      const settings = await freshBucket(gw);
+      const settings = await freshBucket(bed.gw);
       await uploadTree(settings, t.root);
       const onDisk = copyTree(t.root);
       const storage = new S3Storage(settings);
@@ -101,7 +97,7 @@ describe.runIf(LIVE)('collecting a registry in an S3 bucket (radosgw)', () => {
     'plan and apply: a plan made on S3 names its bucket; apply re-checks it in full there, deletes exactly the plan, and refuses it without that bucket',
     async () => {
       const t = manyRepositories(12);
-      const settings = await freshBucket(gw);
+      const settings = await freshBucket(bed.gw);
       await uploadTree(settings, t.root);
       const plan = await makePlan('/registry', { ...everything, s3: settings });
       expect(plan.storage).toEqual({ driver: 's3', bucket: settings.bucket });

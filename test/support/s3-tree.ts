@@ -8,9 +8,39 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { S3Client } from '../../src/storage/s3/client.js';
 import type { S3Settings } from '../../src/storage/s3/settings.js';
-import type { RunningRadosgw } from '../../harness/radosgw.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { startS3Proxy, type S3Proxy } from '../../harness/s3-proxy.js';
 
 let buckets = 0;
+
+/** The test bed of a describe block: one radosgw (and, if asked, a proxy in front of it), started before its tests and stopped after. */
+export interface S3TestBed {
+  readonly gw: RunningRadosgw;
+  /** Only with `{ proxy: true }`. */
+  readonly proxy: S3Proxy;
+}
+
+/** Registers the hooks that start and stop an S3TestBed for the enclosing describe block. */
+export function useRadosgw({ proxy = false }: { proxy?: boolean } = {}): S3TestBed {
+  const bed: { gw?: RunningRadosgw; proxy?: S3Proxy } = {};
+  beforeAll(async () => {
+    bed.gw = await startRadosgw();
+    if (proxy) bed.proxy = await startS3Proxy(bed.gw.endpoint);
+  }, 60_000);
+  afterAll(async () => {
+    await bed.proxy?.close();
+    await bed.gw?.destroy();
+  });
+  return {
+    get gw() {
+      return bed.gw!;
+    },
+    get proxy() {
+      return bed.proxy!;
+    },
+  };
+}
 
 /** A fresh bucket on `gw`, and the settings a run (or the registry) uses for it below `rootDirectory`. */
 export async function freshBucket(gw: RunningRadosgw, rootDirectory = '/registry'): Promise<S3Settings> {
