@@ -1,20 +1,20 @@
 /**
  * The S3 backend when the server misbehaves, through a proxy in front of
- * radosgw (support/s3-proxy.ts): throttling and server errors are retried;
+ * radosgw (harness/s3-proxy.ts): throttling and server errors are retried;
  * a DeleteObjects whose keys fail is reported key by key, the run goes on
  * (or stops where marking counted on the deletion) and exits 1, and a rerun
  * converges; the lock holds off a second collector, and a server that
  * ignores If-None-Match is found out (a warning, or with strict a refusal).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hasRadosgw, startRadosgw, type RunningRadosgw } from '../../harness/radosgw.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hasRadosgw } from '../../harness/radosgw.js';
 import { copyTree } from '../../harness/tree.js';
 import { collectGarbage, RegistryGcError, type Report } from '../../src/index.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import type { S3Settings } from '../../src/storage/s3/settings.js';
 import { manyRepositories } from '../support/many-repositories.js';
-import { kindOf, startS3Proxy, type S3Proxy } from '../../harness/s3-proxy.js';
-import { bucketFiles, freshBucket, putObject, treeFiles, uploadTree } from '../support/s3-tree.js';
+import { kindOf, type S3Proxy } from '../../harness/s3-proxy.js';
+import { bucketFiles, freshBucket, putObject, treeFiles, uploadTree, useRadosgw } from '../support/s3-tree.js';
 
 const LIVE = hasRadosgw();
 const TIMEOUT_MS = 120_000;
@@ -25,32 +25,38 @@ const asText = (files: Map<string, Buffer>) => new Map([...files].map(([k, v]) =
 
 /** The keys of a DeleteObjects request's body. */
 const keysOf = (body: Buffer) => [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+/**
+ * Answers, instead of the server, the first DeleteObjects holding a key that
+ * contains `part`, with `body(keys)`; `answered` holds that request's keys.
+ */
+function answerFirstDelete(proxy: S3Proxy, part: string, body: (keys: readonly string[]) => string): { answered: string[] } {
+  const seen = { answered: [] as string[] };
+  proxy.hooks.before = (request) => {
+    const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
+    if (seen.answered.length > 0 || !keys.some((k) => k.includes(part))) return undefined;
+    seen.answered = keys;
+    return { status: 200, body: body(keys) };
+  };
+  return seen;
+}
+
 const failAll = (keys: readonly string[]) =>
   `<?xml version="1.0" encoding="UTF-8"?><DeleteResult>${keys.map((k) => `<Error><Key>${k}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')}</DeleteResult>`;
 
 describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behind a proxy)', () => {
-  let gw: RunningRadosgw;
-  let proxy: S3Proxy;
-  beforeAll(async () => {
-    gw = await startRadosgw();
-    proxy = await startS3Proxy(gw.endpoint);
-  }, 60_000);
+  const bed = useRadosgw({ proxy: true });
   afterEach(() => {
-    proxy.hooks = {};
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await gw?.destroy();
+    bed.proxy.hooks = {};
   });
 
   /** A bucket with a generated registry, its settings through the proxy, and the tree a run on disk leaves. */
   async function scene(): Promise<{ settings: S3Settings; expected: Map<string, string>; reference: Report }> {
     const t = manyRepositories(12);
-    const direct = await freshBucket(gw);
+    const direct = await freshBucket(bed.gw);
     await uploadTree(direct, t.root);
     const onDisk = copyTree(t.root);
     const reference = await collectGarbage(onDisk, everything);
-    return { settings: { ...direct, regionEndpoint: proxy.endpoint }, expected: asText(treeFiles(onDisk)), reference };
+    return { settings: { ...direct, regionEndpoint: bed.proxy.endpoint }, expected: asText(treeFiles(onDisk)), reference };
   }
 
   it(
@@ -58,12 +64,12 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     async () => {
       const { settings, expected, reference } = await scene();
       let n = 0;
-      proxy.hooks.before = () => (++n % 3 === 0 ? { status: n % 2 ? 503 : 500, body: '<Error><Code>SlowDown</Code></Error>' } : undefined);
+      bed.proxy.hooks.before = () => (++n % 3 === 0 ? { status: n % 2 ? 503 : 500, body: '<Error><Code>SlowDown</Code></Error>' } : undefined);
       const storage = new S3Storage(settings);
       const report = await collectGarbage(storage.root, { ...everything, storage });
       expect(comparable(report)).toEqual(comparable(reference));
       expect(storage.client.retries).toBeGreaterThan(10);
-      proxy.hooks = {};
+      bed.proxy.hooks = {};
       expect(asText(await bucketFiles(settings))).toEqual(expected);
     },
     TIMEOUT_MS,
@@ -73,24 +79,18 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     'a DeleteObjects whose blob keys fail: each key is an error, the run goes on and exits 1, every kept image stays, and a rerun converges',
     async () => {
       const { settings, expected, reference } = await scene();
-      let failed: string[] = [];
-      proxy.hooks.before = (request) => {
-        const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
-        if (failed.length > 0 || !keys.some((k) => k.includes('/blobs/'))) return undefined;
-        failed = keys;
-        return { status: 200, body: failAll(keys) };
-      };
+      const fault = answerFirstDelete(bed.proxy, '/blobs/', failAll);
       const storage = new S3Storage(settings);
       const report = await collectGarbage(storage.root, { ...everything, storage });
-      expect(failed.length).toBeGreaterThan(0);
-      expect(report.errors.map((e) => e.code)).toEqual(failed.map(() => 'delete_failed'));
+      expect(fault.answered.length).toBeGreaterThan(0);
+      expect(report.errors.map((e) => e.code)).toEqual(fault.answered.map(() => 'delete_failed'));
       expect(report.errors[0]!.message).toContain('AccessDenied');
       expect(report.blobs.deleted).toEqual([]);
       // The phases after it went on: layer links of blobs that are still there stay, the rest go.
       expect(report.uploads.deleted.length).toBe(reference.uploads.deleted.length);
       const left = asText(await bucketFiles(settings));
       for (const [key, data] of expected) expect(left.get(key), key).toBe(data);
-      proxy.hooks = {};
+      bed.proxy.hooks = {};
       const again = new S3Storage(settings);
       const second = await collectGarbage(again.root, { ...everything, storage: again });
       expect(second.errors).toEqual([]);
@@ -104,19 +104,14 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     'a revision key that fails to go: the sweep stops there (sweep_stopped), no blob is deleted, and a rerun converges',
     async () => {
       const { settings, expected } = await scene();
-      let failedOnce = false;
-      proxy.hooks.before = (request) => {
-        const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
-        if (failedOnce || !keys.some((k) => k.includes('/_manifests/revisions/'))) return undefined;
-        failedOnce = true;
-        return { status: 200, body: failAll(keys) };
-      };
+      const fault = answerFirstDelete(bed.proxy, '/_manifests/revisions/', failAll);
       const storage = new S3Storage(settings);
       const report = await collectGarbage(storage.root, { ...everything, storage });
+      expect(fault.answered.length).toBeGreaterThan(0);
       expect(report.errors.map((e) => e.code)).toContain('sweep_stopped');
       expect(report.blobs.deleted).toEqual([]);
       expect(storage.client.requests.deleteObjects, 'no DeleteObjects after the failed phase').toBeLessThanOrEqual(2);
-      proxy.hooks = {};
+      bed.proxy.hooks = {};
       const again = new S3Storage(settings);
       await collectGarbage(again.root, { ...everything, storage: again });
       expect(asText(await bucketFiles(settings))).toEqual(expected);
@@ -150,7 +145,7 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
       // Such a server answers a conditional create of an object that exists as any other write (the
       // header itself cannot be dropped on the way: it is signed).
       let lockWrites = 0;
-      proxy.hooks.before = (request) => (kindOf(request) === 'put' && request.url.includes('registry-gc.lock') && lockWrites++ % 2 === 1 ? { status: 200 } : undefined);
+      bed.proxy.hooks.before = (request) => (kindOf(request) === 'put' && request.url.includes('registry-gc.lock') && lockWrites++ % 2 === 1 ? { status: 200 } : undefined);
       const before = await bucketFiles(settings);
       const strict = new S3Storage(settings);
       const error = await collectGarbage(strict.root, { ...everything, strict: true, storage: strict }).catch((e: unknown) => e);
@@ -160,7 +155,7 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
       const storage = new S3Storage(settings);
       const report = await collectGarbage(storage.root, { ...everything, storage });
       expect(report.warnings.filter((w) => w.code === 'lock_best_effort')).toHaveLength(1);
-      proxy.hooks = {};
+      bed.proxy.hooks = {};
       expect(asText(await bucketFiles(settings))).toEqual(expected);
     },
     TIMEOUT_MS,
@@ -170,20 +165,18 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     'a DeleteObjects error that names no key sent fails every key of that request: none is counted as deleted',
     async () => {
       const { settings, expected } = await scene();
-      let answered = false;
-      proxy.hooks.before = (request) => {
-        const keys = kindOf(request) === 'deleteObjects' ? keysOf(request.body) : [];
-        if (answered || !keys.some((k) => k.includes('/blobs/'))) return undefined;
-        answered = true;
-        return { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><DeleteResult><Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error></DeleteResult>' };
-      };
+      const fault = answerFirstDelete(
+        bed.proxy,
+        '/blobs/',
+        () => '<?xml version="1.0" encoding="UTF-8"?><DeleteResult><Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error></DeleteResult>',
+      );
       const storage = new S3Storage(settings);
       const report = await collectGarbage(storage.root, { ...everything, storage });
-      expect(answered).toBe(true);
+      expect(fault.answered.length).toBeGreaterThan(0);
       expect(report.blobs.deleted).toEqual([]);
       expect(report.errors.length).toBeGreaterThan(0);
       expect(report.errors.every((e) => e.code === 'delete_failed' && e.message.includes('not a key of this request'))).toBe(true);
-      proxy.hooks = {};
+      bed.proxy.hooks = {};
       const again = new S3Storage(settings);
       await collectGarbage(again.root, { ...everything, storage: again });
       expect(asText(await bucketFiles(settings))).toEqual(expected);
@@ -196,7 +189,7 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     async () => {
       const { settings, expected, reference } = await scene();
       let lost = false;
-      proxy.hooks.after = (request) => {
+      bed.proxy.hooks.after = (request) => {
         if (lost || kindOf(request) !== 'put' || !request.url.includes('registry-gc.lock')) return undefined;
         lost = true;
         return { status: 500, body: '<Error><Code>InternalError</Code></Error>' };
@@ -205,7 +198,7 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
       const report = await collectGarbage(storage.root, { ...everything, storage });
       expect(lost).toBe(true);
       expect(comparable(report)).toEqual(comparable(reference));
-      proxy.hooks = {};
+      bed.proxy.hooks = {};
       // Released at the end: nothing of the run is left.
       expect(asText(await bucketFiles(settings))).toEqual(expected);
     },
