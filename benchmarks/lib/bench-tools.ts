@@ -44,7 +44,21 @@ export function command(ctx: Context, tool: Tool, mode: Mode, root: string): str
   return ['docker-registry', 'garbage-collect', ...MODES[mode].reference, referenceConfig(ctx, root)];
 }
 
-export const REFERENCE_SUMMARY = /(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion/;
+const REFERENCE_SUMMARY = /(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion/;
+
+/**
+ * The counts of the reference's summary line in its output file (it comes
+ * after the marking lines and before the deletion lines), into `sample`; an
+ * error on it when there is none.
+ */
+export function readReferenceSummary(stdout: string, sample: { blobsMarked?: number; blobsDeleted?: number; manifestsDeleted?: number; error?: string }): void {
+  const m = REFERENCE_SUMMARY.exec(fs.readFileSync(stdout, 'utf8'));
+  if (m) {
+    sample.blobsMarked = Number(m[1]);
+    sample.blobsDeleted = Number(m[2]);
+    sample.manifestsDeleted = Number(m[3]);
+  } else sample.error ??= 'no summary line in its output';
+}
 
 /** `registry-gc apply --json` wraps the run's report. */
 interface OursApplyReport {
@@ -86,13 +100,7 @@ export async function runTool(ctx: Context, tool: Tool, mode: Mode, root: string
       const t = report.trash;
       if (t !== undefined) sample.trash = { moved: t.moved ?? Number.NaN, deletedInPlace: t.deletedInPlace ?? Number.NaN, purged: t.purged ?? false };
     } else if (tool === 'reference' && !o.timedOut && stdout !== '/dev/null') {
-      // The summary line comes after the marking lines and before the deletion lines.
-      const m = REFERENCE_SUMMARY.exec(fs.readFileSync(stdout, 'utf8'));
-      if (m) {
-        sample.blobsMarked = Number(m[1]);
-        sample.blobsDeleted = Number(m[2]);
-        sample.manifestsDeleted = Number(m[3]);
-      } else sample.error ??= 'no summary line in its output';
+      readReferenceSummary(stdout, sample);
     }
   } catch (err) {
     sample.error ??= `unreadable output: ${(err as Error).message}`;

@@ -14,7 +14,7 @@ import { S3Client } from '../../src/storage/s3/client.js';
 import type { S3Settings } from '../../src/storage/s3/settings.js';
 import { uploadTree } from '../../test/support/s3-tree.js';
 import { PROJECT, type Tool } from './bench-model.js';
-import { REFERENCE_SUMMARY, type OursReport } from './bench-tools.js';
+import { readReferenceSummary, type OursReport } from './bench-tools.js';
 import { execute, tail } from './child-process.js';
 import { FLOOR_ENV, type FloorInput } from './s3-floor.js';
 import type { S3FloorSample, S3Sample } from './s3-model.js';
@@ -120,12 +120,7 @@ export async function runS3Tool(b: S3Bench, tool: Tool, dryRun: boolean, deleteU
       if (report.durations !== undefined) sample.durations = report.durations;
       if (!dryRun) sample.deletingPhases = REPORT_KINDS.filter((k) => (report[k]?.deleted?.length ?? 0) > 0).length;
     } else if (tool === 'reference' && !o.timedOut) {
-      const m = REFERENCE_SUMMARY.exec(fs.readFileSync(stdout, 'utf8'));
-      if (m) {
-        sample.blobsMarked = Number(m[1]);
-        sample.blobsDeleted = Number(m[2]);
-        sample.manifestsDeleted = Number(m[3]);
-      } else sample.error ??= 'no summary line in its output';
+      readReferenceSummary(stdout, sample);
     }
   } catch (err) {
     sample.error ??= `unreadable output: ${(err as Error).message}`;
