@@ -48,7 +48,11 @@ export class S3Storage implements Storage {
   /** A batch of the sweep: four DeleteObjects in flight at once, each phase's all done before the next. */
   readonly removals = { batch: 4 * DELETE_BATCH };
   private snapshotTaken: Snapshot | undefined;
+  private readonly layout: RegistryLayout;
+  /** `<rootdirectory>/docker/registry/v2/`: every key deleted starts with it. */
   private readonly v2Key: string;
+  /** Requests in flight at once, the listing's and the sweep's alike. */
+  private readonly requests: number;
   private readonly limit: ReturnType<typeof pLimit>;
   private pending: PendingRemoval[] = [];
   private pendingKeys = 0;
@@ -60,8 +64,10 @@ export class S3Storage implements Storage {
     if (credentials === undefined) throw codedError('EACCES', 'no S3 credentials: set storage.s3.accesskey/secretkey, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a shared credentials file');
     this.root = rootOf(settings);
     this.client = new S3Client(settings, credentials);
-    this.v2Key = `${new RegistryLayout(this.root).v2.slice(1)}/`;
-    this.limit = pLimit(settings.requests ?? DEFAULT_REQUESTS);
+    this.layout = new RegistryLayout(this.root);
+    this.requests = settings.requests ?? DEFAULT_REQUESTS;
+    this.v2Key = `${this.layout.v2.slice(1)}/`;
+    this.limit = pLimit(this.requests);
     this.reader = {
       list: (dir) => this.snapshot.list(dir),
       read: (file, maxBytes) => this.readAhead(file, maxBytes),
@@ -72,7 +78,7 @@ export class S3Storage implements Storage {
   /** Lists the bucket and reads ahead what the scan reads; every run calls it first. */
   readonly prepare = async ({ root, maxManifestBytes, signal }: { root: string; maxManifestBytes: number; signal?: AbortSignal | undefined }): Promise<void> => {
     if (root !== this.root) throw codedError('EINVAL', `the root of a run on S3 is its rootdirectory, ${this.root}, not ${root}`);
-    this.snapshotTaken = await loadSnapshot(this.client, new RegistryLayout(this.root), { requests: this.settings.requests ?? DEFAULT_REQUESTS, maxManifestBytes, signal });
+    this.snapshotTaken = await loadSnapshot(this.client, this.layout, { requests: this.requests, maxManifestBytes, signal });
   };
 
   /** Keys the listing found that no file system could hold (snapshot.ts): never deleted; a clash stops the run. */
