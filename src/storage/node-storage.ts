@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import type { FileSystem } from './file-system.js';
-import { partialRemoval } from './errno.js';
+import { codedError, partialRemoval } from './errno.js';
 import { answerEach, type EntryType, type Storage } from './storage.js';
 
 function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): EntryType {
@@ -115,6 +115,20 @@ async function removeFolderOfOneFile(target: string, onlyFile: string): Promise<
 }
 
 /**
+ * Writes the whole buffer. write(2) may write less than asked (a disk
+ * filling up) and fs.writeSync does not retry: a journal line cut short
+ * without an error would lose the move it records. `write` returns the
+ * bytes it wrote from `offset`; none at all is a full disk.
+ */
+export function writeAll(write: (buffer: Buffer, offset: number) => number, buffer: Buffer): void {
+  for (let offset = 0; offset < buffer.length; ) {
+    const written = write(buffer, offset);
+    if (!(written > 0)) throw codedError('ENOSPC', `no byte of the ${buffer.length - offset} left could be written`);
+    offset += written;
+  }
+}
+
+/**
  * mkdir -p, one call where the parent exists (a trash shard: its run's
  * folder is made first): the recursive form took 60 us a folder here, most
  * of it walking up the path.
@@ -180,8 +194,16 @@ export const nodeStorage: Storage = {
     // Synchronous writes to an open file: a line of the journal before each move costs one call.
     openAppend: async (file) => {
       const fd = fs.openSync(file, 'a');
+      // An append that failed part-way left a torn line: the next one starts on a line of its own,
+      // so that the torn one is skipped alone (trash/journal.ts) and takes no whole line with it.
+      let torn = false;
       return {
-        append: async (data) => void fs.writeSync(fd, data),
+        append: async (data) => {
+          const buffer = Buffer.from(torn ? `\n${data}` : data);
+          torn = true;
+          writeAll((chunk, offset) => fs.writeSync(fd, chunk, offset), buffer);
+          torn = false;
+        },
         sync: async () => fs.fsyncSync(fd),
         close: async () => fs.closeSync(fd),
       };
