@@ -37,9 +37,11 @@ export class RegistryLayout extends TrashPaths {
     this.blobsDir = join(this.v2, V2_FOLDERS[0]);
     this.repositoriesDir = join(this.v2, V2_FOLDERS[1]);
     this.v2Prefix = this.v2 + path.sep;
+    this.rootPrefix = this.root.endsWith(path.sep) ? this.root : this.root + path.sep;
   }
 
   private readonly v2Prefix: string;
+  private readonly rootPrefix: string;
   private readonly repositoryDirs = new Map<string, string>();
 
   /** The collector's lock file: one run at a time per registry. */
@@ -240,6 +242,11 @@ export class RegistryLayout extends TrashPaths {
 
   /** Path relative to the registry root, with forward slashes, for reports. */
   relative(target: string): string {
+    // A clean path below the root (every path this class builds) is its own tail: each trash
+    // journal line names one, and path.relative was 4% of a 150,000-move run's profile.
+    if (path.sep === '/' && target.startsWith(this.rootPrefix) && target.length > this.rootPrefix.length && !NOT_CLEAN.test(target)) {
+      return target.slice(this.rootPrefix.length);
+    }
     return path.relative(this.root, target).split(path.sep).join('/');
   }
 

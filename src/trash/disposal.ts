@@ -51,8 +51,8 @@ export class TrashRun implements Disposal {
   private closed = false;
   /** The journal cannot grow (a full disk): the rest is deleted in place. */
   private full = false;
-  /** The shard folders made so far, by path. */
-  private readonly shards = new Set<string>();
+  /** The shard folders made (or being made) so far, by path; one that failed is tried again. */
+  private readonly shards = new Map<string, Promise<void>>();
   /** Items whose move line is written already (intend), by path. */
   private readonly intended = new Map<string, number>();
 
@@ -144,10 +144,15 @@ export class TrashRun implements Disposal {
     }
     try {
       const shard = this.layout.trashShardDir(this.run, seq);
-      if (!this.shards.has(shard)) {
-        await this.storage.ownFiles.makeDir(shard);
-        this.shards.add(shard);
+      // The promise is kept, not a flag set once made: the lanes of a phase arrive together, and each
+      // made the shard again (4,395 failing mkdir and their lstat in a 150,540-move run).
+      let made = this.shards.get(shard);
+      if (made === undefined) {
+        made = this.storage.ownFiles.makeDir(shard);
+        this.shards.set(shard, made);
+        made.catch(() => this.shards.delete(shard));
       }
+      await made;
       await this.rename(target, this.layout.trashEntry(this.run, seq));
       this.moved++;
     } catch (error) {

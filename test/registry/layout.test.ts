@@ -65,6 +65,18 @@ describe('RegistryLayout paths (spec §1)', () => {
     expect(layout.relative(root)).toBe('');
   });
 
+  it('relative() answers as path.relative for any path, clean or not, under any root', () => {
+    const part = fc.constantFrom('a', 'b', '.', '..', '', 'docker', 'registry-gc-trash');
+    const target = fc.array(part, { maxLength: 6 }).map((parts) => `/${parts.join('/')}`);
+    const rootPath = fc.constantFrom('/', '/var/lib/registry', '/a', '/a/b/');
+    fc.assert(
+      fc.property(rootPath, target, (r, t) => {
+        const l = new RegistryLayout(r);
+        expect(l.relative(t)).toBe(path.relative(l.root, t).split(path.sep).join('/'));
+      }),
+    );
+  });
+
   it.each(['', 'A', 'a/', '/a', 'a//b', '..', 'a/../b', '../../etc', '_manifests', 'a/_layers', 'a b', 'a\0b', 'a'.repeat(256)])(
     'every repository path function throws for the invalid name %j',
     (name) => {

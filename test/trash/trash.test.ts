@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { collectGarbage } from '../../src/collect/collect-garbage.js';
 import type { ProgressEvent } from '../../src/collect/options.js';
 import { TRASH_FOLDER } from '../../src/registry/layout.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { nodeStorage } from '../../src/storage/node-storage.js';
 import { purgeTrash, restoreTrash } from '../../src/trash/verbs.js';
 import { copyTree, tempDir, TreeBuilder } from '../../harness/tree.js';
 
@@ -255,6 +256,22 @@ describe('the trash', () => {
     }
     expect((await restoreTrash(t.root)).finished).toBe(true);
     expect(tree(t.root, V2)).toEqual(new Map([...original].filter(([file]) => file.startsWith(`${V2}/`))));
+  });
+
+  it('each shard folder is made once, though the lanes of a phase reach it together', async () => {
+    const t = registry();
+    for (let i = 0; i < 300; i++) t.blob(`lane ${i}`);
+    const makeDir = vi.spyOn(nodeStorage.ownFiles, 'makeDir');
+    try {
+      const report = await collectGarbage(t.root, { ...options, trash: 'keep' });
+      const entries = path.join(report.trash!.path, 'entries');
+      const made = makeDir.mock.calls.map(([dir]) => dir).filter((dir) => path.dirname(dir) === entries);
+      expect(made.length).toBeGreaterThan(4);
+      expect(new Set(made).size).toBe(made.length);
+      expect(made.sort()).toEqual(fs.readdirSync(entries).map((shard) => path.join(entries, shard)).sort());
+    } finally {
+      makeDir.mockRestore();
+    }
   });
 
   it('a run of another trash format is left whole: purge names it, restore refuses it', async () => {
