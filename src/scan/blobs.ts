@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { isAlgorithm, isValidHex, type Algorithm, type Digest } from '../registry/digest.js';
-import { idList, type DigestIdList, type DigestIds } from '../registry/digest-ids.js';
+import type { DigestId, DigestIdList, DigestIds } from '../registry/digest-ids.js';
 import { listOrReport, type ScanContext } from './listing.js';
 
 export interface BlobPrefix {
@@ -48,16 +48,24 @@ export function listBlobs(ctx: ScanContext, ids: DigestIds): BlobListing {
         continue;
       }
       const entries = listOrReport(ctx, preDir);
-      const listed: Digest[] = [];
+      const listed = new Uint32Array(entries.length);
+      let length = 0;
       for (const entry of entries) {
-        if (entry.type === 'dir' && isValidHex(algorithm, entry.name) && entry.name.startsWith(pre.name)) {
-          listed.push(`${algorithm}:${entry.name}` as Digest);
-        } else if (entry.type === 'symlink') symlink(`${preDir}/${entry.name}`);
+        const id = entry.type === 'dir' && entry.name.startsWith(pre.name) ? idOfName(ids, algorithm, entry.name) : undefined;
+        if (id !== undefined) listed[length++] = id;
+        else if (entry.type === 'symlink') symlink(`${preDir}/${entry.name}`);
         else ctx.findings.warn('bad_digest_name', `${preDir}/${entry.name}`, `not a ${algorithm} blob folder, left alone`);
       }
-      count += listed.length;
-      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, ids: idList(ids, listed) });
+      count += length;
+      const listedIds = (length === listed.length ? listed : listed.slice(0, length)) as unknown as DigestIdList;
+      prefixes.push({ algorithm, prefix: pre.name, entries: entries.length, ids: listedIds });
     }
   }
   return { prefixes, count };
+}
+
+/** The id of a blob folder's name, undefined when it is not a digest's hex: sha256 (every registry's) without building its string. */
+function idOfName(ids: DigestIds, algorithm: Algorithm, name: string): DigestId | undefined {
+  if (algorithm === 'sha256') return ids.idOfSha256Hex(name);
+  return isValidHex(algorithm, name) ? ids.id(`${algorithm}:${name}` as Digest) : undefined;
 }

@@ -38,6 +38,38 @@ describe('DigestIds', () => {
     expect(ids.size).toBe(1);
   });
 
+  it('refuses, in the middle or at either end, every character that is not lower-case hex', () => {
+    const ids = new DigestIds();
+    const hex = sha256(7).slice('sha256:'.length);
+    for (const at of [0, 1, 31, 62, 63]) {
+      for (const c of ['g', 'A', 'F', '/', ':', ' ', '\0', 'é', '\u0130', '０']) {
+        const bad = hex.slice(0, at) + c + hex.slice(at + 1);
+        expect(() => ids.id(`sha256:${bad}` as Digest), JSON.stringify(bad)).toThrow(TypeError);
+        expect(ids.idOfSha256Hex(bad), JSON.stringify(bad)).toBeUndefined();
+      }
+    }
+    for (const bad of ['', hex.slice(1), `${hex}0`, `${hex.slice(0, 63)}`]) expect(ids.idOfSha256Hex(bad)).toBeUndefined();
+    expect(ids.size).toBe(0);
+  });
+
+  it('a folder name gives the id of its sha256 digest, and the same digest back', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(hexDigest('sha256', 64), { maxLength: 50 }), fc.array(fc.nat(), { maxLength: 50 }), (digests, order) => {
+        const ids = new DigestIds();
+        const byName = digests.map((d) => ids.idOfSha256Hex(d.slice('sha256:'.length)));
+        expect(byName).toEqual(digests.map((_, i) => i));
+        // Asked again by string or by name, in any order: the same ids.
+        for (const n of order) {
+          if (digests.length === 0) break;
+          const i = n % digests.length;
+          expect(ids.id(digests[i]!)).toBe(i);
+          expect(ids.idOfSha256Hex(digests[i]!.slice('sha256:'.length))).toBe(i);
+        }
+        expect(byName.map((id) => ids.digest(id!))).toEqual(digests);
+      }),
+    );
+  });
+
   it('tells apart digests that share their first bytes (the index hashes a prefix)', () => {
     const ids = new DigestIds();
     const common = 'ab'.repeat(16);
