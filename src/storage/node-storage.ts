@@ -128,6 +128,14 @@ export function writeAll(write: (buffer: Buffer, offset: number) => number, buff
   }
 }
 
+/** True when the open file is not empty and its last byte is not a newline. */
+function endsMidLine(fd: number): boolean {
+  const { size } = fs.fstatSync(fd);
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  return fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+}
+
 /**
  * mkdir -p, one call where the parent exists (a trash shard: its run's
  * folder is made first): the recursive form took 60 us a folder here, most
@@ -193,10 +201,11 @@ export const nodeStorage: Storage = {
     read: (file) => fs.promises.readFile(file, 'utf8'),
     // Synchronous writes to an open file: a line of the journal before each move costs one call.
     openAppend: async (file) => {
-      const fd = fs.openSync(file, 'a');
-      // An append that failed part-way left a torn line: the next one starts on a line of its own,
-      // so that the torn one is skipped alone (trash/journal.ts) and takes no whole line with it.
-      let torn = false;
+      const fd = fs.openSync(file, 'a+');
+      // An append that failed part-way, or a process killed in one, left a torn line: the next one
+      // starts on a line of its own, so that the torn one is skipped alone (trash/journal.ts) and
+      // takes no whole line with it (a purge's line after a killed run's torn last one).
+      let torn = endsMidLine(fd);
       return {
         append: async (data) => {
           const buffer = Buffer.from(torn ? `\n${data}` : data);

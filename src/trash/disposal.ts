@@ -150,7 +150,7 @@ export class TrashRun implements Disposal {
       if (made === undefined) {
         made = this.storage.ownFiles.makeDir(shard);
         this.shards.set(shard, made);
-        made.catch(() => this.shards.delete(shard));
+        made.catch(() => this.shards.get(shard) === made && this.shards.delete(shard));
       }
       await made;
       await this.rename(target, this.layout.trashEntry(this.run, seq));

@@ -13,8 +13,9 @@
  * A line is written before what it records is done (a move, a removal of an
  * emptied folder), so a crash can leave a line whose move never happened
  * (its origin is still in place), never a moved entry without its line.
- * Paths are relative to the registry root. The last line of a crashed run
- * may be torn: it is ignored.
+ * Paths are relative to the registry root. A torn line (the last of a killed
+ * run, or one an append could not finish) is ignored: the next append starts
+ * on a line of its own (storage's openAppend).
  */
 export const TRASH_FORMAT = 'registry-gc-trash';
 /** 2: entries 64 to a shard folder, in order (1, a development build's: seq mod 256). */
@@ -45,7 +46,7 @@ const isPath = (value: unknown): value is string =>
   typeof value === 'string' && value !== '' && !value.startsWith('/') && !value.split('/').some((part) => part === '' || part === '.' || part === '..') && !value.includes('\0');
 const isSeq = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
-/** The records of a journal's text; lines that are not a record this version writes are left out (a torn last line). */
+/** The records of a journal's text; lines that are not a record this version writes are left out (a torn line). */
 export function parseJournal(text: string): Journal {
   const records: JournalRecord[] = [];
   for (const line of text.split('\n')) {

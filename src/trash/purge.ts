@@ -45,8 +45,13 @@ export async function purgeRun(ctx: PurgeContext, run: string, journal: Journal)
   // Said before anything goes: from here on, what is not in the trash any more was freed (restore.ts).
   if (!journal.records.some((r) => r.op === 'purge')) {
     const handle = await storage.ownFiles.openAppend(layout.trashJournal(run));
-    await handle.append(journalLine({ op: 'purge' }));
-    await handle.close();
+    try {
+      await handle.append(journalLine({ op: 'purge' }));
+      // Durable before the first entry is freed: a restore after a power loss must know freeing began.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
   // In the order of the moves: what a partly purged run still holds is then what a run deleting in
   // place had not yet deleted when it was killed (restore.ts puts back no part of a freed item).

@@ -48,7 +48,7 @@ describe('DigestIds', () => {
         expect(ids.idOfSha256Hex(bad), JSON.stringify(bad)).toBeUndefined();
       }
     }
-    for (const bad of ['', hex.slice(1), `${hex}0`, `${hex.slice(0, 63)}`]) expect(ids.idOfSha256Hex(bad)).toBeUndefined();
+    for (const bad of ['', hex.slice(1), hex.slice(2), `${hex}0`, `${hex}00`]) expect(ids.idOfSha256Hex(bad)).toBeUndefined();
     expect(ids.size).toBe(0);
   });
 

@@ -47,9 +47,35 @@ describe('nodeStorage.ownFiles.openAppend', () => {
       spy.mockRestore();
     }
     await journal.append(journalLine(move(2)) + journalLine(move(3)));
+    await journal.append(journalLine(move(4)));
     await journal.close();
-    const { records } = parseJournal(fs.readFileSync(file, 'utf8'));
-    expect(records).toEqual([move(0), move(2), move(3)]);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(parseJournal(text).records).toEqual([move(0), move(2), move(3), move(4)]);
+    // The torn fragment alone on its line; the lines after it as written, with no blank line between.
+    expect(text).toBe(journalLine(move(0)) + journalLine(move(1)).slice(0, 12) + '\n' + [2, 3, 4].map((n) => journalLine(move(n))).join(''));
+  });
+
+  it('a journal left torn by a killed process: the next append starts on its own line', async () => {
+    const file = path.join(tempDir(), 'journal.jsonl');
+    fs.writeFileSync(file, journalLine(move(0)) + journalLine(move(1)).slice(0, 20));
+    const journal = await nodeStorage.ownFiles.openAppend(file);
+    await journal.append(journalLine({ op: 'purge' }));
+    await journal.close();
+    expect(parseJournal(fs.readFileSync(file, 'utf8')).records).toEqual([move(0), { op: 'purge' }]);
+  });
+
+  it('a write that fails before any byte leaves at most a blank line', async () => {
+    const file = path.join(tempDir(), 'journal.jsonl');
+    const journal = await nodeStorage.ownFiles.openAppend(file);
+    const spy = vi.spyOn(fs, 'writeSync').mockImplementation((() => 0) as unknown as typeof fs.writeSync);
+    try {
+      await expect(journal.append(journalLine(move(0)))).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      spy.mockRestore();
+    }
+    await journal.append(journalLine(move(1)));
+    await journal.close();
+    expect(parseJournal(fs.readFileSync(file, 'utf8')).records).toEqual([move(1)]);
   });
 
   it('appends lines as given when nothing fails', async () => {
