@@ -244,9 +244,7 @@ export class RegistryLayout extends TrashPaths {
   relative(target: string): string {
     // A clean path below the root (every path this class builds) is its own tail: each trash
     // journal line names one, and path.relative was 4% of a 150,000-move run's profile.
-    if (path.sep === '/' && target.startsWith(this.rootPrefix) && target.length > this.rootPrefix.length && !NOT_CLEAN.test(target)) {
-      return target.slice(this.rootPrefix.length);
-    }
+    if (isCleanBelow(this.rootPrefix, target)) return target.slice(this.rootPrefix.length);
     return path.relative(this.root, target).split(path.sep).join('/');
   }
 
@@ -254,7 +252,7 @@ export class RegistryLayout extends TrashPaths {
   contains(target: string): boolean {
     // Paths this class built are already clean: a prefix test answers for them without
     // resolving (path.resolve and path.relative were a fifth of a -m dry run's profile).
-    if (path.sep === '/' && target.startsWith(this.v2Prefix) && target.length > this.v2Prefix.length && !NOT_CLEAN.test(target)) return true;
+    if (isCleanBelow(this.v2Prefix, target)) return true;
     return strictlyInside(this.v2, target);
   }
 
@@ -264,4 +262,14 @@ export class RegistryLayout extends TrashPaths {
       throw new RegistryGcError('E_OUTSIDE_ROOT', `refusing to delete ${target}: it is not inside ${this.v2}`);
     }
   }
+}
+
+/**
+ * True when `target` is a clean absolute POSIX path strictly below `prefix`
+ * (a folder path ending in the separator): the answer of path.resolve and
+ * path.relative for it, without their normalisation. Other paths (and every
+ * path on Windows) need those.
+ */
+function isCleanBelow(prefix: string, target: string): boolean {
+  return path.sep === '/' && target.startsWith(prefix) && target.length > prefix.length && !NOT_CLEAN.test(target);
 }
