@@ -149,7 +149,6 @@ const small = {
   freshUploads: 3,
   uploadOnlyRepositories: 1,
   uploadSizes: [{ weight: 1, min: 1 * KiB, max: 256 * KiB }],
-
 } satisfies Partial<GenerateParams>;
 
 export const PRESETS = {
