@@ -4,15 +4,19 @@
  *
  * Reads are synchronous, also behind the asynchronous methods: a link or a
  * manifest of a few hundred bytes is read faster than the thread pool can
- * hand a request over (spec §7). Removals and renames go to libuv's thread
- * pool, where several overlap: on a volume where each directory change waits
- * on the disk (ext4 with `discard`), that is where a real run spends its time.
+ * hand a request over (spec §7). Removals go to libuv's thread pool, where
+ * several overlap: on a volume where each directory change waits on the disk
+ * (ext4 with `discard`), that is where a run deleting in place spends its
+ * time. The sweep's moves into the trash go to a thread of their own
+ * (rename-thread.ts), in batches, while this one prepares the next batch.
  * Worker threads open the same backend (`openStorage`) and scan with the
  * synchronous reader.
  */
 import fs from 'node:fs';
 import type { FileSystem } from './file-system.js';
 import { codedError, partialRemoval } from './errno.js';
+import { makeDir } from './make-dir.js';
+import { RenameThread } from './rename-thread.js';
 import { answerEach, type EntryType, type Storage } from './storage.js';
 
 function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): EntryType {
@@ -24,6 +28,11 @@ function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLi
 
 // O_NONBLOCK: opening a FIFO planted where a link or manifest should be must not hang the run.
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
+/** Moves asked for together go to the rename thread as one message: a sweep batch's worth. */
+const RENAME_BATCH = 256;
+const renameThread = new RenameThread(new URL('./rename-worker.js', import.meta.url));
+const sweepRenames = { batch: RENAME_BATCH, rename: (from: string, to: string) => renameThread.rename(from, to) };
 
 /** Per thread (each worker has its own module instance): reads never overlap. */
 const scratch = Buffer.allocUnsafe(64 * 1024);
@@ -136,22 +145,6 @@ function endsMidLine(fd: number): boolean {
   return fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
 }
 
-/**
- * mkdir -p, one call where the parent exists (a trash shard: its run's
- * folder is made first): the recursive form took 60 us a folder here, most
- * of it walking up the path.
- */
-function makeDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && fs.lstatSync(dir).isDirectory()) return;
-    if (code !== 'ENOENT' && code !== 'EEXIST') throw error;
-    fs.mkdirSync(dir, { recursive: true });
-  }
-}
-
 export const nodeStorage: Storage = {
   reader: nodeFileSystem,
   workerAccess: { module: import.meta.url, data: null },
@@ -185,6 +178,10 @@ export const nodeStorage: Storage = {
   // threads, 33.7 us through the thread pool four at a time.
   async rename(from, to) {
     fs.renameSync(from, to);
+  },
+  // The sweep's moves: on one thread of their own, in order, while this one prepares the next batch.
+  get renames() {
+    return renameThread.available ? sweepRenames : undefined;
   },
   ownFiles: {
     // Written beside it, then linked in place (link(2) fails with EEXIST like an exclusive open):

@@ -143,6 +143,20 @@ export interface Storage {
    * a few at a time, as a file system wants.
    */
   readonly removals?: { readonly batch: number };
+  /** The sweep's moves into the trash, made on another thread. Absent: the sweep moves through `rename`. */
+  readonly renames?: OffThreadRenames | undefined;
+}
+
+/**
+ * Moves made on another thread (Storage.renames). Those asked for in one
+ * turn of the event loop go together; the sweep asks for `batch` at once
+ * and prepares its next batch while one moves.
+ */
+export interface OffThreadRenames {
+  /** Moves the sweep asks for at once. */
+  readonly batch: number;
+  /** As Storage.rename, except that `to`'s folder is made first where it is not there (a trash shard). */
+  readonly rename: (from: string, to: string) => Promise<void>;
 }
 
 /** Operations on the collector's own files (its lock, the trash), apart from those on registry data. */
