@@ -82,6 +82,12 @@ export class RegistryLayout extends TrashPaths {
     return join(this.blobDir(digest), 'data');
   }
 
+  /** blobDir and blobData at once: the digest is checked once (a sweep makes both for each blob). */
+  blobPaths(digest: Digest): { readonly dir: string; readonly data: string } {
+    const dir = this.blobDir(digest);
+    return { dir, data: join(dir, 'data') };
+  }
+
   // Repositories -------------------------------------------------------------
 
   /**

@@ -10,8 +10,10 @@
  * each candidate, then deletes the allowed ones in batches of BATCH, up to
  * LANES at once where the items are independent (one lane where their order
  * matters), with progress and a yield to the event loop after each batch and
- * an abort honoured between two deletions. It returns only once the work in
- * flight has ended, so what the caller records is what happened.
+ * an abort honoured between two deletions. Where moves go to another thread
+ * (Disposal.overlapped), a whole batch is in flight at once and the next is
+ * read and journalled meanwhile. It returns only once the work in flight has
+ * ended, so what the caller records is what happened.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from '../collect/age-guard.js';
@@ -164,6 +166,11 @@ export interface DeleteEachOptions<T> {
   readonly intents?: (item: T) => readonly Intent[];
 }
 
+function throwFirstFailure(results: readonly PromiseSettledResult<void>[]): void {
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** The loop of every phase (see the module comment). */
 export async function deleteEach<T>(
   ctx: SweepContext,
@@ -176,37 +183,49 @@ export async function deleteEach<T>(
   const { allow } = ctx;
   const items = candidate === undefined || allow === undefined ? candidates : candidates.filter((item) => mayDelete(allow, candidate(item)));
   const total = items.length;
+  // Moves sent to another thread together (Disposal.overlapped): a whole batch is asked for at once,
+  // and the next one is read and journalled while it moves. Only where items are independent.
+  const overlap = ctx.dryRun || requestedLanes !== undefined ? undefined : ctx.disposal.overlapped;
   // A backend that sends removals together (an object store) gets a whole batch at once, where the order allows.
-  const batchSize = ctx.storage.removals?.batch ?? BATCH;
-  const lanes = requestedLanes ?? (ctx.storage.removals === undefined ? LANES : batchSize);
+  const batchSize = ctx.storage.removals?.batch ?? overlap ?? BATCH;
+  const lanes = requestedLanes ?? (ctx.storage.removals !== undefined ? batchSize : (overlap ?? LANES));
   if (total > 0) ctx.onProgress({ phase, done: 0, total });
   let done = 0;
-  for (let start = 0; start < total; start += batchSize) {
-    ctx.signal?.throwIfAborted();
-    const batch = items.slice(start, start + batchSize);
-    await beforeBatch?.(batch);
-    if (intents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batch.flatMap(intents));
-    let next = 0;
-    let stopped = false;
-    const lane = async (): Promise<void> => {
-      try {
-        while (!stopped && next < batch.length) {
-          ctx.signal?.throwIfAborted();
-          await work(batch[next++]!);
-          done++;
+  // The batch still moving while the next is prepared (overlap only); always awaited before this returns.
+  let moving: Promise<PromiseSettledResult<void>[]> | undefined;
+  try {
+    for (let start = 0; start < total; start += batchSize) {
+      ctx.signal?.throwIfAborted();
+      const batch = items.slice(start, start + batchSize);
+      await beforeBatch?.(batch);
+      if (intents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batch.flatMap(intents));
+      let next = 0;
+      let stopped = false;
+      const lane = async (): Promise<void> => {
+        try {
+          while (!stopped && next < batch.length) {
+            ctx.signal?.throwIfAborted();
+            await work(batch[next++]!);
+            done++;
+          }
+        } catch (error) {
+          stopped = true;
+          throw error;
         }
-      } catch (error) {
-        stopped = true;
-        throw error;
+      };
+      const running = Promise.allSettled(Array.from({ length: Math.min(lanes, batch.length) }, lane));
+      const previous = overlap === undefined ? running : moving;
+      moving = overlap === undefined ? undefined : running;
+      if (previous !== undefined) throwFirstFailure(await previous);
+      if (start + batchSize < total) {
+        ctx.onProgress({ phase, done, total });
+        await yieldToEventLoop();
       }
-    };
-    const results = await Promise.allSettled(Array.from({ length: Math.min(lanes, batch.length) }, lane));
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (start + batchSize < total) {
-      ctx.onProgress({ phase, done, total });
-      await yieldToEventLoop();
     }
+    if (moving !== undefined) throwFirstFailure(await moving);
+  } finally {
+    // A failure (or an abort) while a batch was moving: what the caller records is what happened.
+    if (moving !== undefined) await moving;
   }
   // Every phase reports its end, even one with nothing to do: a progress display sees it end.
   ctx.onProgress({ phase, done, total });

@@ -35,15 +35,16 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, ids, blobs, de
     }
   }
   const { layout } = ctx;
-  // Each batch's links are read together, right before the batch goes.
-  let batchLinks = new Map<DeletedLayerLink, { file: string; read: LinkRead }>();
+  // Each batch's links are read together, right before the batch goes (while the one before may still be moving).
+  const batchLinks = new Map<DeletedLayerLink, { file: string; read: LinkRead }>();
   const readBatch = async (batch: readonly DeletedLayerLink[]) => {
     const files = batch.map((l) => layout.layerLink(l.repository, l.digest));
     const reads = await readLinksOf(ctx, files);
-    batchLinks = new Map(batch.map((l, i) => [l, { file: files[i]!, read: reads[i]! }]));
+    batch.forEach((l, i) => batchLinks.set(l, { file: files[i]!, read: reads[i]! }));
   };
   const work = async (link: DeletedLayerLink) => {
     const { file, read } = batchLinks.get(link)!;
+    batchLinks.delete(link);
     if (await removeVerifiedLink(ctx, path.dirname(file), file, link.digest, read)) deleted.push(link);
   };
   const intents = (l: DeletedLayerLink) => {

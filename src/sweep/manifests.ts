@@ -32,14 +32,21 @@ export async function sweepManifests(
     for (const digest of digests) doomed.push({ repository: scan.name, digest, tags: historyByDigest.get(digest) ?? [] });
   }
   const { layout } = ctx;
+  // Each item's journal lines go with its batch's, in one write: its history entries, then its revision.
+  const intents = ({ repository, digest, tags }: (typeof doomed)[number]) => [
+    ...tags.map((tag) => ({ target: layout.tagIndexEntryDir(repository, tag, digest), onlyFile: layout.tagIndexEntryLink(repository, tag, digest) })),
+    { target: layout.revisionDir(repository, digest), onlyFile: layout.revisionLink(repository, digest) },
+  ];
   await deleteEach(ctx, 'manifests', doomed, async ({ repository, digest, tags }) => {
-    let ok = true;
-    for (const tag of tags) {
-      const real = await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag));
-      ok = real && (await remove(ctx, layout.tagIndexEntryDir(repository, tag, digest), layout.tagIndexEntryLink(repository, tag, digest))) && ok;
-    }
-    if (ok && (await remove(ctx, layout.revisionDir(repository, digest), layout.revisionLink(repository, digest)))) {
+    // The entries together (moves sent to another thread go in one batch, Storage.renames), the revision after all of them.
+    const entriesGone = await Promise.all(
+      tags.map(async (tag) => {
+        const real = await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag));
+        return real && (await remove(ctx, layout.tagIndexEntryDir(repository, tag, digest), layout.tagIndexEntryLink(repository, tag, digest)));
+      }),
+    );
+    if (entriesGone.every(Boolean) && (await remove(ctx, layout.revisionDir(repository, digest), layout.revisionLink(repository, digest)))) {
       deleted.push({ repository, digest });
     }
-  });
+  }, { intents });
 }

@@ -30,6 +30,12 @@ export interface Disposal {
   dispose(target: string, onlyFile?: string): Promise<void>;
   /** Removes an emptied folder (ENOTEMPTY when it is not empty). */
   disposeEmptyDir(dir: string): Promise<void>;
+  /**
+   * Where the items go to another thread together (Storage.renames): how
+   * many to ask for at once. The sweep then starts a whole batch and
+   * prepares the next while that one moves. Undefined: a few at a time.
+   */
+  readonly overlapped?: number | undefined;
 }
 
 export function deleteInPlace(storage: Storage): Disposal {
@@ -55,6 +61,11 @@ export class TrashRun implements Disposal {
   private readonly shards = new Map<string, Promise<void>>();
   /** Items whose move line is written already (intend), by path. */
   private readonly intended = new Map<string, number>();
+
+  /** While the journal can grow and the storage moves on another thread (a full disk deletes in place). */
+  get overlapped(): number | undefined {
+    return this.full ? undefined : this.storage.renames?.batch;
+  }
 
   private constructor(
     readonly run: string,
@@ -143,17 +154,7 @@ export class TrashRun implements Disposal {
       return;
     }
     try {
-      const shard = this.layout.trashShardDir(this.run, seq);
-      // The promise is kept, not a flag set once made: the lanes of a phase arrive together, and each
-      // made the shard again (4,395 failing mkdir and their lstat in a 150,540-move run).
-      let made = this.shards.get(shard);
-      if (made === undefined) {
-        made = this.storage.ownFiles.makeDir(shard);
-        this.shards.set(shard, made);
-        made.catch(() => this.shards.get(shard) === made && this.shards.delete(shard));
-      }
-      await made;
-      await this.rename(target, this.layout.trashEntry(this.run, seq));
+      await this.moveInto(this.layout.trashShardDir(this.run, seq), target, this.layout.trashEntry(this.run, seq));
       this.moved++;
     } catch (error) {
       const code = errorCode(error);
@@ -168,6 +169,23 @@ export class TrashRun implements Disposal {
         this.findings.warn('trash_cross_device', target, 'on another file system than the trash: deleted in place (such items cannot be restored); the count is in the report');
       }
     }
+  }
+
+  /** Renames `target` to `entry` in `shard`, made first where it is not there. */
+  private async moveInto(shard: string, target: string, entry: string): Promise<void> {
+    // Moves made on another thread make their shard there too (Storage.renames).
+    const offThread = this.storage.renames;
+    if (offThread !== undefined) return offThread.rename(target, entry);
+    // The promise is kept, not a flag set once made: the lanes of a phase arrive together, and each
+    // made the shard again (4,395 failing mkdir and their lstat in a 150,540-move run).
+    let made = this.shards.get(shard);
+    if (made === undefined) {
+      made = this.storage.ownFiles.makeDir(shard);
+      this.shards.set(shard, made);
+      made.catch(() => this.shards.get(shard) === made && this.shards.delete(shard));
+    }
+    await made;
+    await this.rename(target, entry);
   }
 
   async disposeEmptyDir(dir: string): Promise<void> {

@@ -1,0 +1,102 @@
+/**
+ * Moves made on another thread (Storage.renames, as the disk backend's
+ * rename thread does): the sweep asks for a whole batch at once and reads
+ * and journals the next while one moves. Here the "thread" is a storage
+ * whose moves answer on a later turn; the run must decide and leave exactly
+ * what a run that moves one at a time does, every move must have its
+ * journal line before it is asked for, and the run must not return while a
+ * move is in flight.
+ */
+import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { manyRepositories } from '../support/many-repositories.js';
+
+const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
+type Library = typeof import('../../src/index.js');
+type Memory = InstanceType<Library['MemoryStorage']>;
+const load = async () => (await import(dist)) as Library;
+
+const BATCH = 8;
+const now = new Date('2026-11-29T12:00:00Z');
+const everything = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true, now, trash: 'keep' as const };
+
+const filesOf = (storage: Memory, root: string) => new Map([...storage.files(root)].map(([file, data]) => [path.relative(root, file), data.toString('latin1')]));
+
+/** `storage` with off-thread moves: each answers two turns later, and what was asked is recorded. */
+function withOffThreadMoves(storage: Memory, root: string) {
+  const seen = { inFlight: 0, maxInFlight: 0, asked: 0, withoutLine: [] as string[] };
+  const journalText = () => [...storage.files(path.join(root, 'registry-gc-trash'))].filter(([f]) => f.endsWith('journal.jsonl')).map(([, d]) => d.toString('utf8')).join('');
+  const renames = {
+    batch: BATCH,
+    rename: async (from: string, to: string) => {
+      seen.asked++;
+      // The line first: the entry's seq (its name in the shard) must be in the journal already.
+      if (!journalText().includes(`"seq":${Number(path.basename(to))},"from":${JSON.stringify(path.relative(root, from))}`)) seen.withoutLine.push(from);
+      seen.inFlight++;
+      seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+      try {
+        await nextTurn();
+        await nextTurn();
+        await storage.ownFiles.makeDir(path.dirname(to));
+        await storage.rename(from, to);
+      } finally {
+        seen.inFlight--;
+      }
+    },
+  };
+  const wrapped = Object.create(storage, { renames: { value: renames } }) as Memory;
+  return { wrapped, seen };
+}
+
+describe('moves made on another thread', () => {
+  it('decide and leave exactly what moves one at a time do; each line is written first; the next batch is asked for while one moves', async () => {
+    const { collectGarbage, MemoryStorage } = await load();
+    const t = manyRepositories(64);
+    const plain = MemoryStorage.fromDirectory(t.root);
+    const offThread = MemoryStorage.fromDirectory(t.root);
+    const { wrapped, seen } = withOffThreadMoves(offThread, t.root);
+
+    const reference = await collectGarbage(t.root, { ...everything, storage: plain });
+    const report = await collectGarbage(t.root, { ...everything, storage: wrapped });
+    // Returned only once every move it asked for was done.
+    expect(seen.inFlight).toBe(0);
+
+    const { durations: _a, offlineMs: _b, trash: trashA, ...decided } = report;
+    const { durations: _c, offlineMs: _d, trash: trashB, ...expected } = reference;
+    expect(decided).toEqual(expected);
+    expect(trashA!.moved).toBe(trashB!.moved);
+    expect(seen.asked).toBe(trashA!.moved);
+    expect(report.blobs.deleted.length).toBeGreaterThan(BATCH * 2);
+    expect(seen.withoutLine).toEqual([]);
+    // More than one batch in flight at once: the next was read, journalled and asked for while one moved.
+    expect(seen.maxInFlight).toBeGreaterThan(BATCH);
+    expect(seen.maxInFlight).toBeLessThanOrEqual(2 * BATCH * 2);
+
+    // The registry's tree is the same file for file (the trash's names differ by run).
+    const v2 = (s: Memory) => new Map([...filesOf(s, t.root)].filter(([f]) => f.startsWith('docker/')));
+    expect(v2(offThread)).toEqual(v2(plain));
+    const again = await collectGarbage(t.root, { ...everything, storage: wrapped });
+    expect([again.blobs.deleted, again.manifests.deleted, again.layerLinks.deleted]).toEqual([[], [], []]);
+  });
+
+  it('a move that fails is an error of that item alone; every other goes and the kept images stay whole', async () => {
+    const { collectGarbage, MemoryStorage } = await load();
+    const t = manyRepositories(64);
+    const plain = MemoryStorage.fromDirectory(t.root);
+    const offThread = MemoryStorage.fromDirectory(t.root);
+    const dry = await collectGarbage(t.root, { ...everything, dryRun: true, storage: plain });
+    const stuck = t.layout.blobDir(dry.blobs.deleted[3]!.digest);
+    offThread.inject({ op: 'rename', path: stuck, code: 'EIO' });
+    const { wrapped } = withOffThreadMoves(offThread, t.root);
+    const report = await collectGarbage(t.root, { ...everything, storage: wrapped });
+    expect(report.errors).toEqual([expect.objectContaining({ code: 'delete_failed', path: path.relative(t.root, stuck) })]);
+    expect(report.blobs.deleted.map((b) => b.digest)).toEqual(dry.blobs.deleted.map((b) => b.digest).filter((d) => d !== dry.blobs.deleted[3]!.digest));
+    const left = filesOf(offThread, t.root);
+    expect(left.has(path.relative(t.root, t.layout.blobData(dry.blobs.deleted[3]!.digest)))).toBe(true);
+    // Whatever the dry run keeps is there: every kept blob's data.
+    const kept = [...filesOf(plain, t.root).keys()].filter((f) => f.startsWith('docker/registry/v2/blobs/') && !dry.blobs.deleted.some((b) => f.includes(b.digest.slice(7))));
+    for (const file of kept) expect(left.has(file), file).toBe(true);
+  });
+});
