@@ -11,11 +11,13 @@
  * when it next turns (setImmediate): the sweep asks for a whole batch of
  * moves at once (Storage.renames), and prepares the next batch while this
  * one moves. The thread also makes each destination's folder (the trash's
- * shards) the first time it moves into it.
+ * shards) the first time it moves into it. Where the thread cannot start,
+ * the moves are made on the calling thread instead, the same way.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { renamePairs, type PairOutcome } from './rename-pairs.js';
 
 export interface RenameBatch {
   readonly id: number;
@@ -25,7 +27,7 @@ export interface RenameBatch {
 export interface RenameAnswer {
   readonly id: number;
   /** Per pair, in order: null when it moved, else its error's code and message. */
-  readonly outcomes: ReadonlyArray<readonly [code: string, message: string] | null>;
+  readonly outcomes: readonly PairOutcome[];
 }
 
 interface Waiting {
@@ -53,10 +55,15 @@ export class RenameThread {
   private queued: Array<{ from: string; to: string; waiting: Waiting }> = [];
   private sendScheduled = false;
   private availability: boolean | undefined;
+  /** The thread could not start: moves are made on this thread, with the folders made so far. */
+  private threadFailed = false;
+  private readonly madeHere = new Set<string>();
 
   constructor(
     private readonly workerUrl: URL,
     private readonly idleMs = IDLE_MS,
+    // No flags of this process: a rename loop needs none, and some (--input-type) fail a worker.
+    private readonly startWorker: (url: URL) => Worker = (url) => new Worker(url, { execArgv: [] }),
   ) {}
 
   /** False where the compiled worker is not there (the sources run directly, as in the unit tests). */
@@ -87,19 +94,32 @@ export class RenameThread {
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
-    const id = this.nextId++;
-    const running = this.started();
-    clearTimeout(running.idle);
-    running.sent.set(id, batch.map((q) => q.waiting));
-    // Held open only while an answer is awaited: an idle mover never keeps the process alive.
-    running.worker.ref();
-    running.worker.postMessage({ id, pairs: batch.map((q) => [q.from, q.to] as const) } satisfies RenameBatch);
+    const pairs = batch.map((q) => [q.from, q.to] as const);
+    const waiting = batch.map((q) => q.waiting);
+    if (!this.threadFailed) {
+      const id = this.nextId++;
+      try {
+        const running = this.started();
+        clearTimeout(running.idle);
+        running.sent.set(id, waiting);
+        // Held open only while an answer is awaited: an idle mover never keeps the process alive.
+        running.worker.ref();
+        running.worker.postMessage({ id, pairs } satisfies RenameBatch);
+        return;
+      } catch {
+        // The thread cannot start here (a permission model without workers, no resources): nothing
+        // of this batch was sent, so its moves, and every later one, are made on this thread.
+        this.running?.sent.delete(id);
+        this.close().catch(() => {});
+        this.threadFailed = true;
+      }
+    }
+    answer(waiting, renamePairs(pairs, this.madeHere));
   }
 
   private started(): Running {
     if (this.running !== undefined) return this.running;
-    // No flags of this process: a rename loop needs none, and some (--input-type) fail a worker.
-    const worker = new Worker(this.workerUrl, { execArgv: [] });
+    const worker = this.startWorker(this.workerUrl);
     const running: Running = { worker, sent: new Map() };
     worker.on('message', ({ id, outcomes }: RenameAnswer) => {
       const waiting = running.sent.get(id) ?? [];
@@ -108,11 +128,7 @@ export class RenameThread {
         worker.unref();
         running.idle = setTimeout(() => this.running === running && void this.close(), this.idleMs).unref();
       }
-      waiting.forEach((w, i) => {
-        const outcome = outcomes[i];
-        if (outcome === null) w.resolve();
-        else w.reject(outcome === undefined ? new Error('the rename thread gave no answer for this move') : Object.assign(new Error(outcome[1]), { code: outcome[0] }));
-      });
+      answer(waiting, outcomes);
     });
     // A thread that stops takes its unanswered batches with it: each of their moves may or may not
     // have been made, so each fails as not known (the journal has its line: restore finds either).
@@ -128,4 +144,13 @@ export class RenameThread {
     this.running = running;
     return running;
   }
+}
+
+/** Settles each move by its outcome. */
+function answer(waiting: readonly Waiting[], outcomes: readonly (PairOutcome | undefined)[]): void {
+  waiting.forEach((w, i) => {
+    const outcome = outcomes[i];
+    if (outcome === null) w.resolve();
+    else w.reject(outcome === undefined ? new Error('the rename thread gave no answer for this move') : Object.assign(new Error(outcome[1]), { code: outcome[0] }));
+  });
 }

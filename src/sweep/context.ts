@@ -11,7 +11,7 @@
  * LANES at once where the items are independent (one lane where their order
  * matters), with progress and a yield to the event loop after each batch and
  * an abort honoured between two deletions. Where moves go to another thread
- * (Disposal.overlapped), a whole batch is in flight at once and the next is
+ * (Disposal.overlapBatch), a whole batch is in flight at once and the next is
  * read and journalled meanwhile. It returns only once the work in flight has
  * ended, so what the caller records is what happened.
  */
@@ -183,9 +183,9 @@ export async function deleteEach<T>(
   const { allow } = ctx;
   const items = candidate === undefined || allow === undefined ? candidates : candidates.filter((item) => mayDelete(allow, candidate(item)));
   const total = items.length;
-  // Moves sent to another thread together (Disposal.overlapped): a whole batch is asked for at once,
+  // Moves sent to another thread together (Disposal.overlapBatch): a whole batch is asked for at once,
   // and the next one is read and journalled while it moves. Only where items are independent.
-  const overlap = ctx.dryRun || requestedLanes !== undefined ? undefined : ctx.disposal.overlapped;
+  const overlap = ctx.dryRun || requestedLanes !== undefined ? undefined : ctx.disposal.overlapBatch;
   // A backend that sends removals together (an object store) gets a whole batch at once, where the order allows.
   const batchSize = ctx.storage.removals?.batch ?? overlap ?? BATCH;
   const lanes = requestedLanes ?? (ctx.storage.removals !== undefined ? batchSize : (overlap ?? LANES));
@@ -193,14 +193,17 @@ export async function deleteEach<T>(
   let done = 0;
   // The batch still moving while the next is prepared (overlap only); always awaited before this returns.
   let moving: Promise<PromiseSettledResult<void>[]> | undefined;
+  // Set by the first work that throws (not a failed deletion: those are recorded): nothing more starts.
+  let stopped = false;
   try {
-    for (let start = 0; start < total; start += batchSize) {
+    for (let start = 0; start < total && !stopped; start += batchSize) {
       ctx.signal?.throwIfAborted();
       const batch = items.slice(start, start + batchSize);
       await beforeBatch?.(batch);
       if (intents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batch.flatMap(intents));
+      // The batch still moving may have failed meanwhile: its failure is thrown below, and this batch never starts.
+      if (stopped) break;
       let next = 0;
-      let stopped = false;
       const lane = async (): Promise<void> => {
         try {
           while (!stopped && next < batch.length) {

@@ -39,13 +39,16 @@ export async function sweepManifests(
   ];
   await deleteEach(ctx, 'manifests', doomed, async ({ repository, digest, tags }) => {
     // The entries together (moves sent to another thread go in one batch, Storage.renames), the revision after all of them.
-    const entriesGone = await Promise.all(
+    // Settled, all of them, before anything is decided or thrown: no move of this item is left in flight.
+    const entries = await Promise.allSettled(
       tags.map(async (tag) => {
         const real = await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag));
         return real && (await remove(ctx, layout.tagIndexEntryDir(repository, tag, digest), layout.tagIndexEntryLink(repository, tag, digest)));
       }),
     );
-    if (entriesGone.every(Boolean) && (await remove(ctx, layout.revisionDir(repository, digest), layout.revisionLink(repository, digest)))) {
+    const failed = entries.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (entries.every((e) => e.status === 'fulfilled' && e.value) && (await remove(ctx, layout.revisionDir(repository, digest), layout.revisionLink(repository, digest)))) {
       deleted.push({ repository, digest });
     }
   }, { intents });

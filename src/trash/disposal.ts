@@ -35,7 +35,7 @@ export interface Disposal {
    * many to ask for at once. The sweep then starts a whole batch and
    * prepares the next while that one moves. Undefined: a few at a time.
    */
-  readonly overlapped?: number | undefined;
+  readonly overlapBatch?: number | undefined;
 }
 
 export function deleteInPlace(storage: Storage): Disposal {
@@ -57,13 +57,13 @@ export class TrashRun implements Disposal {
   private closed = false;
   /** The journal cannot grow (a full disk): the rest is deleted in place. */
   private full = false;
-  /** The shard folders made (or being made) so far, by path; one that failed is tried again. */
+  /** The shard folders made (or being made) so far, by path; one that failed is tried again. Moves made on another thread make their own (Storage.renames). */
   private readonly shards = new Map<string, Promise<void>>();
   /** Items whose move line is written already (intend), by path. */
   private readonly intended = new Map<string, number>();
 
   /** While the journal can grow and the storage moves on another thread (a full disk deletes in place). */
-  get overlapped(): number | undefined {
+  get overlapBatch(): number | undefined {
     return this.full ? undefined : this.storage.renames?.batch;
   }
 
@@ -128,11 +128,13 @@ export class TrashRun implements Disposal {
       return this.moveRecord(seq, target, onlyFile);
     });
     if (records.length === 0) return;
+    // Only this batch's: the batch before may still be moving, with its lines written.
+    const forget = () => items.forEach(({ target }) => this.intended.delete(target));
     try {
-      if (!(await this.record(...records))) this.intended.clear();
+      if (!(await this.record(...records))) forget();
     } catch {
       // The batch's lines are not written: each item writes its own, and a failure then is that item's alone.
-      this.intended.clear();
+      forget();
     }
   }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RenameThread } from '../../src/storage/rename-thread.js';
+import { renamePairs } from '../../src/storage/rename-pairs.js';
 import { nodeStorage } from '../../src/storage/node-storage.js';
 import { tempDir } from '../../harness/tree.js';
 
@@ -113,6 +114,22 @@ describe('RenameThread', () => {
     expect(fs.readdirSync(path.join(root, 'trash')).sort()).toEqual(['0', '1']);
   });
 
+  it('where the thread cannot start, the moves are made on this thread, with their folders', async () => {
+    const root = tempDir();
+    const sources = folders(path.join(root, 'tree'), 3);
+    let tries = 0;
+    const moves = new RenameThread(workerUrl, undefined, () => {
+      tries++;
+      throw Object.assign(new Error('no workers here'), { code: 'ERR_ACCESS_DENIED' });
+    });
+    movers.push(moves);
+    await Promise.all(sources.map((from, i) => moves.rename(from, path.join(root, 'trash', 'shard0', String(i)))));
+    await moves.rename(path.join(root, 'tree', 'gone'), path.join(root, 'trash', 'shard0', '9')).catch((e: unknown) => expect(e).toMatchObject({ code: 'ENOENT' }));
+    expect(fs.readdirSync(path.join(root, 'trash', 'shard0')).sort()).toEqual(['0', '1', '2']);
+    // Tried once: later batches do not try again.
+    expect(tries).toBe(1);
+  });
+
   it('an idle mover keeps no process alive: a script that moved once exits by itself', () => {
     const root = tempDir();
     const [a] = folders(path.join(root, 'tree'), 1);
@@ -135,5 +152,27 @@ describe('nodeStorage.renames', () => {
     // The tests import the sources, where rename-worker.js does not exist.
     expect(fs.existsSync(fileURLToPath(new URL('../../src/storage/rename-worker.js', import.meta.url)))).toBe(false);
     expect(nodeStorage.renames).toBeUndefined();
+  });
+});
+
+describe('renamePairs', () => {
+  it('a shard folder removed after it was made is made again: the move is not taken for "already gone"', () => {
+    const root = tempDir();
+    const [a, b] = folders(path.join(root, 'tree'), 2);
+    const shard = path.join(root, 'trash', 'shard0');
+    const made = new Set<string>();
+    expect(renamePairs([[a!, path.join(shard, '0')]], made)).toEqual([null]);
+    fs.rmSync(shard, { recursive: true });
+    expect(renamePairs([[b!, path.join(shard, '1')]], made)).toEqual([null]);
+    expect(fs.readFileSync(path.join(shard, '1', 'data'), 'utf8')).toBe('content 1');
+  });
+
+  it('a source that is not there is ENOENT, and its shard is still made for the others', () => {
+    const root = tempDir();
+    const [a] = folders(path.join(root, 'tree'), 1);
+    const shard = path.join(root, 'trash', 'shard0');
+    const outcomes = renamePairs([[path.join(root, 'tree', 'never'), path.join(shard, '0')], [a!, path.join(shard, '1')]], new Set());
+    expect(outcomes[0]?.[0]).toBe('ENOENT');
+    expect(outcomes[1]).toBeNull();
   });
 });

@@ -24,9 +24,24 @@ const everything = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRep
 
 const filesOf = (storage: Memory, root: string) => new Map([...storage.files(root)].map(([file, data]) => [path.relative(root, file), data.toString('latin1')]));
 
+/** The sweep phase a move belongs to, in the spec's order (a tag-history entry of a manifest goes in its phase, before the revision). */
+const PHASE_OF: ReadonlyArray<[RegExp, number, string]> = [
+  [/\/_manifests\/tags\/[^/]+\/index\//, 1, 'entry'],
+  [/\/_manifests\/revisions\//, 1, 'revision'],
+  [/\/blobs\//, 2, 'blob'],
+  [/\/_layers\//, 3, 'layer link'],
+  [/\/_uploads\//, 5, 'upload'],
+];
+const phaseOf = (from: string): [number, string] => {
+  const hit = PHASE_OF.find(([pattern]) => pattern.test(from));
+  return hit ? [hit[1], hit[2]] : [6, 'other'];
+};
+
 /** `storage` with off-thread moves: each answers two turns later, and what was asked is recorded. */
-function withOffThreadMoves(storage: Memory, root: string) {
-  const seen = { inFlight: 0, maxInFlight: 0, asked: 0, withoutLine: [] as string[] };
+function withOffThreadMoves(storage: Memory, root: string, onAsk?: (asked: number) => void) {
+  const seen = { inFlight: 0, maxInFlight: 0, asked: 0, withoutLine: [] as string[], outOfOrder: [] as string[], revisionsAfterEntries: 0 };
+  const flying = new Map<string, number>();
+  const entriesAsked = new Set<string>();
   const journalText = () => [...storage.files(path.join(root, 'registry-gc-trash'))].filter(([f]) => f.endsWith('journal.jsonl')).map(([, d]) => d.toString('utf8')).join('');
   const renames = {
     batch: BATCH,
@@ -34,8 +49,19 @@ function withOffThreadMoves(storage: Memory, root: string) {
       seen.asked++;
       // The line first: the entry's seq (its name in the shard) must be in the journal already.
       if (!journalText().includes(`"seq":${Number(path.basename(to))},"from":${JSON.stringify(path.relative(root, from))}`)) seen.withoutLine.push(from);
+      // No move of an earlier phase may still be in flight; a revision goes after its history entries are done.
+      const [rank, kind] = phaseOf(from);
+      for (const [other] of flying) if (phaseOf(other)[0] < rank) seen.outOfOrder.push(`${kind} ${from} asked while ${other} moved`);
+      const digest = path.basename(from);
+      if (kind === 'entry') entriesAsked.add(digest);
+      if (kind === 'revision') {
+        for (const [other] of flying) if (phaseOf(other)[1] === 'entry' && path.basename(other) === digest) seen.outOfOrder.push(`revision ${from} asked while its entry ${other} moved`);
+        if (entriesAsked.has(digest)) seen.revisionsAfterEntries++;
+      }
+      flying.set(from, rank);
       seen.inFlight++;
       seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+      onAsk?.(seen.asked);
       try {
         await nextTurn();
         await nextTurn();
@@ -43,6 +69,7 @@ function withOffThreadMoves(storage: Memory, root: string) {
         await storage.rename(from, to);
       } finally {
         seen.inFlight--;
+        flying.delete(from);
       }
     },
   };
@@ -70,6 +97,9 @@ describe('moves made on another thread', () => {
     expect(seen.asked).toBe(trashA!.moved);
     expect(report.blobs.deleted.length).toBeGreaterThan(BATCH * 2);
     expect(seen.withoutLine).toEqual([]);
+    expect(seen.outOfOrder).toEqual([]);
+    // Every untagged manifest of this tree has a history entry under `latest`: each revision went after it.
+    expect(seen.revisionsAfterEntries).toBe(report.manifests.deleted.length);
     // More than one batch in flight at once: the next was read, journalled and asked for while one moved.
     expect(seen.maxInFlight).toBeGreaterThan(BATCH);
     expect(seen.maxInFlight).toBeLessThanOrEqual(2 * BATCH * 2);
@@ -79,6 +109,27 @@ describe('moves made on another thread', () => {
     expect(v2(offThread)).toEqual(v2(plain));
     const again = await collectGarbage(t.root, { ...everything, storage: wrapped });
     expect([again.blobs.deleted, again.manifests.deleted, again.layerLinks.deleted]).toEqual([[], [], []]);
+  });
+
+  it('aborted in the middle of a phase: the run rejects only once no move is in flight, and a rerun finishes', async () => {
+    const { collectGarbage, MemoryStorage } = await load();
+    const t = manyRepositories(64);
+    const plain = MemoryStorage.fromDirectory(t.root);
+    const offThread = MemoryStorage.fromDirectory(t.root);
+    const controller = new AbortController();
+    const { wrapped, seen } = withOffThreadMoves(offThread, t.root, (asked) => asked === 100 && controller.abort());
+    let inFlightWhenRejected = -1;
+    const error = await collectGarbage(t.root, { ...everything, storage: wrapped, signal: controller.signal }).catch((e: unknown) => {
+      inFlightWhenRejected = seen.inFlight;
+      return e;
+    });
+    expect(error).toMatchObject({ code: 'E_ABORTED' });
+    expect(inFlightWhenRejected).toBe(0);
+    expect(seen.asked).toBeGreaterThanOrEqual(100);
+    await collectGarbage(t.root, { ...everything, storage: wrapped });
+    await collectGarbage(t.root, { ...everything, storage: plain });
+    const v2 = (s: Memory) => new Map([...filesOf(s, t.root)].filter(([f]) => f.startsWith('docker/')));
+    expect(v2(offThread)).toEqual(v2(plain));
   });
 
   it('a move that fails is an error of that item alone; every other goes and the kept images stay whole', async () => {
