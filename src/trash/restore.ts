@@ -55,7 +55,12 @@ const exists = async (storage: Storage, target: string) => (await typeAt(storage
 
 async function freeFragment(ctx: RestoreContext, entry: string): Promise<void> {
   ctx.layout.assertInTrash(entry);
-  await ctx.storage.remove(entry);
+  try {
+    await ctx.storage.remove(entry);
+  } catch (error) {
+    // Gone already (a purge's removal that was in the kernel when its process died finished it): nothing to free.
+    if (!isNotFound(error)) throw error;
+  }
 }
 
 /**

@@ -63,9 +63,20 @@ function killedDuring(isVictim: (target: string) => boolean, partly: (target: st
   let kill!: () => void;
   const killed = new Promise<void>((resolve) => (kill = resolve));
   const never = new Promise<never>(() => {});
+  // Calls already made when the process "dies" finish first (fs.rm is several calls: here, unlike a
+  // SIGKILL, it would go on after the kill), so that what follows meets a tree that no longer changes.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <R>(call: Promise<R>): Promise<R> => {
+    inFlight.add(call);
+    return call.finally(() => inFlight.delete(call));
+  };
+  const die = () => {
+    dead = true;
+    void Promise.allSettled([...inFlight]).then(() => kill());
+  };
   const guard = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
     if (dead) return never;
-    return call(...args);
+    return track(call(...args));
   };
   const storage: Storage = {
     ...nodeStorage,
@@ -78,11 +89,10 @@ function killedDuring(isVictim: (target: string) => boolean, partly: (target: st
       if (dead) return never;
       if (isVictim(target)) {
         partly(target);
-        dead = true;
-        kill();
+        die();
         return never;
       }
-      return nodeStorage.remove(target, onlyFile);
+      return track(nodeStorage.remove(target, onlyFile));
     },
     ownFiles: {
       ...nodeStorage.ownFiles,
@@ -126,6 +136,29 @@ describe('a purge killed half-way through freeing one entry', () => {
     expect(fs.existsSync(path.join(t.root, upload))).toBe(false);
     const next = await collectGarbage(t.root, options);
     expect(next.warnings.filter((w) => w.path.includes('/_uploads/'))).toEqual([]);
+    expect(files(t.root)).toEqual(files(reference));
+    expect(fs.existsSync(t.layout.trashDir)).toBe(false);
+  });
+
+  it('a fragment that is gone when restore frees it (a removal that was in the kernel finished it) is gone, not an error', async () => {
+    const { t, reference } = await killedPurge('', (target) => fs.unlinkSync(path.join(target, 'startedat')));
+    // The first removal of a `.freeing` fragment finds it freed meanwhile: the removal deletes it, then answers ENOENT.
+    let raced = 0;
+    const storage: Storage = {
+      ...nodeStorage,
+      async remove(target, onlyFile) {
+        if (raced === 0 && target.endsWith('.freeing')) {
+          raced++;
+          await nodeStorage.remove(target, onlyFile);
+          throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${target}'`), { code: 'ENOENT' });
+        }
+        return nodeStorage.remove(target, onlyFile);
+      },
+    };
+    const restored = await restoreTrash(t.root, { storage });
+    expect(raced).toBe(1);
+    expect(restored).toMatchObject({ finished: true, refused: [], errors: [] });
+    await collectGarbage(t.root, options);
     expect(files(t.root)).toEqual(files(reference));
     expect(fs.existsSync(t.layout.trashDir)).toBe(false);
   });
