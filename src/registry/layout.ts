@@ -79,7 +79,7 @@ export class RegistryLayout extends TrashPaths {
 
   /** `blobs/<alg>/<hex[0:2]>/<hex>/data`: a blob's content. */
   blobData(digest: Digest): string {
-    return join(this.blobDir(digest), 'data');
+    return this.blobPaths(digest).data;
   }
 
   /** blobDir and blobData at once: the digest is checked once (a sweep makes both for each blob). */

@@ -79,27 +79,17 @@ export async function sweepBlobs(ctx: SweepContext, prefixes: readonly PrefixCan
     }
   }
   const removed = new Array<number>(prefixes.length).fill(0);
-  // Each item's paths, made once for its journal line and its removal (a digest is checked each time a path is made of it).
-  const paths = new Map<DeletedBlob, Intent>();
-  const pathsOf = (blob: DeletedBlob): Intent => {
-    let intent = paths.get(blob);
-    if (intent === undefined) {
-      const { dir, data } = ctx.layout.blobPaths(blob.digest);
-      intent = { target: dir, onlyFile: data };
-      paths.set(blob, intent);
-    }
-    return intent;
-  };
-  const work = async ({ blob, prefix }: (typeof doomed)[number]) => {
-    const { target, onlyFile } = pathsOf(blob);
-    paths.delete(blob);
-    const outcome = await removal(ctx, target, onlyFile);
+  const work = async ({ blob, prefix }: (typeof doomed)[number], [paths]: readonly Intent[]) => {
+    const outcome = await removal(ctx, paths!.target, paths!.onlyFile);
     if (outcome === false) return;
     deleted.push(blob);
     // A folder that could not go (its data did: counted, and an error) keeps its prefix folder too.
     if (outcome === 'removed') removed[prefix]!++;
   };
-  const intents = ({ blob }: (typeof doomed)[number]) => [pathsOf(blob)];
+  const intents = ({ blob }: (typeof doomed)[number]) => {
+    const { dir, data } = ctx.layout.blobPaths(blob.digest);
+    return [{ target: dir, onlyFile: data }];
+  };
   await deleteEach(ctx, 'blobs', doomed, work, { candidate: ({ blob }) => ({ kind: 'blob', digest: blob.digest }), intents });
   // The registry recreates prefix folders on demand; an empty one costs an inode and a
   // listing. One left empty by an interrupted run (0 entries) goes too.

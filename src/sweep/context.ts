@@ -162,11 +162,18 @@ export interface DeleteEachOptions<T> {
    * backend with slow calls wants.
    */
   readonly beforeBatch?: (batch: readonly T[]) => Promise<void>;
-  /** What each item will take out of the registry: its journal lines are written with its batch. */
+  /**
+   * What each item will take out of the registry, in the order its work
+   * takes it: their journal lines are written with the batch, and the work
+   * is handed them (its paths, made once).
+   */
   readonly intents?: (item: T) => readonly Intent[];
 }
 
-function throwFirstFailure(results: readonly PromiseSettledResult<void>[]): void {
+const NO_INTENTS: readonly Intent[] = [];
+
+/** Throws the reason of the first of `results` that was rejected, if any. */
+export function throwFirstFailure(results: readonly PromiseSettledResult<unknown>[]): void {
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -176,7 +183,7 @@ export async function deleteEach<T>(
   ctx: SweepContext,
   category: Category,
   candidates: readonly T[],
-  work: (item: T) => Promise<void>,
+  work: (item: T, intents: readonly Intent[]) => Promise<void>,
   { candidate, lanes: requestedLanes, beforeBatch, intents }: DeleteEachOptions<T> = {},
 ): Promise<void> {
   const { phase } = KINDS[category];
@@ -200,7 +207,8 @@ export async function deleteEach<T>(
       ctx.signal?.throwIfAborted();
       const batch = items.slice(start, start + batchSize);
       await beforeBatch?.(batch);
-      if (intents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batch.flatMap(intents));
+      const batchIntents = intents === undefined ? undefined : batch.map(intents);
+      if (batchIntents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batchIntents.flat());
       // The batch still moving may have failed meanwhile: its failure is thrown below, and this batch never starts.
       if (stopped) break;
       let next = 0;
@@ -208,7 +216,8 @@ export async function deleteEach<T>(
         try {
           while (!stopped && next < batch.length) {
             ctx.signal?.throwIfAborted();
-            await work(batch[next++]!);
+            const at = next++;
+            await work(batch[at]!, batchIntents?.[at] ?? NO_INTENTS);
             done++;
           }
         } catch (error) {

@@ -8,7 +8,8 @@
 import type { Digest } from '../registry/digest.js';
 import type { DeletedManifest } from '../report/report.js';
 import type { RepositoryScan } from '../scan/repository.js';
-import { areRealFolders, deleteEach, remove, type SweepContext } from './context.js';
+import type { Intent } from '../trash/disposal.js';
+import { areRealFolders, deleteEach, remove, throwFirstFailure, type SweepContext } from './context.js';
 
 export async function sweepManifests(
   ctx: SweepContext,
@@ -32,24 +33,25 @@ export async function sweepManifests(
     for (const digest of digests) doomed.push({ repository: scan.name, digest, tags: historyByDigest.get(digest) ?? [] });
   }
   const { layout } = ctx;
-  // Each item's journal lines go with its batch's, in one write: its history entries, then its revision.
+  // Each item's journal lines go with its batch's, in one write: its history entries (in the order of `tags`), then its revision.
   const intents = ({ repository, digest, tags }: (typeof doomed)[number]) => [
     ...tags.map((tag) => ({ target: layout.tagIndexEntryDir(repository, tag, digest), onlyFile: layout.tagIndexEntryLink(repository, tag, digest) })),
     { target: layout.revisionDir(repository, digest), onlyFile: layout.revisionLink(repository, digest) },
   ];
-  await deleteEach(ctx, 'manifests', doomed, async ({ repository, digest, tags }) => {
+  const work = async ({ repository, digest, tags }: (typeof doomed)[number], paths: readonly Intent[]) => {
     // The entries together (moves sent to another thread go in one batch, Storage.renames), the revision after all of them.
     // Settled, all of them, before anything is decided or thrown: no move of this item is left in flight.
     const entries = await Promise.allSettled(
-      tags.map(async (tag) => {
+      tags.map(async (tag, i) => {
         const real = await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag));
-        return real && (await remove(ctx, layout.tagIndexEntryDir(repository, tag, digest), layout.tagIndexEntryLink(repository, tag, digest)));
+        return real && (await remove(ctx, paths[i]!.target, paths[i]!.onlyFile));
       }),
     );
-    const failed = entries.find((e): e is PromiseRejectedResult => e.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (entries.every((e) => e.status === 'fulfilled' && e.value) && (await remove(ctx, layout.revisionDir(repository, digest), layout.revisionLink(repository, digest)))) {
+    throwFirstFailure(entries);
+    const revision = paths[tags.length]!;
+    if (entries.every((e) => e.status === 'fulfilled' && e.value) && (await remove(ctx, revision.target, revision.onlyFile))) {
       deleted.push({ repository, digest });
     }
-  }, { intents });
+  };
+  await deleteEach(ctx, 'manifests', doomed, work, { intents });
 }

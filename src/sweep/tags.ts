@@ -13,6 +13,7 @@ import type { DeletedTag } from '../report/report.js';
 import type { TagDeletion } from '../retention/select.js';
 import type { LinkRead } from '../registry/links.js';
 import { exists } from '../storage/exists.js';
+import type { Intent } from '../trash/disposal.js';
 import { areRealFolders, deleteEach, readLinksOf, remove, type SweepContext } from './context.js';
 
 export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion[], deleted: DeletedTag[]): Promise<void> {
@@ -22,7 +23,7 @@ export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion
     const reads = await readLinksOf(ctx, batch.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
     batch.forEach((t, i) => links.set(t, reads[i]!));
   };
-  const work = async (tag: TagDeletion) => {
+  const work = async (tag: TagDeletion, [folder]: readonly Intent[]) => {
     const { repository, digest } = tag;
     const link = links.get(tag)!;
     links.delete(tag);
@@ -38,7 +39,7 @@ export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion
       return;
     }
     if (!(await areRealFolders(ctx, [layout.tagsDir(repository)]))) return;
-    if (await remove(ctx, layout.tagDir(repository, tag.tag))) deleted.push(tag);
+    if (await remove(ctx, folder!.target)) deleted.push(tag);
   };
   await deleteEach(ctx, 'tags', decided, work, { beforeBatch, intents: (t) => [{ target: layout.tagDir(t.repository, t.tag) }] });
 }
