@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATEGORIES, identity, KINDS } from '../../src/report/kinds.js';
+import { CATEGORIES, identity, identityKey, KINDS } from '../../src/report/kinds.js';
 
 describe('identity', () => {
   it('is JSON.stringify of the category and its identity fields, whatever they hold', () => {
@@ -13,9 +13,19 @@ describe('identity', () => {
     fc.assert(
       fc.property(fc.constantFrom(...CATEGORIES), fc.dictionary(fc.constantFrom('repository', 'digest', 'tag', 'id', 'startedAt', 'size', 'rule', 'reason'), value), (category, item) => {
         const expected = JSON.stringify([category, ...KINDS[category].identity.map((field) => (item as Record<string, unknown>)[field])]);
+        expect(identityKey(category, item as never)).toBe(expected);
+        // Made once per item and category, then remembered: the same key, asked again or first.
+        expect(identity(category, item as never)).toBe(expected);
         expect(identity(category, item as never)).toBe(expected);
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('is remembered per category: one item named in two categories has each its own key', () => {
+    const item = { repository: 'team/app', digest: 'sha256:ab', tag: 'v1' };
+    expect(identity('manifests', item)).toBe(JSON.stringify(['manifests', 'team/app', 'sha256:ab']));
+    expect(identity('tagHistory', item)).toBe(JSON.stringify(['tagHistory', 'team/app', 'v1', 'sha256:ab']));
+    expect(identity('manifests', item)).toBe(JSON.stringify(['manifests', 'team/app', 'sha256:ab']));
   });
 });
