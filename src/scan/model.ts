@@ -7,7 +7,7 @@
 import { DigestInterner } from '../registry/digest-interner.js';
 import { RegistryGcError, type Problem } from '../report/errors.js';
 import type { FileSystem } from '../storage/file-system.js';
-import { nodeFileSystem } from '../storage/node-storage.js';
+import { nodeFileSystem } from '../storage/node-file-system.js';
 import { Findings } from '../report/findings.js';
 import { RegistryLayout } from '../registry/layout.js';
 import { isRepositoryName } from '../registry/names.js';

@@ -11,7 +11,7 @@ import { nodeStorage } from './node-storage.js';
 import { answerEach, type Storage, type TreeReader } from './storage.js';
 
 export type { DirEntry, EntryType } from './storage.js';
-export { nodeFileSystem } from './node-storage.js';
+export { nodeFileSystem } from './node-file-system.js';
 
 export interface FileSystem extends TreeReader {
   /**

@@ -2,9 +2,11 @@
  * The file-system backend of the storage seam (storage.ts): the registry's
  * `filesystem` driver, on node:fs.
  *
- * Reads are synchronous, also behind the asynchronous methods: a link or a
- * manifest of a few hundred bytes is read faster than the thread pool can
- * hand a request over (spec §7). Removals go to libuv's thread pool, where
+ * Reads are synchronous: a link or a manifest of a few hundred bytes is
+ * read faster than the thread pool can hand a request over (spec §7). A
+ * batch of them (`readFiles`, `inspect`: what the sweep re-reads) goes to a
+ * reader thread, so that the sweep works on one batch while the next is
+ * read, and to several while the disk is slow (reader-threads.ts). Removals go to libuv's thread pool, where
  * several overlap: on a volume where each directory change waits on the disk
  * (ext4 with `discard`), that is where a run deleting in place spends its
  * time. The sweep's moves into the trash go to a thread of their own
@@ -13,87 +15,21 @@
  * synchronous reader.
  */
 import fs from 'node:fs';
-import type { FileSystem } from './file-system.js';
 import { codedError, partialRemoval } from './errno.js';
 import { makeDir } from './make-dir.js';
+import { nodeFileSystem, typeOf } from './node-file-system.js';
+import { ReaderThreads } from './reader-threads.js';
 import { RenameThread } from './rename-thread.js';
-import { answerEach, type EntryType, type Storage } from './storage.js';
+import { answerEach, type Storage } from './storage.js';
 
-function typeOf(entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): EntryType {
-  if (entry.isSymbolicLink()) return 'symlink';
-  if (entry.isDirectory()) return 'dir';
-  if (entry.isFile()) return 'file';
-  return 'other';
-}
-
-// O_NONBLOCK: opening a FIFO planted where a link or manifest should be must not hang the run.
-const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+export { nodeFileSystem } from './node-file-system.js';
 
 /** Moves asked for together go to the rename thread as one message: a sweep batch's worth. */
 const RENAME_BATCH = 256;
 const renameThread = new RenameThread(new URL('./rename-worker.js', import.meta.url));
 const sweepRenames = { batch: RENAME_BATCH, rename: (from: string, to: string) => renameThread.rename(from, to) };
-
-/** Per thread (each worker has its own module instance): reads never overlap. */
-const scratch = Buffer.allocUnsafe(64 * 1024);
-
-/** The synchronous FileSystem on node:fs: the reader of `nodeStorage`, and the default FileSystem. */
-export const nodeFileSystem: FileSystem = {
-  list(dir) {
-    return fs.readdirSync(dir, { withFileTypes: true }).map((dirent) => {
-      let type = typeOf(dirent);
-      // Some file systems report no type in readdir (DT_UNKNOWN): ask lstat.
-      if (type === 'other' && !dirent.isBlockDevice() && !dirent.isCharacterDevice() && !dirent.isFIFO() && !dirent.isSocket()) {
-        type = typeOf(fs.lstatSync(`${dir}/${dirent.name}`));
-      }
-      return { name: dirent.name, type };
-    });
-  },
-  read(file, maxBytes) {
-    const fd = fs.openSync(file, OPEN_FLAGS);
-    try {
-      // Most reads are links and manifests of a few hundred bytes: one read into a
-      // reused buffer, and an fstat only when that read says nothing or fills it.
-      let first = 0;
-      let readError: unknown;
-      try {
-        first = fs.readSync(fd, scratch, 0, scratch.length, 0);
-      } catch (error) {
-        readError = error; // a directory (EISDIR) or a FIFO (EAGAIN): fstat says which
-      }
-      if (first > 0 && first < scratch.length && first <= maxBytes) return Buffer.from(scratch.subarray(0, first));
-      const stats = fs.fstatSync(fd);
-      if (stats.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
-      if (!stats.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
-      if (readError) throw readError;
-      const { size } = stats;
-      if (size > maxBytes) {
-        throw Object.assign(new Error(`${file} is ${size} bytes, over the limit of ${maxBytes}`), { code: 'EFBIG' });
-      }
-      const buffer = Buffer.allocUnsafe(size);
-      let offset = 0;
-      while (offset < size) {
-        const n = fs.readSync(fd, buffer, offset, size - offset, offset);
-        if (n === 0) break;
-        offset += n;
-      }
-      return offset === size ? buffer : buffer.subarray(0, offset);
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
-  entry(target) {
-    const stats = fs.lstatSync(target);
-    return { type: typeOf(stats), size: stats.size, mtimeMs: stats.mtimeMs };
-  },
-  // The hint is for the thread-pool removal of nodeStorage; one at a time, the general removal is as good.
-  remove(target) {
-    fs.rmSync(target, { recursive: true, force: false });
-  },
-  removeEmptyDir(dir) {
-    fs.rmdirSync(dir);
-  },
-};
+/** The sweep's batches of reads and lstats: on other threads where the compiled worker is there. */
+const readerThreads = new ReaderThreads(new URL('./reader-worker.js', import.meta.url));
 
 /**
  * lstat, unlink, rmdir: what removing a registry folder of one file takes.
@@ -148,12 +84,8 @@ function endsMidLine(fd: number): boolean {
 export const nodeStorage: Storage = {
   reader: nodeFileSystem,
   workerAccess: { module: import.meta.url, data: null },
-  async readFiles(files, maxBytes) {
-    return answerEach(files, (file) => nodeFileSystem.read(file, maxBytes));
-  },
-  async inspect(targets) {
-    return answerEach(targets, (target) => nodeFileSystem.entry(target));
-  },
+  readFiles: (files, maxBytes) => readerThreads.readFiles(files, maxBytes),
+  inspect: (targets) => readerThreads.inspect(targets),
   async list(dir) {
     return nodeFileSystem.list(dir);
   },

@@ -1,0 +1,148 @@
+/**
+ * The sweep's readers (storage/reader-threads.ts): batches of reads and
+ * lstats answered on this thread while the disk is fast, on other threads
+ * while it is slow, and the same answers either way, errors included. The
+ * worker runs compiled (`npm test` builds first).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIN_OFF_THREAD, ReaderThreads, type ReaderThreadsOptions } from '../../src/storage/reader-threads.js';
+import { nodeFileSystem } from '../../src/storage/node-file-system.js';
+import { answerEach, type Outcome } from '../../src/storage/storage.js';
+import { tempDir } from '../../harness/tree.js';
+
+const DIST = fileURLToPath(new URL('../../dist/storage/', import.meta.url));
+const workerUrl = pathToFileURL(path.join(DIST, 'reader-worker.js'));
+const MAX_BYTES = 100;
+
+const pools: ReaderThreads[] = [];
+function pool(options: ReaderThreadsOptions = {}): ReaderThreads {
+  const made = new ReaderThreads(workerUrl, options);
+  pools.push(made);
+  return made;
+}
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+/** Every kind of answer: files, a missing one, a folder, a link, one too big, a FIFO. */
+function tree(n: number): string[] {
+  const root = tempDir();
+  const paths: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const file = path.join(root, `f${i}`);
+    fs.writeFileSync(file, `sha256:${String(i).padStart(64, '0')}`);
+    paths.push(file);
+  }
+  fs.mkdirSync(path.join(root, 'dir'));
+  fs.symlinkSync(paths[0]!, path.join(root, 'link'));
+  fs.writeFileSync(path.join(root, 'big'), 'x'.repeat(MAX_BYTES + 1));
+  spawnSync('mkfifo', [path.join(root, 'fifo')]);
+  paths.splice(3, 0, path.join(root, 'missing'), path.join(root, 'dir'), path.join(root, 'link'), path.join(root, 'big'), path.join(root, 'fifo'));
+  return paths;
+}
+
+/** Outcomes as comparable values: bytes as text, errors by code. */
+const plain = (outcomes: readonly Outcome<unknown>[]) =>
+  outcomes.map((o) => (o.ok ? (Buffer.isBuffer(o.value) ? o.value.toString('latin1') : o.value) : { code: (o.error as NodeJS.ErrnoException).code }));
+const readDirect = (paths: readonly string[]) => plain(answerEach(paths, (p) => nodeFileSystem.read(p, MAX_BYTES)));
+const inspectDirect = (paths: readonly string[]) => plain(answerEach(paths, (p) => nodeFileSystem.entry(p)));
+
+/** Until `ready()`, at most ~5 s. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ready(); i++) await sleep(10);
+  expect(ready()).toBe(true);
+}
+
+/** A pool that judges every batch slow, with its threads running. */
+async function slowPool(options: ReaderThreadsOptions = {}): Promise<ReaderThreads> {
+  const readers = pool({ slowUs: 0, windowPaths: 1, maxThreads: 3, ...options });
+  await readers.inspect(tree(MIN_OFF_THREAD)); // read here, and judged slow: threads start
+  await readers.inspect(tree(MIN_OFF_THREAD));
+  await until(() => readers.reading === 3);
+  return readers;
+}
+
+describe('ReaderThreads', () => {
+  it('the compiled worker is there (npm test builds first)', () => {
+    expect(pool().available).toBe(true);
+  });
+
+  it('on a fast disk, answers here, as the file system does, and starts no thread', async () => {
+    const readers = pool();
+    const paths = tree(200);
+    expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+    expect(plain(await readers.inspect(paths))).toEqual(inspectDirect(paths));
+    expect(readers.threads).toBe(0);
+  });
+
+  it('on a slow disk, threads answer: the same outcomes in the same order, error codes kept, bytes as Buffers', async () => {
+    const readers = await slowPool();
+    const paths = tree(301);
+    const read = await readers.readFiles(paths, MAX_BYTES);
+    expect(read.every((o) => !o.ok || Buffer.isBuffer(o.value))).toBe(true);
+    expect(plain(read)).toEqual(readDirect(paths));
+    const codes = plain(read).flatMap((o) => (typeof o === 'object' && o !== null && 'code' in o ? [o.code] : []));
+    expect(codes.sort()).toEqual(['EFBIG', 'EISDIR', 'ELOOP', 'ENOENT', 'ENOTREG']);
+    expect(plain(await readers.inspect(paths))).toEqual(inspectDirect(paths));
+    expect(readers.threads).toBe(3);
+  });
+
+  it('a batch smaller than MIN_OFF_THREAD is read here even on a slow disk', async () => {
+    const readers = await slowPool();
+    const paths = tree(MIN_OFF_THREAD - 10);
+    expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+  });
+
+  it('once the disk is fast again, only one thread reads; idle threads stop', async () => {
+    const readers = await slowPool({ idleMs: 50 });
+    // The disk turns fast (the threshold is raised: no disk can be made faster on demand). Judged
+    // after the next window, later batches go to one thread; the others idle and stop, then it too.
+    (readers as unknown as { slowUs: number }).slowUs = 1e9;
+    const paths = tree(100);
+    await readers.readFiles(paths, MAX_BYTES);
+    expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+    await until(() => readers.threads === 0);
+  });
+
+  it('a thread that stops answers nothing: what it was asked is read here, and it is no reader any more', async () => {
+    // A worker that dies on its first request, as a crashed thread would.
+    const dying = () => new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(7))", { eval: true });
+    const readers = await slowPool({ startWorker: dying });
+    const paths = tree(150);
+    expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+    await until(() => readers.threads === 0);
+    // Later batches are answered too (new threads start, die, and their requests are read here).
+    expect(plain(await readers.inspect(paths))).toEqual(inspectDirect(paths));
+  });
+
+  it('where no thread can start, everything is read here', async () => {
+    const readers = pool({ slowUs: 0, windowPaths: 1, startWorker: () => { throw new Error('no workers here'); } });
+    const paths = tree(100);
+    for (let i = 0; i < 3; i++) expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+    expect(readers.threads).toBe(0);
+  });
+
+  it.each([
+    ['threads that read', 20],
+    ['threads started and never asked anything (the run ended before they ran)', 2],
+  ])('readers keep no process alive: a run with %s exits by itself', (_, batches) => {
+    const paths = tree(100);
+    const script = `
+      import { ReaderThreads } from ${JSON.stringify(pathToFileURL(path.join(DIST, 'reader-threads.js')).href)};
+      const readers = new ReaderThreads(new URL(${JSON.stringify(workerUrl.href)}), { slowUs: 0, windowPaths: 1 });
+      const paths = ${JSON.stringify(paths)};
+      for (let i = 0; i < ${batches}; i++) { await readers.readFiles(paths, 100); if (${batches} > 2) await new Promise((r) => setTimeout(r, 5)); }
+      console.log('threads', readers.threads);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(child.error).toBeUndefined();
+    expect(child.status).toBe(0);
+    // Threads were there (else this proves nothing), and the process still ended on its own.
+    expect(child.stdout).toMatch(/threads [1-9]/);
+  });
+});
