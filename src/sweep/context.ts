@@ -12,8 +12,12 @@
  * matters), with progress and a yield to the event loop after each batch and
  * an abort honoured between two deletions. Where moves go to another thread
  * (Disposal.overlapBatch), a whole batch is in flight at once and the next is
- * read and journalled meanwhile. It returns only once the work in flight has
- * ended, so what the caller records is what happened.
+ * read and journalled meanwhile. Where items are independent, each batch's
+ * re-reads (`beforeBatch`) are asked for while the batch before is journalled
+ * and goes: one batch ahead, never more, and each item still read before its
+ * own deletion (on a slow disk the reads run on other threads:
+ * storage/reader-threads.ts). It returns only once the work in flight has
+ * ended, reads included, so what the caller records is what happened.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from '../collect/age-guard.js';
@@ -202,11 +206,24 @@ export async function deleteEach<T>(
   let moving: Promise<PromiseSettledResult<void>[]> | undefined;
   // Set by the first work that throws (not a failed deletion: those are recorded): nothing more starts.
   let stopped = false;
+  // Where items are independent, the next batch is read while this one is journalled and goes
+  // (reads on other threads: Storage.readFiles); still each item is read before its own deletion.
+  const readAhead = requestedLanes === undefined;
+  const readBatch = (from: number): Promise<void> | undefined => {
+    if (beforeBatch === undefined || from >= total) return undefined;
+    const reading = beforeBatch(items.slice(from, from + batchSize));
+    reading.catch(() => {}); // awaited below; a phase that stops first has it awaited in `finally`
+    return reading;
+  };
+  let reading = readAhead ? readBatch(0) : undefined;
   try {
     for (let start = 0; start < total && !stopped; start += batchSize) {
       ctx.signal?.throwIfAborted();
       const batch = items.slice(start, start + batchSize);
-      await beforeBatch?.(batch);
+      if (readAhead) {
+        await reading;
+        reading = readBatch(start + batchSize);
+      } else await beforeBatch?.(batch);
       const batchIntents = intents === undefined ? undefined : batch.map(intents);
       if (batchIntents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batchIntents.flat());
       // The batch still moving may have failed meanwhile: its failure is thrown below, and this batch never starts.
@@ -238,6 +255,8 @@ export async function deleteEach<T>(
   } finally {
     // A failure (or an abort) while a batch was moving: what the caller records is what happened.
     if (moving !== undefined) await moving;
+    // Nothing of the phase is left running when it returns, a read ahead neither.
+    await reading?.catch(() => {});
   }
   // Every phase reports its end, even one with nothing to do: a progress display sees it end.
   ctx.onProgress({ phase, done, total });
