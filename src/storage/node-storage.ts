@@ -3,10 +3,10 @@
  * `filesystem` driver, on node:fs.
  *
  * Reads are synchronous: a link or a manifest of a few hundred bytes is
- * read faster than the thread pool can hand a request over (spec §7). A
- * batch of them (`readFiles`, `inspect`: what the sweep re-reads) goes to a
- * reader thread, so that the sweep works on one batch while the next is
- * read, and to several while the disk is slow (reader-threads.ts). Removals go to libuv's thread pool, where
+ * read faster than the thread pool can hand a request over (spec §7). Only
+ * while the disk is slow (a cold cache) do batches of them (`readFiles`,
+ * `inspect`: what the sweep re-reads and inspects) go to reader threads,
+ * several requests in flight (reader-threads.ts). Removals go to libuv's thread pool, where
  * several overlap: on a volume where each directory change waits on the disk
  * (ext4 with `discard`), that is where a run deleting in place spends its
  * time. The sweep's moves into the trash go to a thread of their own

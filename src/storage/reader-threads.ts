@@ -1,17 +1,18 @@
 /**
- * Reads and lstats of a batch on other threads: what the sweep re-reads
- * right before deleting (each batch's links) and inspects (each unmarked
- * blob's `data`), so that the main thread works on one batch while the next
- * is read (sweep/context.ts reads a batch ahead).
+ * Reads and lstats of a batch on other threads while the disk is slow: what
+ * the sweep re-reads before deleting (each batch's links, asked for a batch
+ * ahead: sweep/context.ts) and inspects (each unmarked blob's `data`).
  *
- * How many threads follows the disk, as the scan's does (scan/disk-wait.ts):
- * one while a read takes microseconds (a warm cache: more threads than cores
- * only contend), more while reads wait on the disk (a cold one: each thread
- * is one request in flight; 114,122 cold link reads took 21 s on one
- * thread, 7.3 s on four). A request is answered on the calling thread while
- * no reader thread is running yet (one starts in ~30 ms: a batch does not
- * wait for it), and where none can start at all. Reads change nothing, so
- * a thread that stops has its requests read again here.
+ * Whether to follows the disk, as the scan's thread count does
+ * (scan/disk-wait.ts). While a read takes microseconds (a warm cache) every
+ * batch is read on the calling thread: measured on `standard` and `tags`, a
+ * hand-off to a thread cost more than the overlap gained. While reads wait
+ * on the disk (a cold cache) batches go to up to four threads, each one
+ * request in flight (114,122 cold link reads took 21 s on one thread, 7.3 s
+ * on four). A request is answered on the calling thread while no reader
+ * thread runs yet (one starts in ~30 ms: a batch does not wait for it), and
+ * where none can start at all. Reads change nothing, so a thread that stops
+ * has its requests read again here.
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +26,8 @@ import { fromWire, type ReadAnswer, type ReadOp, type ReadRequest } from './read
 export const MIN_OFF_THREAD = 32;
 /** Per path: above this a thread waits on the disk, not the CPU (warm: an lstat ~2-3 us, a link read ~5-8 us). */
 const SLOW_US = 20;
+/** Threads that died before answering anything, in a row, before none are started any more. */
+const MAX_DEATHS_BEFORE_ANSWER = 8;
 /** Paths read before the disk is judged again. */
 const WINDOW_PATHS = 1024;
 const IDLE_MS = 2000;
@@ -37,6 +40,8 @@ interface Pending {
 interface Reader {
   readonly worker: Worker;
   online: boolean;
+  /** It answered a request: a thread that dies before its first answer may be one that cannot run here. */
+  answered: boolean;
   readonly pending: Map<number, Pending>;
   idle?: NodeJS.Timeout | undefined;
 }
@@ -56,6 +61,7 @@ export class ReaderThreads {
   private nextId = 0;
   private availability: boolean | undefined;
   private failed = false;
+  private deathsBeforeAnswer = 0;
   /** The last window said the disk is slow: use every thread. */
   private slow = false;
   private windowMs = 0;
@@ -112,8 +118,7 @@ export class ReaderThreads {
   private async answer(op: ReadOp, paths: readonly string[], maxBytes: number): Promise<Outcome<unknown>[]> {
     if (paths.length < MIN_OFF_THREAD || this.failed || !this.available || !this.slow) return this.readHere(op, paths, maxBytes);
     this.startReaders();
-    // Only as many as the disk wants now: those left over go idle and stop.
-    const online = this.readers.filter((r) => r.online).slice(0, this.wanted());
+    const online = this.readers.filter((r) => r.online);
     if (online.length === 0) return this.readHere(op, paths, maxBytes);
     // lstats are asked for by a caller that waits for them with nothing else to do (the blobs'
     // inspection): this thread reads a share too. Reads are asked for a batch ahead (the sweep): all
@@ -155,14 +160,9 @@ export class ReaderThreads {
     });
   }
 
-  private wanted(): number {
-    return this.slow ? this.maxThreads : 1;
-  }
-
-  /** As many threads as the disk wants, each started once. */
+  /** Every thread, each started once (again after one stopped idle), until starting keeps failing. */
   private startReaders(): void {
-    const want = this.wanted();
-    while (this.readers.length < want) {
+    while (this.readers.length < this.maxThreads) {
       try {
         this.readers.push(this.started());
       } catch {
@@ -175,7 +175,7 @@ export class ReaderThreads {
 
   private started(): Reader {
     const worker = this.startWorker(this.workerUrl);
-    const reader: Reader = { worker, online: false, pending: new Map() };
+    const reader: Reader = { worker, online: false, answered: false, pending: new Map() };
     worker.on('online', () => {
       reader.online = true;
     });
@@ -187,11 +187,15 @@ export class ReaderThreads {
         reader.idle = setTimeout(() => void this.stop(reader), this.idleMs).unref();
       }
       if (pending === undefined) return;
+      reader.answered = true;
+      this.deathsBeforeAnswer = 0;
       if (outcomes.length > 0) this.learn(ms, outcomes.length);
       pending.settle(outcomes.map((o) => fromWire(pending.request.op, o)));
     });
     // A thread that stops takes nothing with it: its requests are read again here.
     const lost = () => {
+      // Threads that keep dying before they answer (a worker that cannot load here): none are started again.
+      if (this.readers.includes(reader) && !reader.answered && ++this.deathsBeforeAnswer >= MAX_DEATHS_BEFORE_ANSWER) this.failed = true;
       this.readers = this.readers.filter((r) => r !== reader);
       clearTimeout(reader.idle);
       for (const { request, settle } of reader.pending.values()) settle(readHere(request.op, request.paths, request.maxBytes));

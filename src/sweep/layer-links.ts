@@ -2,7 +2,8 @@
  * Layer links that point at nothing any more (spec §4 step 3):
  * `_layers/<alg>/<hex>` whose blob is gone, deleted in this run or missing
  * before; with `pruneLayerLinks`, also those that no kept manifest of their
- * repository references. Each is verified right before it goes.
+ * repository references. Each is verified with its batch, at most a batch
+ * before it goes.
  */
 import path from 'node:path';
 import type { DeletedBlob, DeletedLayerLink } from '../report/report.js';
@@ -35,7 +36,7 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, ids, blobs, de
     }
   }
   const { layout } = ctx;
-  // Each batch's links are read together, right before the batch goes (while the one before may still be moving).
+  // Each batch's links are read together, while the batch before is journalled and goes (sweep/context.ts).
   const batchLinks = new Map<DeletedLayerLink, { file: string; read: LinkRead }>();
   const readBatch = async (batch: readonly DeletedLayerLink[]) => {
     const files = batch.map((l) => layout.layerLink(l.repository, l.digest));

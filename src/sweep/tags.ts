@@ -5,8 +5,9 @@
  * on them being gone: while a deleted tag's folder exists, its manifest
  * must too.
  *
- * Right before each goes, its current link is read again: a tag that
- * points elsewhere now (or cannot be read) stays. Decisions were made with
+ * Before each goes, its current link is read again (with its batch, at most
+ * a batch ahead: sweep/context.ts): a tag that points elsewhere now (or
+ * cannot be read) stays. Decisions were made with
  * the `allow` hook already (retention/decide-tags.ts).
  */
 import type { DeletedTag } from '../report/report.js';

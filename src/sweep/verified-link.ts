@@ -1,8 +1,9 @@
 /**
- * A link is read again right before its folder goes (with the others of its
- * batch, in one call): only a link that holds exactly its folder's digest (or
- * an empty folder) is deleted. Anything else is reported and left, because
- * it is not what the registry wrote.
+ * A link is read again before its folder goes (with the others of its batch,
+ * in one call, at most a batch ahead: sweep/context.ts): only a link that
+ * holds exactly its folder's digest (or an empty folder) is deleted.
+ * Anything else is reported and left, because it is not what the registry
+ * wrote.
  */
 import type { Digest } from '../registry/digest.js';
 import type { LinkRead } from '../registry/links.js';

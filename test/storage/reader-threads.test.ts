@@ -36,7 +36,8 @@ function tree(n: number): string[] {
   const paths: string[] = [];
   for (let i = 0; i < n; i++) {
     const file = path.join(root, `f${i}`);
-    fs.writeFileSync(file, `sha256:${String(i).padStart(64, '0')}`);
+    // Each its own content and size: an answer given to the wrong path shows.
+    fs.writeFileSync(file, `${i}:${'x'.repeat(i % 80)}`);
     paths.push(file);
   }
   fs.mkdirSync(path.join(root, 'dir'));
@@ -59,9 +60,17 @@ async function until(ready: () => boolean): Promise<void> {
   expect(ready()).toBe(true);
 }
 
+/** Answers the reader threads of this file gave (their workers are counted here). */
+let threadAnswers = 0;
+const counted = (url: URL) => {
+  const worker = new Worker(url, { execArgv: [] });
+  worker.on('message', () => threadAnswers++);
+  return worker;
+};
+
 /** A pool that judges every batch slow, with its threads running. */
 async function slowPool(options: ReaderThreadsOptions = {}): Promise<ReaderThreads> {
-  const readers = pool({ slowUs: 0, windowPaths: 1, maxThreads: 3, ...options });
+  const readers = pool({ slowUs: 0, windowPaths: 1, maxThreads: 3, startWorker: counted, ...options });
   await readers.inspect(tree(MIN_OFF_THREAD)); // read here, and judged slow: threads start
   await readers.inspect(tree(MIN_OFF_THREAD));
   await until(() => readers.reading === 3);
@@ -84,30 +93,84 @@ describe('ReaderThreads', () => {
   it('on a slow disk, threads answer: the same outcomes in the same order, error codes kept, bytes as Buffers', async () => {
     const readers = await slowPool();
     const paths = tree(301);
+    const before = threadAnswers;
     const read = await readers.readFiles(paths, MAX_BYTES);
+    // All three threads answered a share (reads are not shared with this thread).
+    expect(threadAnswers - before).toBe(3);
     expect(read.every((o) => !o.ok || Buffer.isBuffer(o.value))).toBe(true);
     expect(plain(read)).toEqual(readDirect(paths));
     const codes = plain(read).flatMap((o) => (typeof o === 'object' && o !== null && 'code' in o ? [o.code] : []));
     expect(codes.sort()).toEqual(['EFBIG', 'EISDIR', 'ELOOP', 'ENOENT', 'ENOTREG']);
+    const beforeInspect = threadAnswers;
     expect(plain(await readers.inspect(paths))).toEqual(inspectDirect(paths));
+    expect(threadAnswers - beforeInspect).toBe(3);
     expect(readers.threads).toBe(3);
+  });
+
+  it('two requests at once on the same threads: each gets its own answers', async () => {
+    const readers = await slowPool();
+    const [a, b] = [tree(120), tree(90)];
+    const [readA, inspectB] = await Promise.all([readers.readFiles(a, MAX_BYTES), readers.inspect(b)]);
+    expect(plain(readA)).toEqual(readDirect(a));
+    expect(plain(inspectB)).toEqual(inspectDirect(b));
+  });
+
+  it('a file bigger than the reuse buffer is read whole on a thread', async () => {
+    const readers = await slowPool();
+    const dir = tempDir();
+    const paths = Array.from({ length: MIN_OFF_THREAD }, (_, i) => path.join(dir, `big${i}`));
+    paths.forEach((p, i) => fs.writeFileSync(p, Buffer.alloc(70 * 1024 + i, i)));
+    const read = await readers.readFiles(paths, 1 << 20);
+    expect(read.map((o, i) => o.ok && Buffer.isBuffer(o.value) && o.value.equals(fs.readFileSync(paths[i]!)))).toEqual(paths.map(() => true));
+  });
+
+  it('closed while a request is pending: the request is still answered, here', async () => {
+    const readers = await slowPool();
+    const paths = tree(200);
+    const pending = readers.readFiles(paths, MAX_BYTES);
+    await readers.close();
+    expect(plain(await pending)).toEqual(readDirect(paths));
   });
 
   it('a batch smaller than MIN_OFF_THREAD is read here even on a slow disk', async () => {
     const readers = await slowPool();
     const paths = tree(MIN_OFF_THREAD - 10);
+    const before = threadAnswers;
     expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+    expect(threadAnswers).toBe(before);
   });
 
-  it('once the disk is fast again, only one thread reads; idle threads stop', async () => {
+  it('once the disk is fast again, batches are read here and the idle threads stop', async () => {
     const readers = await slowPool({ idleMs: 50 });
     // The disk turns fast (the threshold is raised: no disk can be made faster on demand). Judged
-    // after the next window, later batches go to one thread; the others idle and stop, then it too.
+    // after the next window, later batches are read here; the threads idle and stop.
     (readers as unknown as { slowUs: number }).slowUs = 1e9;
     const paths = tree(100);
     await readers.readFiles(paths, MAX_BYTES);
+    const before = threadAnswers;
     expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+    expect(threadAnswers).toBe(before);
     await until(() => readers.threads === 0);
+  });
+
+  it('threads that die before answering (a worker that cannot load): after a few, none are started, all is read here', async () => {
+    let started = 0;
+    const broken = () => {
+      started++;
+      return new Worker("throw new Error('cannot load here')", { eval: true });
+    };
+    const readers = pool({ slowUs: 0, windowPaths: 1, maxThreads: 4, startWorker: broken });
+    const paths = tree(100);
+    for (let i = 0; i < 30; i++) {
+      expect(plain(await readers.readFiles(paths, MAX_BYTES))).toEqual(readDirect(paths));
+      await sleep(5);
+    }
+    await until(() => readers.threads === 0);
+    const after = started;
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(8 + 4);
+    for (let i = 0; i < 5; i++) await readers.readFiles(paths, MAX_BYTES);
+    expect(started).toBe(after);
   });
 
   it('a thread that stops answers nothing: what it was asked is read here, and it is no reader any more', async () => {

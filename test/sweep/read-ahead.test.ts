@@ -24,8 +24,8 @@ const everything = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRep
 const isLayerLink = (file: string) => file.includes('/_layers/');
 
 /** `storage` whose reads and moves answer two turns later; what was asked, and when, is recorded. */
-function withLateAnswers(storage: Memory, onRead?: (call: number, files: readonly string[]) => void) {
-  const seen = { readsInFlight: 0, maxReadsInFlight: 0, readCalls: 0, readsAheadOfMoves: 0, maxAhead: 0, unreadMoved: [] as string[] };
+function withLateAnswers(storage: Memory, onRead?: (call: number, files: readonly string[]) => void, failReads?: (files: readonly string[]) => boolean) {
+  const seen = { readsInFlight: 0, maxReadsInFlight: 0, movesInFlight: 0, readCalls: 0, readsAheadOfMoves: 0, maxAhead: 0, unreadMoved: [] as string[] };
   const read = new Set<string>();
   let linksRead = 0;
   let linksMoveAsked = 0;
@@ -36,16 +36,25 @@ function withLateAnswers(storage: Memory, onRead?: (call: number, files: readonl
         linksMoveAsked++;
         if (!read.has(path.join(from, 'link'))) seen.unreadMoved.push(from);
       }
-      await nextTurn();
-      await nextTurn();
-      await storage.ownFiles.makeDir(path.dirname(to));
-      await storage.rename(from, to);
+      seen.movesInFlight++;
+      try {
+        await nextTurn();
+        await nextTurn();
+        await storage.ownFiles.makeDir(path.dirname(to));
+        await storage.rename(from, to);
+      } finally {
+        seen.movesInFlight--;
+      }
     },
   };
   const readFiles = async (files: readonly string[], maxBytes: number) => {
     const links = files.filter(isLayerLink);
     seen.readCalls++;
     onRead?.(seen.readCalls, files);
+    if (failReads?.(files)) {
+      await nextTurn();
+      throw Object.assign(new Error('the disk went away'), { code: 'EIO' });
+    }
     if (links.length > 0) {
       // How far the reads are ahead of the moves asked for, in links.
       seen.maxAhead = Math.max(seen.maxAhead, linksRead + links.length - linksMoveAsked);
@@ -121,7 +130,7 @@ describe('the sweep reads a batch ahead', () => {
     expect([...storage.files(path.dirname(file))].map(([, d]) => d.toString('latin1'))).toEqual([other]);
   });
 
-  it('aborted in the middle of the layer links: rejects only once no read is in flight, and a rerun finishes', async () => {
+  it('aborted in the middle of the layer links: rejects only once no read or move is in flight, and a rerun finishes', async () => {
     const { collectGarbage, MemoryStorage } = await load();
     const t = manyRepositories(64);
     const storage = MemoryStorage.fromDirectory(t.root);
@@ -132,10 +141,38 @@ describe('the sweep reads a batch ahead', () => {
     });
     await expect(collectGarbage(t.root, { ...everything, storage: wrapped, signal: controller.signal })).rejects.toThrow();
     expect(seen.readsInFlight).toBe(0);
+    expect(seen.movesInFlight).toBe(0);
     const rerun = await collectGarbage(t.root, { ...everything, storage: wrapped });
     const plain = MemoryStorage.fromDirectory(t.root);
     await collectGarbage(t.root, { ...everything, storage: plain });
     expect(v2Files(storage, t.root)).toEqual(v2Files(plain, t.root));
     expect(rerun.errors).toEqual([]);
+  });
+
+  it('a read ahead that fails while the batch before goes: the run fails once nothing is in flight, that batch is kept, and a rerun finishes', async () => {
+    const { collectGarbage, MemoryStorage } = await load();
+    const t = manyRepositories(64);
+    const storage = MemoryStorage.fromDirectory(t.root);
+    let linkReads = 0;
+    let failing = true;
+    let unread: readonly string[] = [];
+    const { wrapped, seen } = withLateAnswers(storage, undefined, (files) => {
+      const fail = failing && files.some(isLayerLink) && ++linkReads === 3;
+      if (fail) unread = files;
+      return fail;
+    });
+    await expect(collectGarbage(t.root, { ...everything, storage: wrapped })).rejects.toThrow(/the disk went away/);
+    expect(seen.readsInFlight).toBe(0);
+    expect(seen.movesInFlight).toBe(0);
+    // The batch whose read failed was not touched: every link its read named is still there.
+    expect(unread.length).toBeGreaterThan(0);
+    for (const file of unread) expect(storage.files(path.dirname(file)).has(file)).toBe(true);
+    expect(seen.unreadMoved).toEqual([]);
+    failing = false;
+    const rerun = await collectGarbage(t.root, { ...everything, storage: wrapped });
+    expect(rerun.errors).toEqual([]);
+    const plain = MemoryStorage.fromDirectory(t.root);
+    await collectGarbage(t.root, { ...everything, storage: plain });
+    expect(v2Files(storage, t.root)).toEqual(v2Files(plain, t.root));
   });
 });
