@@ -9,20 +9,11 @@
  */
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { EVERYTHING as everything, filesOf, loadCompiled as load, registryFiles, type Memory } from '../support/compiled-library.js';
 import { manyRepositories } from '../support/many-repositories.js';
 
-const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
-type Library = typeof import('../../src/index.js');
-type Memory = InstanceType<Library['MemoryStorage']>;
-const load = async () => (await import(dist)) as Library;
-
 const BATCH = 8;
-const now = new Date('2026-11-29T12:00:00Z');
-const everything = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true, now, trash: 'keep' as const };
-
-const filesOf = (storage: Memory, root: string) => new Map([...storage.files(root)].map(([file, data]) => [path.relative(root, file), data.toString('latin1')]));
 
 /** The sweep phase a move belongs to, in the spec's order (a tag-history entry of a manifest goes in its phase, before the revision). */
 const PHASE_OF: ReadonlyArray<[RegExp, number, string]> = [
@@ -105,8 +96,7 @@ describe('moves made on another thread', () => {
     expect(seen.maxInFlight).toBeLessThanOrEqual(2 * BATCH * 2);
 
     // The registry's tree is the same file for file (the trash's names differ by run).
-    const v2 = (s: Memory) => new Map([...filesOf(s, t.root)].filter(([f]) => f.startsWith('docker/')));
-    expect(v2(offThread)).toEqual(v2(plain));
+    expect(registryFiles(offThread, t.root)).toEqual(registryFiles(plain, t.root));
     const again = await collectGarbage(t.root, { ...everything, storage: wrapped });
     expect([again.blobs.deleted, again.manifests.deleted, again.layerLinks.deleted]).toEqual([[], [], []]);
   });
@@ -128,8 +118,7 @@ describe('moves made on another thread', () => {
     expect(seen.asked).toBeGreaterThanOrEqual(100);
     await collectGarbage(t.root, { ...everything, storage: wrapped });
     await collectGarbage(t.root, { ...everything, storage: plain });
-    const v2 = (s: Memory) => new Map([...filesOf(s, t.root)].filter(([f]) => f.startsWith('docker/')));
-    expect(v2(offThread)).toEqual(v2(plain));
+    expect(registryFiles(offThread, t.root)).toEqual(registryFiles(plain, t.root));
   });
 
   it('a move that fails is an error of that item alone; every other goes and the kept images stay whole', async () => {

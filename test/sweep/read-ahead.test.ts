@@ -9,18 +9,11 @@
  */
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { EVERYTHING as everything, loadCompiled as load, registryFiles as v2Files, type Memory } from '../support/compiled-library.js';
 import { manyRepositories } from '../support/many-repositories.js';
 
-const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
-type Library = typeof import('../../src/index.js');
-type Memory = InstanceType<Library['MemoryStorage']>;
-const load = async () => (await import(dist)) as Library;
-
 const BATCH = 8;
-const now = new Date('2026-11-29T12:00:00Z');
-const everything = { deleteUntagged: true, pruneLayerLinks: true, removeEmptyRepositories: true, now, trash: 'keep' as const };
 const isLayerLink = (file: string) => file.includes('/_layers/');
 
 /** `storage` whose reads and moves answer two turns later; what was asked, and when, is recorded. */
@@ -76,9 +69,6 @@ function withLateAnswers(storage: Memory, onRead?: (call: number, files: readonl
   const wrapped = Object.create(storage, { renames: { value: renames }, readFiles: { value: readFiles } }) as Memory;
   return { wrapped, seen };
 }
-
-const v2Files = (storage: Memory, root: string) =>
-  new Map([...storage.files(root)].map(([file, data]): [string, string] => [path.relative(root, file), data.toString('latin1')]).filter(([file]) => file.startsWith('docker/')));
 
 describe('the sweep reads a batch ahead', () => {
   it('decides and leaves what reading batch by batch does; each link is read before it goes, at most a batch ahead', async () => {
