@@ -207,7 +207,7 @@ export async function deleteEach<T>(
   // Set by the first work that throws (not a failed deletion: those are recorded): nothing more starts.
   let stopped = false;
   // Where items are independent, the next batch is read while this one is journalled and goes
-  // (reads on other threads: Storage.readFiles); still each item is read before its own deletion.
+  // (on a slow disk its reads run on other threads: storage/reader-threads.ts); still each item is read before its own deletion.
   const readAhead = requestedLanes === undefined;
   const readBatch = (from: number): Promise<void> | undefined => {
     if (beforeBatch === undefined || from >= total) return undefined;
@@ -223,7 +223,7 @@ export async function deleteEach<T>(
       if (readAhead) {
         await reading;
         reading = readBatch(start + batchSize);
-      } else await beforeBatch?.(batch);
+      } else await readBatch(start);
       const batchIntents = intents === undefined ? undefined : batch.map(intents);
       if (batchIntents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batchIntents.flat());
       // The batch still moving may have failed meanwhile: its failure is thrown below, and this batch never starts.
