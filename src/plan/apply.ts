@@ -36,8 +36,9 @@ import type { CollectOptions } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
 import { decidingOptionsOf } from './options.js';
 import { itemsOf, keysOf } from './fingerprint.js';
-import { candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
-import { deletedKeys, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
+import { CATEGORY_OF_CANDIDATE, candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
+import { IdentitySet } from '../report/identity-set.js';
+import { deletedItems, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
 import { exists } from '../storage/exists.js';
 import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanObservation } from './types.js';
 import type { ApplyOptions, ApplyReport, RecheckSummary, SkippedItem, SkipReason } from './apply-types.js';
@@ -122,14 +123,13 @@ async function outcomeOf(
   why: (category: PlanCategory, item: PlannedItem, key: string, layout: RegistryLayout) => Promise<[SkipReason, string]>,
 ): Promise<{ deleted: PlanItems; skipped: SkippedItem[] }> {
   const layout = new RegistryLayout(plan.root);
-  const done = deletedKeys(report);
+  const done = deletedItems(report);
   const deleted = Object.fromEntries(CATEGORIES.map((c) => [c, [] as PlannedItem[]])) as { [C in PlanCategory]: PlannedItem[] };
   const skipped: SkippedItem[] = [];
   for (const [category, item] of itemsOf(plan.items)) {
-    const key = identity(category, item);
-    if (done.has(key)) deleted[category].push(item);
+    if (done.has(category, item)) deleted[category].push(item);
     else {
-      const [reason, message] = await why(category, item, key, layout);
+      const [reason, message] = await why(category, item, identity(category, item), layout);
       skipped.push({ category, item, reason, message });
     }
   }
@@ -161,10 +161,10 @@ const noItems = (): PlanItems => Object.fromEntries(CATEGORIES.map((c) => [c, []
 /** The incremental re-check (see the module comment). */
 async function applyIncremental(plan: Plan, observed: PlanObservation, base: CollectOptions, dryRun: boolean): Promise<ApplyReport> {
   let spared: ReadonlyMap<string, Spared> = new Map();
-  let approved: ReadonlySet<string> = new Set();
+  let approved = new IdentitySet();
   let rescanned: string[] = [];
   // The gate is read only once the re-check has filled it, inside the same run.
-  const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
+  const allow: AllowDeletion = (candidate) => approved.has(CATEGORY_OF_CANDIDATE[candidate.kind], candidate);
   const opts = normalizeOptions({ ...base, dryRun, allow });
   const report = await runWith(plan.root, opts, async (ctx) => {
     const changes = await ctx.clock.time('recheck', () => findChanges(ctx, plan, observed));

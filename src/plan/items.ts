@@ -8,6 +8,7 @@ import type { Digest } from '../registry/digest.js';
 import type { RegistryLayout } from '../registry/layout.js';
 import { CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
 import type { Report } from '../report/report.js';
+import { IdentitySet } from '../report/identity-set.js';
 import { exists } from '../storage/exists.js';
 import type { Storage } from '../storage/storage.js';
 import { ORPHANED_REFERRER } from '../retention/orphans.js';
@@ -44,9 +45,11 @@ export async function itemsOfReport(report: Report, layout: RegistryLayout, prun
   return items as unknown as PlanItems;
 }
 
-/** Identities of what a report deleted (reasons are not needed to compare). */
-export function deletedKeys(report: Report): Set<string> {
-  return new Set(CATEGORIES.flatMap((c) => (report[c].deleted as readonly object[]).map((item) => identity(c, item))));
+/** What a report deleted, by identity (reasons are not needed to compare). */
+export function deletedItems(report: Report): IdentitySet {
+  const deleted = new IdentitySet();
+  for (const c of CATEGORIES) for (const item of report[c].deleted as readonly object[]) deleted.add(c, item);
+  return deleted;
 }
 
 /** Identities of what a report kept for age (the kinds that minAge keeps). */

@@ -14,6 +14,7 @@ import { failOnProblems } from '../collect/run.js';
 import { mark, type MarkResult } from '../mark/mark.js';
 import type { Digest } from '../registry/digest.js';
 import { candidateIdentity, CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
+import { IdentitySet } from '../report/identity-set.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
@@ -35,8 +36,8 @@ export interface Spared {
 
 export interface PlannedDecision {
   readonly decision: Decision;
-  /** Identities of the planned items that may go. */
-  readonly approved: ReadonlySet<string>;
+  /** The planned items that may go. */
+  readonly approved: IdentitySet;
   /** Identities of the planned items kept, with why. */
   readonly spared: ReadonlyMap<string, Spared>;
 }
@@ -183,9 +184,8 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   for (const { candidates } of sweep.blobCandidates) {
     for (const c of candidates) if (c.gone) spared.set(identity('blobs', c), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   }
-  const approved = new Set(
-    CATEGORIES.flatMap((c) => (items[c] as readonly object[]).map((item) => identity(c, item)).filter((key) => !spared.has(key))),
-  );
+  const approved = new IdentitySet();
+  for (const c of CATEGORIES) for (const item of items[c] as readonly object[]) if (!spared.has(identity(c, item))) approved.add(c, item);
   return {
     approved,
     spared,
