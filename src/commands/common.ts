@@ -13,6 +13,7 @@ import { resolveTarget, type RegistryConfig, type Target } from '../config/confi
 import { RegistryGcError } from '../report/errors.js';
 import { formatMilliseconds, formatProblems, printable } from '../text/report.js';
 import { nextSteps } from '../text/next-steps.js';
+import { writeJsonText } from '../text/json-text.js';
 import type { CollectOptions, ProgressEvent } from '../collect/options.js';
 import { createProgressLine, noProgress, type ProgressLine } from '../text/progress.js';
 import type { Report } from '../report/report.js';
@@ -60,7 +61,18 @@ export const OPTIONS = {
 
 export type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
 
-export const toJson = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+/** Prints `value` as the CLI's JSON on stdout, piece by piece (text/json-text.ts). */
+export function printJson(io: Io, value: unknown): void {
+  writeJsonText(value, (text) => io.stdout(text));
+}
+
+/** Writes `value` as the CLI's JSON to an open file, piece by piece, each piece whole. */
+export function writeJsonTo(fd: number, value: unknown): void {
+  writeJsonText(value, (text) => {
+    const bytes = Buffer.from(text);
+    for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset);
+  });
+}
 
 /** ROOT or CONFIG as given on the command line, resolved against the Io's environment and directory. */
 export function resolveArgument(argument: string, io: Io): Target {
@@ -129,7 +141,7 @@ export function runOptions(values: Values, target: Target, concurrency: number |
 
 function writeOutput(output: number, value: unknown, io: Io): boolean {
   try {
-    fs.writeSync(output, toJson(value));
+    writeJsonTo(output, value);
     return true;
   } catch (error) {
     io.stderr(`registry-gc: cannot write the --output file: ${(error as Error).message}\n`);
@@ -146,7 +158,7 @@ export function printResult(value: unknown, report: Report, config: RegistryConf
   // The terminal first: if writing the file fails after a real run, the operator still sees what was deleted.
   const steps = nextSteps(report, config);
   if (json) {
-    io.stdout(toJson(value));
+    printJson(io, value);
     // stdout stays exactly one JSON object; the advice still reaches the operator.
     if (steps.length > 0) io.stderr(`${steps.join('\n')}\n`);
   } else {
@@ -158,7 +170,7 @@ export function printResult(value: unknown, report: Report, config: RegistryConf
 
 export function reportFailure(error: unknown, json: boolean, io: Io, output: number | undefined, target: Target | undefined): number {
   const emit = (value: unknown) => {
-    if (json) io.stdout(toJson(value));
+    if (json) printJson(io, value);
     if (output !== undefined) writeOutput(output, value, io);
   };
   if (!(error instanceof RegistryGcError)) {

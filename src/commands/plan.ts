@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { onProgressOf, openOutput, printResult, progressLine, reportFailure, runOptions, targetOrExit, toJson, type Io, type Values } from './common.js';
+import { onProgressOf, openOutput, printResult, progressLine, reportFailure, runOptions, targetOrExit, printJson, writeJsonTo, type Io, type Values } from './common.js';
 import { RegistryGcError } from '../report/errors.js';
 import { applyPlan, makePlan, type ApplyReport, type Plan } from '../plan/plan.js';
 import { formatApplyReport, formatPlan } from '../text/plan.js';
@@ -53,7 +53,7 @@ export async function planCommand(args: string[], values: Values, concurrency: n
     }
     progress.clear();
     try {
-      fs.writeSync(fd, toJson(plan));
+      writeJsonTo(fd, plan);
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       fd = undefined;
@@ -63,7 +63,8 @@ export async function planCommand(args: string[], values: Values, concurrency: n
       io.stderr(`registry-gc plan: cannot write the plan to ${file}: ${(error as Error).message}\n`);
       return 1;
     }
-    io.stdout(json ? toJson(plan) : `${formatPlan(plan, file)}\n`);
+    if (json) printJson(io, plan);
+    else io.stdout(`${formatPlan(plan, file)}\n`);
     return 0;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);

@@ -7,7 +7,7 @@
  */
 import { formatPurgeReport, formatRestoreReport } from '../text/trash.js';
 import { purgeTrash, restoreTrash, type PurgeReport, type RestoreReport } from '../trash/verbs.js';
-import { reportFailure, targetOrExit, toJson, type Io, type Values } from './common.js';
+import { reportFailure, targetOrExit, printJson, type Io, type Values } from './common.js';
 import { usageError } from './mistakes.js';
 
 /** The one shape of both subcommands: ROOT|CONFIG (and what follows), the verb, its report, its exit code. */
@@ -34,7 +34,8 @@ async function trashCommand<R>(
   } catch (error) {
     return reportFailure(error, json, io, undefined, where);
   }
-  io.stdout(json ? toJson(report) : `${human(report)}\n`);
+  if (json) printJson(io, report);
+  else io.stdout(`${human(report)}\n`);
   return succeeded(report) ? 0 : 1;
 }
 
