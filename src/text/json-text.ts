@@ -61,9 +61,16 @@ function emitValue(value: unknown, indent: string, emit: (text: string) => void)
     if (value.length === 0) return emit('[]');
     emit('[');
     // An index loop, not forEach: a hole prints as null, as JSON.stringify prints it.
-    for (let i = 0; i < value.length; i++) {
+    for (let i = 0; i < value.length; ) {
+      const run = leafRun(value, i);
+      if (run > 0) {
+        emitLeaves(value.slice(i, i + run), i === 0, indent, emit);
+        i += run;
+        continue;
+      }
       emit(`${i === 0 ? '' : ','}\n${inner}`);
-      emitValue(skipped(value[i]) ? null : value[i], inner, emit);
+      emitValue(value[i], inner, emit);
+      i++;
     }
     return emit(`\n${indent}]`);
   }
@@ -75,4 +82,29 @@ function emitValue(value: unknown, indent: string, emit: (text: string) => void)
     emitValue(v, inner, emit);
   });
   emit(`\n${indent}}`);
+}
+
+/** Elements written together by one JSON.stringify call: the report's lists hold 100,000 small objects. */
+const RUN = 512;
+
+/** How many elements from `start` on (at most RUN) JSON.stringify may write at once: skipped ones, primitives and leaves. */
+function leafRun(array: readonly unknown[], start: number): number {
+  let end = start;
+  while (end < array.length && end - start < RUN) {
+    const item = array[end];
+    if (!skipped(item) && isContainer(item) && !isLeaf(item)) break;
+    end++;
+  }
+  return end - start;
+}
+
+/**
+ * Elements as JSON.stringify writes them inside their array at `indent`:
+ * the text of the run as an array of its own, re-indented, without its
+ * brackets (a skipped element prints null there too, as in the whole array).
+ */
+function emitLeaves(run: readonly unknown[], first: boolean, indent: string, emit: (text: string) => void): void {
+  const text = JSON.stringify(run, null, 2);
+  const body = text.slice(1, text.length - 2); // "\n  A,\n  B" of "[\n  A,\n  B\n]"
+  emit(`${first ? '' : ','}${indent === '' ? body : body.replaceAll('\n', `\n${indent}`)}`);
 }

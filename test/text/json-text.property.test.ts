@@ -34,6 +34,20 @@ describe('writeJsonText', () => {
     expect(written(sparse).text).toBe(`${JSON.stringify(sparse, null, 2)}\n`);
   });
 
+  it('writes long arrays that mix small objects, nested ones and skipped values across its runs of elements', () => {
+    const mixed = Array.from({ length: 1_300 }, (_, i) =>
+      i % 97 === 0 ? { nested: { deep: [i, { i }] } } : i % 89 === 0 ? undefined : i % 83 === 0 ? [[i]] : i % 7 === 0 ? `s${i}` : { i, at: new Date(i) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: mixed.length }), fc.integer({ min: 0, max: 3 }), (cut, depth) => {
+        let value: unknown = mixed.slice(cut);
+        for (let d = 0; d < depth; d++) value = { list: value, n: d };
+        expect(written(value).text).toBe(`${JSON.stringify(value, null, 2)}\n`);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('writes a large report in pieces of about a megabyte, not as one string', () => {
     const report = { blobs: { deleted: Array.from({ length: 60_000 }, (_, i) => ({ digest: `sha256:${i.toString(16).padStart(64, '0')}`, size: i })) } };
     const { text, pieces } = written(report);
