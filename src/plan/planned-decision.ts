@@ -28,6 +28,7 @@ import type { SkipReason } from './apply.js';
 import type { Plan, PlanObservation, PlannedLayerLink } from './types.js';
 import { addTo } from './group.js';
 import { TAG_PUSHED_AGAIN } from './planned-tags.js';
+import type { InspectData } from './early-inspection.js';
 
 export interface Spared {
   readonly reason: SkipReason;
@@ -75,7 +76,7 @@ async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedMan
 }
 
 /** Decides what goes now (see the module comment). */
-export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanObservation, changes: Changes): Promise<PlannedDecision> {
+export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanObservation, changes: Changes, inspectData?: InspectData): Promise<PlannedDecision> {
   const { layout } = ctx;
   const { items } = plan;
   const { changed, rewritten, gone } = changes;
@@ -180,7 +181,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     }
   }
 
-  const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking, goingTags });
+  const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking, goingTags, inspectData });
   for (const { candidates } of sweep.blobCandidates) {
     for (const c of candidates) if (c.gone) spared.set(identity('blobs', c), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   }
@@ -212,6 +213,8 @@ interface Decided {
   readonly marking: MarkResult;
   /** The planned tags that go, as `repository:tag`. */
   readonly goingTags: ReadonlySet<string>;
+  /** How the planned blobs' `data` is inspected (asked for early: early-inspection.ts); else the storage's. */
+  readonly inspectData: InspectData | undefined;
 }
 
 /** Blob prefix folders holding `digests`, as the blob listing would give them. */
@@ -270,7 +273,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   const sparedBits = new DigestBits();
   for (const digest of d.sparedBlobs) sparedBits.add(ctx.ids.id(digest));
   const plannedPrefixes = prefixesOf(ctx.ids, items.blobs.map((b) => b.digest));
-  const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, plannedPrefixes, ctx.ids, sparedBits);
+  const blobCandidates = await inspectBlobCandidates(layout, opts.storage, age, findings, plannedPrefixes, ctx.ids, sparedBits, d.inspectData);
   failOnProblems(findings, 'a planned blob could not be deleted safely');
   // What the layer-link phase counts as still there: the planned blobs (those not deleted stay) but those
   // already gone (an apply killed half-way moved them: their links must go now), and the kept blobs of links that go.

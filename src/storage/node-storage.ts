@@ -85,7 +85,7 @@ export const nodeStorage: Storage = {
   reader: nodeFileSystem,
   workerAccess: { module: import.meta.url, data: null },
   readFiles: (files, maxBytes) => readerThreads.readFiles(files, maxBytes),
-  inspect: (targets) => readerThreads.inspect(targets),
+  inspect: (targets, options) => readerThreads.inspect(targets, options),
   async list(dir) {
     return nodeFileSystem.list(dir);
   },

@@ -13,13 +13,18 @@
  * thread runs yet (one starts in ~30 ms: a batch does not wait for it), and
  * where none can start at all. Reads change nothing, so a thread that stops
  * has its requests read again here.
+ *
+ * A caller that asks early and awaits later (`aside`: apply inspects every
+ * planned blob while it compares the plan's versions on this thread) is
+ * answered by one thread whatever the disk, waiting for it to start: the two
+ * then overlap on the machine's second core.
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { nodeFileSystem } from './node-file-system.js';
-import { answerEach, type EntryInfo, type Outcome } from './storage.js';
+import { answerEach, type EntryInfo, type InspectOptions, type Outcome } from './storage.js';
 import { fromWire, type ReadAnswer, type ReadOp, type ReadRequest } from './reader-wire.js';
 
 /** Smaller batches are read here: a message each way costs more than a few reads. */
@@ -104,7 +109,8 @@ export class ReaderThreads {
     return this.answer('read', files, maxBytes) as Promise<Outcome<Buffer>[]>;
   }
 
-  inspect(targets: readonly string[]): Promise<Outcome<EntryInfo>[]> {
+  inspect(targets: readonly string[], options?: InspectOptions): Promise<Outcome<EntryInfo>[]> {
+    if (options?.aside === true) return this.answerAside('inspect', targets, 0) as Promise<Outcome<EntryInfo>[]>;
     return this.answer('inspect', targets, 0) as Promise<Outcome<EntryInfo>[]>;
   }
 
@@ -128,6 +134,14 @@ export class ReaderThreads {
     const sent = online.map((reader, i) => this.send(reader, op, paths.slice(i * size, (i + 1) * size), maxBytes));
     const here = shares > online.length ? this.readHere(op, paths.slice(online.length * size), maxBytes) : [];
     return [...(await Promise.all(sent)).flat(), ...here];
+  }
+
+  /** The whole request to one thread (started if need be: a message waits for it to start), else here. */
+  private async answerAside(op: ReadOp, paths: readonly string[], maxBytes: number): Promise<Outcome<unknown>[]> {
+    if (paths.length < MIN_OFF_THREAD || this.failed || !this.available) return this.readHere(op, paths, maxBytes);
+    this.startReaders(1);
+    const [reader] = this.readers;
+    return reader === undefined ? this.readHere(op, paths, maxBytes) : this.send(reader, op, paths, maxBytes);
   }
 
   /** Reads on this thread, timed: a slow disk is seen here too. */
@@ -161,8 +175,8 @@ export class ReaderThreads {
   }
 
   /** Every thread, each started once (again after one stopped idle), until starting keeps failing. */
-  private startReaders(): void {
-    while (this.readers.length < this.maxThreads) {
+  private startReaders(count = this.maxThreads): void {
+    while (this.readers.length < Math.min(count, this.maxThreads)) {
       try {
         this.readers.push(this.started());
       } catch {

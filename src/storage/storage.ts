@@ -35,6 +35,15 @@ export interface EntryInfo {
   readonly mtimeMs: number;
 }
 
+export interface InspectOptions {
+  /**
+   * The caller has other work to do meanwhile (it asks early and awaits
+   * later): a backend with threads answers on another one even while its
+   * calls are fast, so the two overlap on a second core.
+   */
+  readonly aside?: boolean;
+}
+
 /**
  * What says whether an entry changed between two looks (apply's re-check,
  * docs/recheck.md): `version` differs whenever the entry was written (a file)
@@ -98,7 +107,7 @@ export interface Storage {
   /** Reads each file as `reader.read` does; answers in the order asked. */
   readFiles(files: readonly string[], maxBytes: number): Promise<Outcome<Buffer>[]>;
   /** Inspects each target as `reader.entry` does; answers in the order asked. */
-  inspect(targets: readonly string[]): Promise<Outcome<EntryInfo>[]>;
+  inspect(targets: readonly string[], options?: InspectOptions): Promise<Outcome<EntryInfo>[]>;
   /** Lists a directory as `reader.list` does. */
   list(dir: string): Promise<DirEntry[]>;
   /**

@@ -15,7 +15,7 @@ import type { Findings } from '../report/findings.js';
 import type { DeletedBlob } from '../report/report.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import { isNotFound } from '../storage/errno.js';
-import type { Storage } from '../storage/storage.js';
+import type { EntryInfo, Outcome, Storage } from '../storage/storage.js';
 import type { Intent } from '../trash/disposal.js';
 import { deleteEach, removal, removeIfEmpty, type SweepContext } from './context.js';
 
@@ -32,7 +32,11 @@ export interface PrefixCandidates {
   readonly candidates: readonly BlobCandidate[];
 }
 
-/** The unmarked blobs of each prefix folder, inspected; links found are problems. */
+/**
+ * The unmarked blobs of each prefix folder, inspected; links found are
+ * problems. `inspectData`: how their `data` is inspected (apply asks early,
+ * plan/early-inspection.ts); the storage's inspect by default.
+ */
 export async function inspectBlobCandidates(
   layout: RegistryLayout,
   storage: Storage,
@@ -41,13 +45,14 @@ export async function inspectBlobCandidates(
   prefixes: readonly BlobPrefix[],
   ids: DigestIds,
   marked: DigestBits,
+  inspectData: (targets: readonly string[]) => Promise<Outcome<EntryInfo>[]> = (targets) => storage.inspect(targets),
 ): Promise<PrefixCandidates[]> {
   const result: PrefixCandidates[] = [];
   for (const prefix of prefixes) {
     const unmarked: Digest[] = [];
     for (const id of prefix.ids) if (!marked.has(id)) unmarked.push(ids.digest(id));
     const data = unmarked.map((digest) => layout.blobData(digest));
-    const outcomes = unmarked.length === 0 ? [] : await storage.inspect(data);
+    const outcomes = unmarked.length === 0 ? [] : await inspectData(data);
     // Without `data`, a blob folder that is still there is dead weight and goes; one that is not is gone.
     const missing = unmarked.filter((_, i) => !outcomes[i]!.ok && isNotFound((outcomes[i] as { error: unknown }).error));
     const folders = missing.length === 0 ? [] : await storage.inspect(missing.map((digest) => layout.blobDir(digest)));

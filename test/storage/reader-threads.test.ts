@@ -107,6 +107,28 @@ describe('ReaderThreads', () => {
     expect(readers.threads).toBe(3);
   });
 
+  it('asked aside on a fast disk: one thread answers the whole request (started for it), as the file system does', async () => {
+    const readers = pool({ startWorker: counted });
+    const paths = tree(300);
+    const before = threadAnswers;
+    expect(plain(await readers.inspect(paths, { aside: true }))).toEqual(inspectDirect(paths));
+    expect(threadAnswers - before).toBe(1);
+    expect(readers.threads).toBe(1);
+    // The disk is still judged fast: a request not aside is read here.
+    const next = threadAnswers;
+    expect(plain(await readers.inspect(paths))).toEqual(inspectDirect(paths));
+    expect(threadAnswers).toBe(next);
+  });
+
+  it('asked aside: a thread that dies has the request read here; where none can start, it is read here', async () => {
+    const dying = () => new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(7))", { eval: true });
+    const paths = tree(120);
+    expect(plain(await pool({ startWorker: dying }).inspect(paths, { aside: true }))).toEqual(inspectDirect(paths));
+    const none = pool({ startWorker: () => { throw new Error('no workers here'); } });
+    expect(plain(await none.inspect(paths, { aside: true }))).toEqual(inspectDirect(paths));
+    expect(none.threads).toBe(0);
+  });
+
   it('two requests at once on the same threads: each gets its own answers', async () => {
     const readers = await slowPool();
     const [a, b] = [tree(120), tree(90)];
