@@ -42,7 +42,7 @@ export { isRepositoryName, isTagName } from './registry/names.js';
 export { listRepositories, listTags, readRepository } from './scan/model.js';
 export type { RepositoryScan, TagScan } from './scan/repository.js';
 export type { FileSystem, DirEntry, EntryType } from './storage/file-system.js';
-export type { Storage, TreeReader, EntryInfo, EntryVersion, Outcome, WorkerAccess, OwnFiles, AppendHandle, OddEntry, OffThreadRenames } from './storage/storage.js';
+export type { Storage, TreeReader, EntryInfo, EntryVersion, InspectOptions, Outcome, WorkerAccess, OwnFiles, AppendHandle, OddEntry, OffThreadRenames } from './storage/storage.js';
 export { MemoryStorage, type MemoryFault, type MemoryOperation } from './storage/memory-storage.js';
 export type { S3Settings } from './storage/s3/settings.js';
 export { readRegistryConfig, resolveTarget, type RegistryConfig, type Target, type ResolveContext, type RedisSettings } from './config/config.js';

@@ -35,6 +35,7 @@ export interface EntryInfo {
   readonly mtimeMs: number;
 }
 
+/** How a caller of `Storage.inspect` will wait for the answer; a backend may ignore it. */
 export interface InspectOptions {
   /**
    * The caller has other work to do meanwhile (it asks early and awaits

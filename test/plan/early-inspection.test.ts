@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectEarly } from '../../src/plan/early-inspection.js';
+import { digestOf } from '../../src/registry/digest.js';
 import { RegistryLayout } from '../../src/registry/layout.js';
 import { nodeStorage } from '../../src/storage/node-storage.js';
 import type { InspectOptions, Storage } from '../../src/storage/storage.js';
 import { tempDir } from '../../harness/tree.js';
 
-const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}` as const;
+const digest = (n: number) => digestOf('sha256', n.toString(16).padStart(64, '0'));
 
 describe('inspectEarly', () => {
   it('asks for the planned blobs once, aside, and answers each path in order, others from the storage', async () => {
