@@ -31,7 +31,7 @@ import { failOnProblems, runWith, sweepDecision } from '../collect/run.js';
 import { decidePlanned, type Spared } from './planned-decision.js';
 import { findChanges, trustedObservation, writtenSince } from './recheck.js';
 import { gateTags } from './planned-tags.js';
-import { inspectEarly } from './early-inspection.js';
+import { inspectEarly, type InspectData } from './early-inspection.js';
 import { RegistryLayout } from '../registry/layout.js';
 import type { CollectOptions } from '../collect/options.js';
 import { invalidPlan, parsePlan } from './file.js';
@@ -169,10 +169,11 @@ async function applyIncremental(plan: Plan, observed: PlanObservation, base: Col
   const opts = normalizeOptions({ ...base, dryRun, allow });
   const report = await runWith(plan.root, opts, async (ctx) => {
     // Under the lock, before the versions: the planned blobs' data is inspected on another thread meanwhile.
-    const inspectData = inspectEarly(ctx.opts.storage, ctx.layout, plan.items.blobs.map((b) => b.digest));
+    let inspectData: InspectData | undefined = inspectEarly(ctx.opts.storage, ctx.layout, plan.items.blobs.map((b) => b.digest));
     const changes = await ctx.clock.time('recheck', () => findChanges(ctx, plan, observed));
     rescanned = [...changes.changed].sort();
     const planned = await ctx.clock.time('scan', () => decidePlanned(ctx, plan, observed, changes, inspectData));
+    inspectData = undefined; // its answers are not held through the moves
     ({ spared, approved } = planned);
     failOnProblems(ctx.findings, 'the re-check could not be sure which planned items are still garbage');
     for (const dir of await writtenSince(ctx, changes)) ctx.findings.warn('registry_active', dir, 'written while apply was re-checking: is the registry still running?');

@@ -15,7 +15,7 @@ import type { EntryInfo, Outcome, Storage } from '../storage/storage.js';
 
 export type InspectData = (targets: readonly string[]) => Promise<Outcome<EntryInfo>[]>;
 
-/** Asks for every `digests` blob's `data` now; the function answers from those, and asks the storage for any other path. */
+/** Asks for every `digests` blob's `data` now; the function answers from those that were there, and asks the storage for any other path. */
 export function inspectEarly(storage: Storage, layout: RegistryLayout, digests: readonly Digest[]): InspectData {
   const paths = digests.map((digest) => layout.blobData(digest));
   const asked = storage.inspect(paths, { aside: true });
@@ -26,8 +26,10 @@ export function inspectEarly(storage: Storage, layout: RegistryLayout, digests: 
   return async (targets) => {
     answers ??= asked.then((outcomes) => new Map(paths.map((p, i) => [p, outcomes[i]!])));
     const early = await answers;
-    const rest = targets.filter((t) => !early.has(t));
+    // What was not there (or not readable) at the early look is looked at again now: a blob uploaded
+    // meanwhile (a registry still running) must be judged by its data now, its age kept for minAge.
+    const rest = targets.filter((t) => early.get(t)?.ok !== true);
     const late = rest.length === 0 ? new Map<string, Outcome<EntryInfo>>() : new Map((await storage.inspect(rest)).map((o, i) => [rest[i]!, o]));
-    return targets.map((t) => early.get(t) ?? late.get(t)!);
+    return targets.map((t) => late.get(t) ?? early.get(t)!);
   };
 }

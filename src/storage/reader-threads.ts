@@ -39,6 +39,8 @@ const IDLE_MS = 2000;
 
 interface Pending {
   readonly request: ReadRequest;
+  /** Asked aside: its time says nothing of the disk (a thread just started, sharing the CPU with this one). */
+  readonly aside: boolean;
   readonly settle: (outcomes: Outcome<unknown>[]) => void;
 }
 
@@ -141,7 +143,7 @@ export class ReaderThreads {
     if (paths.length < MIN_OFF_THREAD || this.failed || !this.available) return this.readHere(op, paths, maxBytes);
     this.startReaders(1);
     const [reader] = this.readers;
-    return reader === undefined ? this.readHere(op, paths, maxBytes) : this.send(reader, op, paths, maxBytes);
+    return reader === undefined ? this.readHere(op, paths, maxBytes) : this.send(reader, op, paths, maxBytes, true);
   }
 
   /** Reads on this thread, timed: a slow disk is seen here too. */
@@ -162,12 +164,12 @@ export class ReaderThreads {
     this.windowPaths = 0;
   }
 
-  private send(reader: Reader, op: ReadOp, paths: readonly string[], maxBytes: number): Promise<Outcome<unknown>[]> {
+  private send(reader: Reader, op: ReadOp, paths: readonly string[], maxBytes: number, aside = false): Promise<Outcome<unknown>[]> {
     if (paths.length === 0) return Promise.resolve([]);
     const request: ReadRequest = { id: this.nextId++, op, paths, maxBytes };
     return new Promise((settle) => {
       clearTimeout(reader.idle);
-      reader.pending.set(request.id, { request, settle });
+      reader.pending.set(request.id, { request, settle, aside });
       // Held open only while an answer is awaited: idle readers never keep the process alive.
       reader.worker.ref();
       reader.worker.postMessage(request);
@@ -203,7 +205,7 @@ export class ReaderThreads {
       if (pending === undefined) return;
       reader.answered = true;
       this.deathsBeforeAnswer = 0;
-      if (outcomes.length > 0) this.learn(ms, outcomes.length);
+      if (outcomes.length > 0 && !pending.aside) this.learn(ms, outcomes.length);
       pending.settle(outcomes.map((o) => fromWire(pending.request.op, o)));
     });
     // A thread that stops takes nothing with it: its requests are read again here.

@@ -12,7 +12,8 @@
  * in order; undefined, functions and symbols skipped in objects, null in
  * arrays); an object that holds no container, or that has toJSON, is
  * written by JSON.stringify itself (a toJSON is then called with the key
- * "", not its property's name: Date's, the one a report could hold, ignores it).
+ * "", not its property's name, and an element of a run of small elements
+ * with its index in that run: Date's, the one a report could hold, ignores it).
  */
 
 /** About this many characters per piece written. */

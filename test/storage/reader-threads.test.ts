@@ -120,6 +120,16 @@ describe('ReaderThreads', () => {
     expect(threadAnswers).toBe(next);
   });
 
+  it('an answer asked aside does not judge the disk: the next request is read here', async () => {
+    // A pool that would judge any timed batch slow.
+    const readers = pool({ slowUs: 0, windowPaths: 1, startWorker: counted });
+    const paths = tree(100);
+    await readers.inspect(paths, { aside: true });
+    const before = threadAnswers;
+    expect(plain(await readers.inspect(paths))).toEqual(inspectDirect(paths));
+    expect(threadAnswers).toBe(before);
+  });
+
   it('asked aside: a thread that dies has the request read here; where none can start, it is read here', async () => {
     const dying = () => new Worker("require('node:worker_threads').parentPort.on('message', () => process.exit(7))", { eval: true });
     const paths = tree(120);
