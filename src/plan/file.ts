@@ -60,14 +60,15 @@ function checkItems(value: unknown): PlanItems {
       problems.push({ code: 'plan_invalid', path: `items.${category}`, message: 'not a list' });
       continue;
     }
+    // Made once per category, and each item's path only for a problem: a plan holds ~150,000 items.
+    const fields = fieldsOf(category);
     list.forEach((item: unknown, index) => {
-      const where = `items.${category}[${index}]`;
       if (!isObject(item)) {
-        problems.push({ code: 'plan_invalid', path: where, message: 'not an object' });
+        problems.push({ code: 'plan_invalid', path: `items.${category}[${index}]`, message: 'not an object' });
         return;
       }
-      for (const field of fieldsOf(category)) {
-        if (!validField(category, field, item[field])) problems.push({ code: 'plan_invalid', path: `${where}.${field}`, message: `invalid value ${JSON.stringify(item[field])?.slice(0, 80)}` });
+      for (const field of fields) {
+        if (!validField(category, field, item[field])) problems.push({ code: 'plan_invalid', path: `items.${category}[${index}].${field}`, message: `invalid value ${JSON.stringify(item[field])?.slice(0, 80)}` });
       }
     });
   }

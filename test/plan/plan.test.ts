@@ -351,6 +351,14 @@ describe('applyPlan', () => {
     const hostile = JSON.parse(JSON.stringify(plan)) as { items: { blobs: Array<{ digest: string }> } };
     hostile.items.blobs[0]!.digest = '../../../../etc';
     expect(await refused(hostile)).toContain('not valid');
+    // Each problem names the item and the field, and only the bad ones are named.
+    const last = hostile.items.blobs.length - 1;
+    hostile.items.blobs[last]!.digest = 'sha256:nothex';
+    const problems = await applyPlan(hostile, { now: LATER }).then(
+      () => [],
+      (e: unknown) => (e as RegistryGcError).problems.map((p) => p.path),
+    );
+    expect(problems).toEqual(last === 0 ? ['items.blobs[0].digest'] : ['items.blobs[0].digest', `items.blobs[${last}].digest`]);
 
     expect(snapshot(t.root)).toEqual(before);
     expect(snapshot(other.root)).toEqual(otherBefore);
