@@ -14,7 +14,7 @@
  * - `storage` set to a bare string names a driver without parameters (the
  *   registry's `Storage.UnmarshalYAML` accepts that form): it becomes `{ [driver]: {} }`.
  */
-import { yamlParser } from './yaml.js';
+import { yamlParser } from '../dependencies.js';
 
 export type ConfigNode = Record<string, unknown>;
 

@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { yamlParser } from '../config/yaml.js';
+import { yamlParser } from '../dependencies.js';
 import { RegistryGcError } from '../report/errors.js';
 import { checkRetention, type RetentionPolicy } from './policy.js';
 

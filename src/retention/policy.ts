@@ -8,7 +8,7 @@
  * `repositories`) deletes nothing: it exempts the repositories it matches
  * from the rules after it.
  */
-import picomatch from 'picomatch';
+import { globMatcher } from '../dependencies.js';
 import { isDigest, type Digest } from '../registry/digest.js';
 import { parseDuration } from '../registry/duration.js';
 import { RegistryGcError } from '../report/errors.js';
@@ -107,6 +107,8 @@ function wholeName(source: string, what: string): RegExp {
   }
 }
 
+const everyRepository = (): boolean => true;
+
 function checkRule(rule: unknown, index: number): CheckedRule {
   const place = `retention.rules[${index}]`;
   if (!isObject(rule)) throw invalid(`${place} must be an object`);
@@ -133,7 +135,8 @@ function checkRule(rule: unknown, index: number): CheckedRule {
   const deleteTags = strings(rule['deleteTags'], key('deleteTags')).map((s) => wholeName(s, key('deleteTags')));
   return {
     name,
-    matches: picomatch([...globs]),
+    // Without globs a rule is for every repository: no matcher to load (dependencies.ts).
+    matches: rule['repositories'] === undefined ? everyRepository : globMatcher()([...globs]),
     keepLast,
     keepTags,
     olderThan,

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import aws4 from 'aws4';
+import { requestSigner } from '../../dependencies.js';
 import { codedError } from '../errno.js';
 import { endpointOf, type Credentials, type S3Settings } from './settings.js';
 import { deleteRequestBody, errorCodeOf, parseDeleteResult, parseListPage, type DeleteResult, type ListPage } from './xml.js';
@@ -104,7 +104,7 @@ export class S3Client {
     for (let attempt = 1; ; attempt++) {
       this.requests[kind]++;
       this.onRequest?.(kind, key);
-      const signed = aws4.sign(
+      const signed = requestSigner().sign(
         { host: this.host, path: requestPath, method, service: 's3', region: this.settings.region, headers: { ...headers, 'X-Amz-Content-Sha256': sha256(body) }, ...(body ? { body } : {}) },
         this.credentials,
       );

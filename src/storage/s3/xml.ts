@@ -3,10 +3,14 @@
  * DeleteObjects result, an error. Parsed with fast-xml-parser, every value
  * kept a string (a key like `0001` or `1e5` must not become a number).
  */
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { xmlParserClass } from '../../dependencies.js';
 
 // Values exactly as sent: not trimmed (a key may end in a space), not parsed as numbers.
-const parser = new XMLParser({ parseTagValue: false, trimValues: false, ignoreAttributes: true, isArray: (name) => ['Contents', 'CommonPrefixes', 'Deleted', 'Error'].includes(name), processEntities: true, htmlEntities: true });
+// Made on first use: a run on a file system never loads the parser (dependencies.ts).
+let parser: XMLParser | undefined;
+const xmlParser = (): XMLParser =>
+  (parser ??= new (xmlParserClass())({ parseTagValue: false, trimValues: false, ignoreAttributes: true, isArray: (name) => ['Contents', 'CommonPrefixes', 'Deleted', 'Error'].includes(name), processEntities: true, htmlEntities: true }));
 
 /**
  * A key of a listing asked with `encoding-type=url`: XML 1.0 cannot carry
@@ -34,7 +38,7 @@ type Node = Record<string, unknown>;
 const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
 
 export function parseListPage(xml: string): ListPage {
-  const result = (parser.parse(xml) as Node)['ListBucketResult'] as Node | undefined;
+  const result = (xmlParser().parse(xml) as Node)['ListBucketResult'] as Node | undefined;
   if (result === undefined) throw new Error('not a ListBucketResult');
   const encoded = text(result['EncodingType']) === 'url';
   const keyOf = (value: unknown) => (encoded ? decodeKey(text(value)) : text(value));
@@ -58,7 +62,7 @@ export interface DeleteResult {
 }
 
 export function parseDeleteResult(xml: string): DeleteResult {
-  const result = (parser.parse(xml) as Node)['DeleteResult'] as Node | undefined;
+  const result = (xmlParser().parse(xml) as Node)['DeleteResult'] as Node | undefined;
   if (result === undefined) throw new Error('not a DeleteResult');
   return {
     deleted: ((result['Deleted'] as Node[] | undefined) ?? []).map((d) => text(d['Key'])),
@@ -69,7 +73,7 @@ export function parseDeleteResult(xml: string): DeleteResult {
 /** The `<Code>` of an S3 error body, when there is one. */
 export function errorCodeOf(xml: string): string | undefined {
   try {
-    const error = (parser.parse(xml) as Node)['Error'];
+    const error = (xmlParser().parse(xml) as Node)['Error'];
     const node = Array.isArray(error) ? (error[0] as Node) : (error as Node | undefined);
     const code = text(node?.['Code']);
     return code === '' ? undefined : code;
