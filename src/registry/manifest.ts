@@ -107,6 +107,12 @@ const REQUIRED_FIELDS: Readonly<Record<ManifestKind, readonly string[]>> = {
   schema1: ['fsLayers'],
 };
 
+/** The bytes as UTF-8 text, read in place: Buffer.from(bytes) would copy every manifest once more first. */
+function textOf(data: Uint8Array): string {
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return bytes.toString('utf8');
+}
+
 /**
  * Parses a manifest's bytes into its references. Throws ManifestError when
  * the bytes are not a manifest this collector understands completely.
@@ -114,7 +120,7 @@ const REQUIRED_FIELDS: Readonly<Record<ManifestKind, readonly string[]>> = {
 export function parseManifest(data: Uint8Array | string): ManifestReferences {
   let manifest: unknown;
   try {
-    manifest = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+    manifest = JSON.parse(typeof data === 'string' ? data : textOf(data));
   } catch (error) {
     throw new ManifestError('not_json', `not JSON: ${(error as Error).message}`);
   }

@@ -109,6 +109,14 @@ describe('parseManifest: the kinds of spec §2', () => {
     expect(parseManifest(new Uint8Array(Buffer.from(json(dockerSchema2())))).kind).toBe('docker-schema2');
   });
 
+  it('reads bytes in place: a view into a larger buffer is read from its own offset to its own end', () => {
+    const text = json(dockerSchema2());
+    const padded = new TextEncoder().encode(`[[[${text}]]]`);
+    const view = new Uint8Array(padded.buffer, 3, padded.length - 6);
+    expect(parseManifest(view).blobs).toEqual([CONFIG, L1, L2]);
+    expect(parseManifest(Buffer.from(padded.buffer, 3, padded.length - 6)).blobs).toEqual([CONFIG, L1, L2]);
+  });
+
   it('Docker manifest list: children only', () => {
     expect(parseManifest(json(list(MediaType.dockerList, MediaType.dockerSchema2)))).toEqual({
       kind: 'docker-list',
