@@ -6,6 +6,7 @@
  * converges; the lock holds off a second collector, and a server that
  * ignores If-None-Match is found out (a warning, or with strict a refusal).
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasRadosgw } from '../../harness/radosgw.js';
 import { copyTree } from '../../harness/tree.js';
@@ -63,8 +64,16 @@ describe.runIf(LIVE)('the S3 backend against a misbehaving server (radosgw behin
     'retries 503 SlowDown and 500 answers with backoff: the run ends as on a healthy server',
     async () => {
       const { settings, expected, reference } = await scene();
-      let n = 0;
-      bed.proxy.hooks.before = () => (++n % 3 === 0 ? { status: n % 2 ? 503 : 500, body: '<Error><Code>SlowDown</Code></Error>' } : undefined);
+      // One request in three fails its first two tries (503, then 500), counted per request: a
+      // counter shared by concurrent requests could land all six tries of one on a failure.
+      const tries = new Map<string, { index: number; count: number }>();
+      bed.proxy.hooks.before = (request) => {
+        const key = `${request.method} ${request.url} ${createHash('md5').update(request.body).digest('hex')}`;
+        const seen = tries.get(key) ?? { index: tries.size, count: 0 };
+        tries.set(key, { index: seen.index, count: seen.count + 1 });
+        if (seen.index % 3 !== 0 || seen.count >= 2) return undefined;
+        return { status: seen.count === 0 ? 503 : 500, body: '<Error><Code>SlowDown</Code></Error>' };
+      };
       const storage = new S3Storage(settings);
       const report = await collectGarbage(storage.root, { ...everything, storage });
       expect(comparable(report)).toEqual(comparable(reference));
