@@ -22,7 +22,7 @@ import { scanStrays } from '../scan/strays.js';
 import type { TagScan } from '../scan/repository.js';
 import type { ScannedRepository } from '../scan/pool.js';
 import { DigestBits, idList, type DigestId, type DigestIds } from '../registry/digest-ids.js';
-import { inspectBlobCandidates } from '../sweep/blobs.js';
+import { goneCandidates, inspectBlobCandidates } from '../sweep/blobs.js';
 import type { Changes } from './recheck.js';
 import type { SkipReason } from './apply.js';
 import type { Plan, PlanObservation, PlannedLayerLink } from './types.js';
@@ -182,9 +182,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   }
 
   const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking, goingTags, inspectData });
-  for (const { candidates } of sweep.blobCandidates) {
-    for (const c of candidates) if (c.gone) spared.set(identity('blobs', c), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
-  }
+  for (const blob of goneCandidates(sweep.blobCandidates)) spared.set(identity('blobs', blob), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   const approved = new IdentitySet();
   for (const c of CATEGORIES) for (const item of items[c] as readonly object[]) if (!spared.has(identity(c, item))) approved.add(c, item);
   return {
@@ -277,7 +275,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   failOnProblems(findings, 'a planned blob could not be deleted safely');
   // What the layer-link phase counts as still there: the planned blobs (those not deleted stay) but those
   // already gone (an apply killed half-way moved them: their links must go now), and the kept blobs of links that go.
-  const goneBlobs = new Set(blobCandidates.flatMap(({ candidates }) => candidates.filter((c) => c.gone).map((c) => c.digest)));
+  const goneBlobs = new Set(goneCandidates(blobCandidates).map((blob) => blob.digest));
   const linkBlobs = [...new Set(linksGoing.filter((l) => l.reason !== 'blob-deleted').map((l) => l.digest))];
   const present = (await opts.storage.inspect(linkBlobs.map((digest) => layout.blobData(digest)))).map((o) => o.ok);
   const listed = new Set([...items.blobs.map((b) => b.digest).filter((digest) => !goneBlobs.has(digest)), ...linkBlobs.filter((_, i) => present[i])]);

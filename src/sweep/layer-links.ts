@@ -32,7 +32,7 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, ids, blobs, de
     for (const id of scan.layers) {
       const dangling = !left.has(id);
       const unreferenced = referencedBy !== undefined && !referenced?.has(id);
-      if (dangling || unreferenced) doomed.push({ repository: scan.name, digest: ids.digest(id) });
+      if (dangling || unreferenced) doomed.push({ repository: scan.name, digest: ids.sharedDigest(id) });
     }
   }
   const { layout } = ctx;

@@ -21,6 +21,17 @@ describe('DigestIds', () => {
     expect(ids.size).toBe(70_000);
   });
 
+  it('tells the same digest back through sharedDigest, asked in any order, in every chunk, for every algorithm', () => {
+    const ids = new DigestIds();
+    const digests = [...Array.from({ length: 70_000 }, (_, i) => sha256(i)), `sha512:${'ab'.repeat(64)}` as Digest];
+    const given = digests.map((d) => ids.id(d));
+    // Backwards, twice: later chunks are made first, and a second ask is answered from what the first made.
+    for (let round = 0; round < 2; round++) {
+      for (let i = given.length - 1; i >= 0; i -= 7) expect(ids.sharedDigest(given[i]!)).toBe(digests[i]);
+    }
+    expect(given.map((id) => ids.sharedDigest(id))).toEqual(digests);
+  });
+
   it('finds nothing it never gave, and gives nothing when only asked', () => {
     const ids = new DigestIds();
     ids.id(sha256(1));
