@@ -48,7 +48,9 @@ export class DigestIds {
   private readonly scratch = Buffer.alloc(BYTES);
   private readonly text = Buffer.from(PREFIX.padEnd(SHA256_LENGTH, '0'), 'latin1');
   private readonly scratchWords = new Int32Array(this.scratch.buffer, this.scratch.byteOffset, WORDS);
-  /** sharedDigest's strings, CHUNK_IDS ids a chunk, made on first use. */
+  /** sharedDigest's strings while few ids have one (a Map entry costs ~4 array slots)... */
+  private sharedFew: Map<DigestId, Digest> | undefined = new Map();
+  /** ...then by id, CHUNK_IDS ids a chunk, made on first use. */
   private readonly shared: Array<Array<Digest | undefined>> = [];
   /** Per table: slot order cannot be steered by chosen digest prefixes across runs. */
   private readonly seed = (Math.random() * 0x7fffffff) | 0;
@@ -108,8 +110,27 @@ export class DigestIds {
    * string each (~88 bytes) instead of two was ~50 MB of its heap.
    */
   sharedDigest(id: DigestId): Digest {
-    const chunk = (this.shared[id >>> CHUNK_BITS] ??= new Array<Digest | undefined>(CHUNK_IDS).fill(undefined));
-    return (chunk[id & (CHUNK_IDS - 1)] ??= this.digest(id));
+    const few = this.sharedFew;
+    if (few !== undefined) {
+      let digest = few.get(id);
+      if (digest === undefined) {
+        digest = this.digest(id);
+        few.set(id, digest);
+        // A dry run asks for a few (its unmarked blobs); a -m run for most of the table.
+        if (few.size * 4 > this.count) this.shareByChunks(few);
+      }
+      return digest;
+    }
+    return (this.sharedChunk(id)[id & (CHUNK_IDS - 1)] ??= this.digest(id));
+  }
+
+  private shareByChunks(few: Map<DigestId, Digest>): void {
+    this.sharedFew = undefined;
+    for (const [id, digest] of few) this.sharedChunk(id)[id & (CHUNK_IDS - 1)] = digest;
+  }
+
+  private sharedChunk(id: DigestId): Array<Digest | undefined> {
+    return (this.shared[id >>> CHUNK_BITS] ??= new Array<Digest | undefined>(CHUNK_IDS).fill(undefined));
   }
 
   /** Ids given so far: every id is below it. */

@@ -32,6 +32,17 @@ describe('DigestIds', () => {
     expect(given.map((id) => ids.sharedDigest(id))).toEqual(digests);
   });
 
+  it('tells the same digest back through sharedDigest while few ids are asked for, and after most are', () => {
+    const ids = new DigestIds();
+    const digests = Array.from({ length: 40_000 }, (_, i) => sha256(i));
+    const given = digests.map((d) => ids.id(d));
+    // A tenth first (kept as few), then every id (kept by chunks from a quarter on): each answer stays the same.
+    const some = given.filter((_, i) => i % 10 === 3);
+    expect(some.map((id) => ids.sharedDigest(id))).toEqual(digests.filter((_, i) => i % 10 === 3));
+    expect(given.map((id) => ids.sharedDigest(id))).toEqual(digests);
+    expect(some.map((id) => ids.sharedDigest(id))).toEqual(digests.filter((_, i) => i % 10 === 3));
+  });
+
   it('finds nothing it never gave, and gives nothing when only asked', () => {
     const ids = new DigestIds();
     ids.id(sha256(1));
