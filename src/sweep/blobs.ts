@@ -20,9 +20,9 @@ import type { Intent } from '../trash/disposal.js';
 import { deleteEach, removal, removeIfEmpty, type SweepContext } from './context.js';
 
 /** A candidate younger than minAge: kept. */
-export const CANDIDATE_YOUNG = 1;
+const CANDIDATE_YOUNG = 1;
 /** Its `data` and its folder were not there any more when inspected: nothing to delete, nothing to report. */
-export const CANDIDATE_GONE = 2;
+const CANDIDATE_GONE = 2;
 
 /**
  * The unmarked blobs of one prefix folder, inspected. Each blob is the

@@ -21,7 +21,7 @@ describe('DigestIds', () => {
     expect(ids.size).toBe(70_000);
   });
 
-  it('tells the same digest back through sharedDigest, asked in any order, in every chunk, for every algorithm', () => {
+  it('tells the same digest back through sharedDigest, asked in any order, in every chunk, for sha256 and sha512', () => {
     const ids = new DigestIds();
     const digests = [...Array.from({ length: 70_000 }, (_, i) => sha256(i)), `sha512:${'ab'.repeat(64)}` as Digest];
     const given = digests.map((d) => ids.id(d));
