@@ -12,6 +12,7 @@ import { RegistryLayout } from '../registry/layout.js';
 import { emptyDeletions, buildReport, type RunTally } from '../report/builder.js';
 import { RegistryGcError, type Problem } from '../report/errors.js';
 import { Findings } from '../report/findings.js';
+import type { IdentitySet } from '../report/identity-set.js';
 import { byWarning } from '../report/order.js';
 import type { Report } from '../report/report.js';
 import type { ScanContext } from '../scan/listing.js';
@@ -44,7 +45,7 @@ export interface Decision {
   readonly manifestsKeptForAge: readonly DeletedManifest[];
   readonly sweep: SweepInput;
   /** As SweepContext.knownLinks. */
-  readonly knownLinks?: ReadonlyMap<string, Digest>;
+  readonly knownLinks?: IdentitySet;
 }
 
 /** Runs `body` with a fresh context, under the lock unless dry-run; an abort becomes E_ABORTED. */

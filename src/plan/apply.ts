@@ -38,8 +38,8 @@ import { invalidPlan, parsePlan } from './file.js';
 import { decidingOptionsOf } from './options.js';
 import { itemsOf, keysOf } from './fingerprint.js';
 import { CATEGORY_OF_CANDIDATE, candidateIdentity, CATEGORIES, identity, KINDS } from '../report/kinds.js';
-import { IdentitySet } from '../report/identity-set.js';
-import { deletedItems, itemsOfReport, keptForAgeKeys, totalsOf } from './items.js';
+import { IdentityMap, IdentitySet } from '../report/identity-set.js';
+import { deletedItems, itemsOfReport, keptForAgeOf, totalsOf } from './items.js';
 import { exists } from '../storage/exists.js';
 import type { Plan, PlanCategory, PlanItems, PlannedItem, PlannedManifest, PlanObservation } from './types.js';
 import type { ApplyOptions, ApplyReport, RecheckSummary, SkippedItem, SkipReason } from './apply-types.js';
@@ -121,7 +121,7 @@ function storageOfPlan(plan: Plan, options: ApplyOptions): Storage {
 async function outcomeOf(
   plan: Plan,
   report: Report,
-  why: (category: PlanCategory, item: PlannedItem, key: string, layout: RegistryLayout) => Promise<[SkipReason, string]>,
+  why: (category: PlanCategory, item: PlannedItem, layout: RegistryLayout) => Promise<[SkipReason, string]>,
 ): Promise<{ deleted: PlanItems; skipped: SkippedItem[] }> {
   const layout = new RegistryLayout(plan.root);
   const done = deletedItems(report);
@@ -130,7 +130,7 @@ async function outcomeOf(
   for (const [category, item] of itemsOf(plan.items)) {
     if (done.has(category, item)) deleted[category].push(item);
     else {
-      const [reason, message] = await why(category, item, identity(category, item), layout);
+      const [reason, message] = await why(category, item, layout);
       skipped.push({ category, item, reason, message });
     }
   }
@@ -161,7 +161,7 @@ const noItems = (): PlanItems => Object.fromEntries(CATEGORIES.map((c) => [c, []
 
 /** The incremental re-check (see the module comment). */
 async function applyIncremental(plan: Plan, observed: PlanObservation, base: CollectOptions, dryRun: boolean): Promise<ApplyReport> {
-  let spared: ReadonlyMap<string, Spared> = new Map();
+  let spared = new IdentityMap<Spared>();
   let approved = new IdentitySet();
   let rescanned: string[] = [];
   // The gate is read only once the re-check has filled it, inside the same run.
@@ -179,11 +179,11 @@ async function applyIncremental(plan: Plan, observed: PlanObservation, base: Col
     for (const dir of await writtenSince(ctx, changes)) ctx.findings.warn('registry_active', dir, 'written while apply was re-checking: is the registry still running?');
     return sweepDecision(ctx, planned.decision);
   });
-  const young = keptForAgeKeys(report);
-  const outcome = await outcomeOf(plan, report, async (category, item, key, layout) => {
-    const why = spared.get(key);
+  const young = keptForAgeOf(report);
+  const outcome = await outcomeOf(plan, report, async (category, item, layout) => {
+    const why = spared.get(category, item);
     if (why !== undefined) return [why.reason, why.message];
-    if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
+    if (young.has(category, item)) return ['kept-for-age', 'younger than minAge now'];
     const { dir } = KINDS[category].where(layout, item);
     const failure = problemsAbout(layout, category, item, dir, report.errors)[0];
     if (failure) return ['failed', failure.message];
@@ -211,12 +211,13 @@ async function applyFull(plan: Plan, observed: PlanObservation | undefined, base
   const allow: AllowDeletion = (candidate) => approved.has(candidateIdentity(candidate));
   const report = await collectGarbage(plan.root, { ...base, dryRun, allow });
 
-  const young = new Set([...keptForAgeKeys(fresh), ...keptForAgeKeys(report)]);
-  const outcome = await outcomeOf(plan, report, async (category, item, key) => {
+  const young = keptForAgeOf(fresh, report);
+  const outcome = await outcomeOf(plan, report, async (category, item) => {
     const { dir, marker } = KINDS[category].where(layout, item);
+    const key = identity(category, item);
     const moved = tagGate.get(key);
     if (moved !== undefined) return [moved.reason, moved.message];
-    if (young.has(key)) return ['kept-for-age', 'younger than minAge now'];
+    if (young.has(category, item)) return ['kept-for-age', 'younger than minAge now'];
     if (approved.has(key)) {
       const failure = problemsAbout(layout, category, item, dir, report.errors)[0];
       return failure ? ['failed', failure.message] : ['needed-by-kept-item', KINDS[category].neededBecause];

@@ -6,7 +6,7 @@
  */
 import type { Digest } from '../registry/digest.js';
 import type { RegistryLayout } from '../registry/layout.js';
-import { CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
+import { CATEGORIES, KINDS, type Category, type ItemFields } from '../report/kinds.js';
 import type { Report } from '../report/report.js';
 import { IdentitySet } from '../report/identity-set.js';
 import { exists } from '../storage/exists.js';
@@ -52,12 +52,11 @@ export function deletedItems(report: Report): IdentitySet {
   return deleted;
 }
 
-/** Identities of what a report kept for age (the kinds that minAge keeps). */
-export function keptForAgeKeys(report: Report): Set<string> {
-  return new Set(
-    CATEGORIES.flatMap((c) => {
-      const part = report[c] as { keptForAge?: readonly object[] };
-      return (part.keptForAge ?? []).map((item) => identity(c, item));
-    }),
-  );
+/** What the reports kept for age (the kinds that minAge keeps). */
+export function keptForAgeOf(...reports: readonly Report[]): IdentitySet {
+  const kept = new IdentitySet();
+  for (const report of reports) {
+    for (const c of CATEGORIES) for (const item of (report[c] as { keptForAge?: readonly ItemFields[] }).keptForAge ?? []) kept.add(c, item);
+  }
+  return kept;
 }

@@ -13,8 +13,8 @@ import type { Decision, RunContext } from '../collect/run.js';
 import { failOnProblems } from '../collect/run.js';
 import { mark, type MarkResult } from '../mark/mark.js';
 import type { Digest } from '../registry/digest.js';
-import { candidateIdentity, CATEGORIES, identity, KINDS, type Category } from '../report/kinds.js';
-import { IdentitySet } from '../report/identity-set.js';
+import { CATEGORIES, CATEGORY_OF_CANDIDATE, KINDS, type Category, type ItemFields } from '../report/kinds.js';
+import { IdentityMap, IdentitySet } from '../report/identity-set.js';
 import type { BlobPrefix } from '../scan/blobs.js';
 import { ManifestStore } from '../scan/manifest-store.js';
 import { scanRepositories } from '../scan/pool.js';
@@ -39,8 +39,8 @@ export interface PlannedDecision {
   readonly decision: Decision;
   /** The planned items that may go. */
   readonly approved: IdentitySet;
-  /** Identities of the planned items kept, with why. */
-  readonly spared: ReadonlyMap<string, Spared>;
+  /** The planned items kept, with why. */
+  readonly spared: IdentityMap<Spared>;
 }
 
 const WRITTEN = 'written since the plan (a push into the repository)';
@@ -48,7 +48,7 @@ const WRITTEN = 'written since the plan (a push into the repository)';
 const tagKey = (repository: string, tag: string) => `${repository}:${tag}`;
 
 /** Scans and marks the changed repositories again; fails closed as a run does. */
-async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedManifests: ReadonlySet<string>, goingTags: ReadonlySet<string>) {
+async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedManifests: IdentitySet, goingTags: ReadonlySet<string>) {
   const { layout, opts, findings } = ctx;
   const names = changes.repositories.filter((name) => changes.changed.has(name));
   if (names.length === 0 && changes.strays.length === 0) {
@@ -67,7 +67,7 @@ async function remark(ctx: RunContext, plan: Plan, changes: Changes, approvedMan
   const marking: MarkResult = mark([...scans, ...leftAlone], store, findings, layout, {
     deleteUntagged: plan.options.deleteUntagged,
     isYoungRevision: (repository, digest) => ctx.age.isYoung(layout.revisionLink(repository, digest)),
-    allow: (candidate) => approvedManifests.has(candidateIdentity(candidate)),
+    allow: (candidate) => approvedManifests.has(CATEGORY_OF_CANDIDATE[candidate.kind], candidate),
     trackReferences: plan.options.pruneLayerLinks,
   });
   failOnProblems(findings, 'marking a repository written since the plan could not be sure which blobs are needed');
@@ -80,31 +80,30 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   const { layout } = ctx;
   const { items } = plan;
   const { changed, rewritten, gone } = changes;
-  const spared = new Map<string, Spared>();
-  const spare = (category: Category, item: object, reason: SkipReason, message: string) => {
-    const key = identity(category, item);
-    if (!spared.has(key)) spared.set(key, { reason, message });
+  const spared = new IdentityMap<Spared>();
+  const spare = (category: Category, item: ItemFields, reason: SkipReason, message: string) => {
+    if (!spared.has(category, item)) spared.set(category, item, { reason, message });
   };
-  const isSpared = (category: Category, item: object) => spared.has(identity(category, item));
 
-  for (const key of gone) spared.set(key, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
+  for (const { category, item } of gone) spared.set(category, item, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   // Manifests written since the plan are roots of the new mark, with what they need.
-  for (const m of items.manifests) if (rewritten.has(identity('manifests', m))) spare('manifests', m, 'changed', `its revision link was ${WRITTEN}`);
+  for (const m of items.manifests) if (rewritten.has('manifests', m)) spare('manifests', m, 'changed', `its revision link was ${WRITTEN}`);
   // A racy link (written while the plan was made) cannot prove the plan saw its last push: it stays too (recheck.ts).
-  for (const t of items.tags) if (rewritten.has(identity('tags', t))) spare('tags', t, 'changed', TAG_PUSHED_AGAIN);
-  const approvedManifests = new Set(items.manifests.filter((m) => !isSpared('manifests', m)).map((m) => identity('manifests', m)));
-  const goingTags = new Set(items.tags.filter((t) => !isSpared('tags', t)).map((t) => tagKey(t.repository, t.tag)));
+  for (const t of items.tags) if (rewritten.has('tags', t)) spare('tags', t, 'changed', TAG_PUSHED_AGAIN);
+  const approvedManifests = IdentitySet.of('manifests', items.manifests.filter((m) => !spared.has('manifests', m)));
+  const goingTags = new Set(items.tags.filter((t) => !spared.has('tags', t)).map((t) => tagKey(t.repository, t.tag)));
   const { scans: rescanned, marking } = await remark(ctx, plan, changes, approvedManifests, goingTags);
 
   const keptForAge = [...marking.keptForAge];
-  const young = new Set(marking.keptForAge.map((k) => identity('manifests', k)));
-  const untagged = new Set([...marking.untagged].flatMap(([repository, digests]) => digests.map((digest) => identity('manifests', { repository, digest }))));
+  const young = IdentitySet.of('manifests', marking.keptForAge);
+  const untagged = new IdentitySet();
+  for (const [repository, digests] of marking.untagged) for (const digest of digests) untagged.add('manifests', { repository, digest });
   const doomedManifests = new Map<string, Digest[]>();
   for (const m of items.manifests) {
-    if (isSpared('manifests', m)) continue;
+    if (spared.has('manifests', m)) continue;
     if (changed.has(m.repository)) {
-      if (young.has(identity('manifests', m))) continue;
-      if (!untagged.has(identity('manifests', m))) {
+      if (young.has('manifests', m)) continue;
+      if (!untagged.has('manifests', m)) {
         spare('manifests', m, 'no-longer-unreferenced', KINDS.manifests.keptBecause);
         continue;
       }
@@ -117,21 +116,21 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
 
   // Blobs: spared when a changed repository's mark reaches them, or a push wrote a link to them since.
   const plannedBlobs = new Set(items.blobs.map((b) => b.digest));
-  const plannedLinks = new Set(items.layerLinks.map((l) => identity('layerLinks', l)));
+  const plannedLinks = IdentitySet.of('layerLinks', items.layerLinks);
   const pushedAgain = new Map<Digest, string>();
-  for (const l of items.layerLinks) if (rewritten.has(identity('layerLinks', l))) pushedAgain.set(l.digest, l.repository);
+  for (const l of items.layerLinks) if (rewritten.has('layerLinks', l)) pushedAgain.set(l.digest, l.repository);
   for (const scan of rescanned.values()) {
     for (const id of scan.layers) {
       const digest = ctx.ids.digest(id);
       const link = { repository: scan.name, digest };
-      if (plannedBlobs.has(digest) && !(plannedLinks.has(identity('layerLinks', link)) && !rewritten.has(identity('layerLinks', link)))) pushedAgain.set(digest, scan.name);
+      if (plannedBlobs.has(digest) && !(plannedLinks.has('layerLinks', link) && !rewritten.has('layerLinks', link))) pushedAgain.set(digest, scan.name);
     }
   }
   for (const b of items.blobs) {
     if (pushedAgain.has(b.digest)) spare('blobs', b, 'changed', `a link to it in ${pushedAgain.get(b.digest)} was ${WRITTEN}`);
     else if (marking.marked.has(ctx.ids.find(b.digest))) spare('blobs', b, 'no-longer-unreferenced', KINDS.blobs.keptBecause);
   }
-  const sparedBlobs = new Set(items.blobs.filter((b) => isSpared('blobs', b)).map((b) => b.digest));
+  const sparedBlobs = new Set(items.blobs.filter((b) => spared.has('blobs', b)).map((b) => b.digest));
 
   // Layer links: a rewritten one stays; one whose blob stays stays unless pruning takes it.
   const referencedNow = (l: PlannedLayerLink) => {
@@ -139,7 +138,7 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     return changed.has(l.repository) && id !== undefined && marking.referencedBy.get(l.repository)?.has(id) === true;
   };
   for (const l of items.layerLinks) {
-    if (rewritten.has(identity('layerLinks', l))) spare('layerLinks', l, 'changed', `it was ${WRITTEN}`);
+    if (rewritten.has('layerLinks', l)) spare('layerLinks', l, 'changed', `it was ${WRITTEN}`);
     else if (referencedNow(l) || (!plan.options.pruneLayerLinks && l.reason === 'blob-deleted' && sparedBlobs.has(l.digest))) {
       spare('layerLinks', l, 'no-longer-unreferenced', KINDS.layerLinks.keptBecause);
     }
@@ -149,12 +148,12 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
   for (const e of items.tagHistory) {
     const scan = rescanned.get(e.repository);
     const tag = scan?.tags.find((t) => t.name === e.tag);
-    if (rewritten.has(identity('tagHistory', e))) spare('tagHistory', e, 'changed', `it was ${WRITTEN}`);
+    if (rewritten.has('tagHistory', e)) spare('tagHistory', e, 'changed', `it was ${WRITTEN}`);
     else if (scan !== undefined && (scan.revisions.includes(e.digest) || scan.pinned.includes(e.digest) || tag?.current === e.digest)) {
       spare('tagHistory', e, 'no-longer-unreferenced', KINDS.tagHistory.keptBecause);
     }
   }
-  for (const u of items.uploads) if (rewritten.has(identity('uploads', u))) spare('uploads', u, 'changed', `it was ${WRITTEN}`);
+  for (const u of items.uploads) if (rewritten.has('uploads', u)) spare('uploads', u, 'changed', `it was ${WRITTEN}`);
 
   // A changed repository planned as empty is emptied only if nothing but planned items is in it:
   // a layer link written since (a mount, an upload: a push in progress) keeps it too.
@@ -167,24 +166,24 @@ export async function decidePlanned(ctx: RunContext, plan: Plan, observed: PlanO
     const scan = rescanned.get(r.repository);
     if (scan === undefined) continue;
     const pushedInto = [...scan.layers].some((id) => {
-      const key = identity('layerLinks', { repository: r.repository, digest: ctx.ids.digest(id) });
-      return !plannedLinks.has(key) || rewritten.has(key);
+      const link = { repository: r.repository, digest: ctx.ids.digest(id) };
+      return !plannedLinks.has('layerLinks', link) || rewritten.has('layerLinks', link);
     });
     if (pushedInto) {
       spare('repositories', r, 'changed', `a layer link in it was ${WRITTEN}`);
       continue;
     }
     const doomed = new Set(doomedManifests.get(r.repository) ?? []);
-    const uploadsGo = scan.uploads.every((id) => items.uploads.some((u) => u.repository === r.repository && u.id === id && !isSpared('uploads', u)));
+    const uploadsGo = scan.uploads.every((id) => items.uploads.some((u) => u.repository === r.repository && u.id === id && !spared.has('uploads', u)));
     if (scan.tags.length > 0 || scan.pinned.length > 0 || !scan.revisions.every((d) => doomed.has(d)) || !uploadsGo) {
       spare('repositories', r, 'no-longer-empty', KINDS.repositories.keptBecause);
     }
   }
 
   const sweep = await sweepInputOf(ctx, plan, observed, { rescanned, doomedManifests, sparedBlobs, spared, marking, goingTags, inspectData });
-  for (const blob of goneCandidates(sweep.blobCandidates)) spared.set(identity('blobs', blob), { reason: 'gone', message: 'already gone (deleted meanwhile)' });
+  for (const blob of goneCandidates(sweep.blobCandidates)) spared.set('blobs', blob, { reason: 'gone', message: 'already gone (deleted meanwhile)' });
   const approved = new IdentitySet();
-  for (const c of CATEGORIES) for (const item of items[c] as readonly object[]) if (!spared.has(identity(c, item))) approved.add(c, item);
+  for (const c of CATEGORIES) for (const item of items[c] as readonly ItemFields[]) if (!spared.has(c, item)) approved.add(c, item);
   return {
     approved,
     spared,
@@ -207,7 +206,7 @@ interface Decided {
   readonly rescanned: ReadonlyMap<string, ScannedRepository>;
   readonly doomedManifests: ReadonlyMap<string, readonly Digest[]>;
   readonly sparedBlobs: ReadonlySet<Digest>;
-  readonly spared: ReadonlyMap<string, Spared>;
+  readonly spared: IdentityMap<Spared>;
   readonly marking: MarkResult;
   /** The planned tags that go, as `repository:tag`. */
   readonly goingTags: ReadonlySet<string>;
@@ -232,7 +231,7 @@ function prefixesOf(ids: DigestIds, digests: Iterable<Digest>): BlobPrefix[] {
 async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservation, d: Decided): Promise<Decision['sweep']> {
   const { layout, opts, findings, age } = ctx;
   const { items } = plan;
-  const going = <T extends object>(category: Category, list: readonly T[]) => list.filter((item) => !d.spared.has(identity(category, item)));
+  const going = <T extends ItemFields>(category: Category, list: readonly T[]) => list.filter((item) => !d.spared.has(category, item));
   const names = new Set<string>([...d.rescanned.keys()]);
   for (const c of ['tags', 'manifests', 'layerLinks', 'tagHistory', 'uploads', 'repositories'] as const) for (const item of items[c]) names.add(item.repository);
 
@@ -284,7 +283,7 @@ async function sweepInputOf(ctx: RunContext, plan: Plan, observed: PlanObservati
   if (plan.options.pruneLayerLinks) {
     referencedBy = new Map([...names].map((name) => [name, new Set(d.marking.referencedBy.get(name) ?? [])]));
     // A spared link is as good as referenced: its repository keeps it.
-    for (const l of items.layerLinks) if (d.spared.has(identity('layerLinks', l))) referencedBy.get(l.repository)?.add(ctx.ids.id(l.digest));
+    for (const l of items.layerLinks) if (d.spared.has('layerLinks', l)) referencedBy.get(l.repository)?.add(ctx.ids.id(l.digest));
   }
   return {
     scans,

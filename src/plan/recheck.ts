@@ -7,7 +7,8 @@
 import { discoverFolders } from '../scan/discover.js';
 import type { RunContext } from '../collect/run.js';
 import type { Digest } from '../registry/digest.js';
-import { identity } from '../report/kinds.js';
+import { IdentitySet } from '../report/identity-set.js';
+import type { Category, ItemFields } from '../report/kinds.js';
 import { isRepositoryName, isTagName } from '../registry/names.js';
 import type { Plan, PlanObservation } from './types.js';
 import { observationSha256 } from './observe.js';
@@ -21,14 +22,22 @@ export interface Changes {
   readonly strays: readonly string[];
   /** Repositories that are new, or that a write changed since the plan. */
   readonly changed: ReadonlySet<string>;
-  /** Identities of planned items whose own entry was written since the plan. */
-  readonly rewritten: ReadonlySet<string>;
-  /** Identities of planned items whose own entry is not there any more. */
-  readonly gone: ReadonlySet<string>;
-  /** Planned links (layer links, tag-history entries) found unchanged: what the plan's dry run read is what they hold. */
-  readonly knownLinks: ReadonlyMap<string, Digest>;
+  /** Planned items whose own entry was written since the plan. */
+  readonly rewritten: IdentitySet;
+  /** Planned items whose own entry is not there any more. */
+  readonly gone: readonly GoneItem[];
+  /**
+   * Planned links (tags' current links, layer links, tag-history entries)
+   * found unchanged: each holds its item's digest, as the plan's dry run read.
+   */
+  readonly knownLinks: IdentitySet;
   /** The versions of every repository's folders now: compared again right before the first move. */
   readonly folders: ReadonlyMap<string, Record<string, string>>;
+}
+
+export interface GoneItem {
+  readonly category: Category;
+  readonly item: ItemFields;
 }
 
 /** The plan's observation, when it is whole and matches its sha256; else undefined (apply re-checks in full). */
@@ -70,20 +79,20 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
     if (!sameFolders(observed.repositories[name], now)) changed.add(name);
   }
 
-  const rewritten = new Set<string>();
-  const gone = new Set<string>();
-  const knownLinks = new Map<string, Digest>();
+  const rewritten = new IdentitySet();
+  const gone: GoneItem[] = [];
+  const knownLinks = new IdentitySet();
   const compare = async <T extends { repository: string; digest: Digest }>(category: 'manifests' | 'layerLinks' | 'tagHistory', list: readonly T[], recorded: readonly string[], file: (item: T) => string) => {
     const files = list.map(file);
     const now = await versionsOf(storage, files);
     list.forEach((item, i) => {
       if (unchanged(recorded[i], now[i]!)) {
-        if (category !== 'manifests' && now[i] !== ABSENT) knownLinks.set(files[i]!, item.digest);
+        if (category !== 'manifests' && now[i] !== ABSENT) knownLinks.add(category, item);
         return;
       }
       changed.add(item.repository);
-      if (now[i] === ABSENT) gone.add(identity(category, item));
-      else if (writtenAfter(recorded[i], now[i]!)) rewritten.add(identity(category, item));
+      if (now[i] === ABSENT) gone.push({ category, item });
+      else if (writtenAfter(recorded[i], now[i]!)) rewritten.add(category, item);
     });
   };
   await compare('manifests', items.manifests, observed.manifests.map((m) => m.link), (m) => layout.revisionLink(m.repository, m.digest));
@@ -94,11 +103,12 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
   const tagStates = await tagLinkStates(storage, layout, items.tags, observed.plannedTags);
   items.tags.forEach((tag, i) => {
     if (tagStates[i] === 'unchanged') {
-      knownLinks.set(layout.tagCurrentLink(tag.repository, tag.tag), tag.digest);
+      knownLinks.add('tags', tag);
       return;
     }
     changed.add(tag.repository);
-    (tagStates[i] === 'gone' ? gone : rewritten).add(identity('tags', tag));
+    if (tagStates[i] === 'gone') gone.push({ category: 'tags', item: tag });
+    else rewritten.add('tags', tag);
   });
 
   const uploadFolders = await versionsOf(storage, items.uploads.map((u) => layout.uploadDir(u.repository, u.id)));
@@ -107,11 +117,11 @@ export async function findChanges(ctx: RunContext, plan: Plan, observed: PlanObs
     const [folder, data] = observed.uploads[i] ?? [];
     if (unchanged(folder, uploadFolders[i]!) && unchanged(data, uploadData[i]!)) return;
     changed.add(upload.repository);
-    if (uploadFolders[i] === ABSENT) gone.add(identity('uploads', upload));
+    if (uploadFolders[i] === ABSENT) gone.push({ category: 'uploads', item: upload });
     // Its data gone, its folder still there: only a deletion of ours does that (startedat goes last), killed
     // half-way; the registry finishes an upload by removing the folder. The sweep finishes it (its startedat is checked).
     else if (uploadData[i] === ABSENT && data !== undefined && data !== ABSENT && data !== UNKNOWN) return;
-    else if (writtenAfter(folder, uploadFolders[i]!) || writtenAfter(data, uploadData[i]!)) rewritten.add(identity('uploads', upload));
+    else if (writtenAfter(folder, uploadFolders[i]!) || writtenAfter(data, uploadData[i]!)) rewritten.add('uploads', upload);
   });
 
   // A tag moved writes its current link (and, through the registry, the revision's link too).

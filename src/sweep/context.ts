@@ -27,7 +27,8 @@ import type { RegistryLayout } from '../registry/layout.js';
 import { readLinksFrom, type LinkRead } from '../registry/links.js';
 import { mayDelete, type AllowDeletion, type DeletionCandidate } from '../report/candidate.js';
 import type { Findings } from '../report/findings.js';
-import { KINDS, type Category } from '../report/kinds.js';
+import { KINDS, type Category, type ItemFields } from '../report/kinds.js';
+import type { IdentitySet } from '../report/identity-set.js';
 import { errorCode, isNotFound, isPartialRemoval } from '../storage/errno.js';
 import type { Storage } from '../storage/storage.js';
 import type { Disposal, Intent } from '../trash/disposal.js';
@@ -59,25 +60,32 @@ export interface SweepContext {
   /** Folders checked (or being checked) to be real, not links, by areRealFolders: each once, whatever the lanes. */
   readonly realFolders: Map<string, Promise<boolean>>;
   /**
-   * Links whose content is known without reading them again, by path: apply
+   * Planned links whose content is known without reading them again: apply
    * found each one's version (inode, ctime, mtime, size) unchanged since the
-   * plan's dry run read it (docs/recheck.md). Undefined in a run.
+   * plan's dry run read its item's digest there (docs/recheck.md). Undefined
+   * in a run.
    */
-  readonly knownLinks?: ReadonlyMap<string, Digest>;
+  readonly knownLinks?: IdentitySet;
 }
 
-/** The links of `files`, each read now unless its content is known (SweepContext.knownLinks). */
-export async function readLinksOf(ctx: SweepContext, files: readonly string[]): Promise<LinkRead[]> {
+/**
+ * The links `files` of `items` (a link each, holding the item's digest when
+ * it is what it should be), each read now unless known
+ * (SweepContext.knownLinks).
+ */
+export async function readLinksOf(ctx: SweepContext, category: LinkCategory, items: readonly LinkItem[], files: readonly string[]): Promise<LinkRead[]> {
   const known = ctx.knownLinks;
   if (known === undefined) return readLinksFrom(ctx.storage, files);
-  const unknown = files.filter((file) => !known.has(file));
+  const isKnown = items.map((item) => known.has(category, item));
+  const unknown = files.filter((_, i) => !isKnown[i]);
   const reads = unknown.length === 0 ? [] : await readLinksFrom(ctx.storage, unknown);
   let next = 0;
-  return files.map((file): LinkRead => {
-    const digest = known.get(file);
-    return digest === undefined ? reads[next++]! : { state: 'ok', digest };
-  });
+  return items.map((item, i): LinkRead => (isKnown[i] ? { state: 'ok', digest: item.digest } : reads[next++]!));
 }
+
+/** The kinds whose items are links (and whose re-read a plan can make unnecessary). */
+export type LinkCategory = 'tags' | 'layerLinks' | 'tagHistory';
+export type LinkItem = ItemFields & { readonly digest: Digest };
 
 /**
  * True when each folder is a real folder, not a symbolic link (or is

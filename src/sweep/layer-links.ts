@@ -40,7 +40,7 @@ export async function sweepLayerLinks(ctx: SweepContext, { scans, ids, blobs, de
   const batchLinks = new Map<DeletedLayerLink, { file: string; read: LinkRead }>();
   const readBatch = async (batch: readonly DeletedLayerLink[]) => {
     const files = batch.map((l) => layout.layerLink(l.repository, l.digest));
-    const reads = await readLinksOf(ctx, files);
+    const reads = await readLinksOf(ctx, 'layerLinks', batch, files);
     batch.forEach((l, i) => batchLinks.set(l, { file: files[i]!, read: reads[i]! }));
   };
   const work = async (link: DeletedLayerLink) => {

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { DeletedManifest, DeletedTagHistoryEntry } from '../report/report.js';
 import type { RepositoryScan } from '../scan/repository.js';
-import { areRealFolders, deleteEach, removeIfEmpty, type SweepContext } from './context.js';
+import { areRealFolders, deleteEach, readLinksOf, removeIfEmpty, type SweepContext } from './context.js';
 import { removeVerifiedLink } from './verified-link.js';
 
 export async function sweepTagHistory(
@@ -34,7 +34,9 @@ export async function sweepTagHistory(
     const { repository, tag, digest } = entry;
     if (!(await areRealFolders(ctx, layout.tagHistoryFolders(repository, tag)))) return;
     const dir = layout.tagIndexEntryDir(repository, tag, digest);
-    if (await removeVerifiedLink(ctx, dir, layout.tagIndexEntryLink(repository, tag, digest), digest)) {
+    const file = layout.tagIndexEntryLink(repository, tag, digest);
+    const [read] = await readLinksOf(ctx, 'tagHistory', [entry], [file]);
+    if (await removeVerifiedLink(ctx, dir, file, digest, read!)) {
       deleted.push(entry);
       await removeIfEmpty(ctx, path.dirname(dir));
     }

@@ -21,7 +21,7 @@ export async function sweepTags(ctx: SweepContext, decided: readonly TagDeletion
   const { layout } = ctx;
   const links = new Map<TagDeletion, LinkRead>();
   const beforeBatch = async (batch: readonly TagDeletion[]) => {
-    const reads = await readLinksOf(ctx, batch.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
+    const reads = await readLinksOf(ctx, 'tags', batch, batch.map((t) => layout.tagCurrentLink(t.repository, t.tag)));
     batch.forEach((t, i) => links.set(t, reads[i]!));
   };
   const work = async (tag: TagDeletion, [folder]: readonly Intent[]) => {

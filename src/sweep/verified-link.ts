@@ -1,17 +1,16 @@
 /**
- * A link is read again before its folder goes (with the others of its batch,
- * in one call, at most a batch ahead: sweep/context.ts): only a link that
+ * A link is read again before its folder goes (by itself, or with the
+ * others of its batch, at most a batch ahead: sweep/context.ts): only a link that
  * holds exactly its folder's digest (or an empty folder) is deleted.
  * Anything else is reported and left, because it is not what the registry
  * wrote.
  */
 import type { Digest } from '../registry/digest.js';
 import type { LinkRead } from '../registry/links.js';
-import { readLinksOf, remove, removeIfEmpty, type SweepContext } from './context.js';
+import { remove, removeIfEmpty, type SweepContext } from './context.js';
 
-/** Deletes the folder of a link that was verified (`read`: what it held, read with its batch); false when it must stay. */
-export async function removeVerifiedLink(ctx: SweepContext, dir: string, linkFile: string, digest: Digest, read?: LinkRead): Promise<boolean> {
-  const link = read ?? (await readLinksOf(ctx, [linkFile]))[0]!;
+/** Deletes the folder of a link that was verified (`link`: what it held, read right before or with its batch); false when it must stay. */
+export async function removeVerifiedLink(ctx: SweepContext, dir: string, linkFile: string, digest: Digest, link: LinkRead): Promise<boolean> {
   if (link.state === 'ok' && link.digest === digest) return remove(ctx, dir, linkFile);
   if (link.state === 'missing') {
     // An empty folder is dead weight; a folder holding something else is not ours to judge.

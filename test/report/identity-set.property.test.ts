@@ -1,10 +1,11 @@
 /**
- * IdentitySet answers exactly as a set of identity() keys would: apply's
- * gate and its account of what was deleted rest on it.
+ * IdentitySet and IdentityMap answer exactly as a set and a map of
+ * identity() keys would: apply's gate, what it spares and why, and its
+ * account of what was deleted rest on them.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IdentitySet } from '../../src/report/identity-set.js';
+import { IdentityMap, IdentitySet } from '../../src/report/identity-set.js';
 import { CATEGORIES, identityKey, type Category } from '../../src/report/kinds.js';
 
 // Few values, so that items collide often; strings that look like other values' JSON included.
@@ -42,5 +43,27 @@ describe('IdentitySet', () => {
     expect(set.has('layerLinks', { repository: 'team/app', digest: 'sha256:ab' } as never)).toBe(false);
     expect(set.has('manifests' as Category, { repository: 'team/app', digest: 'sha256:cd' } as never)).toBe(false);
     expect(set.has('manifests', { repository: 'team/app' } as never)).toBe(false);
+  });
+});
+
+describe('IdentityMap', () => {
+  it('gives the value last set for an identity, as a map of identity keys would', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(entry, fc.integer()), { maxLength: 30 }), fc.array(entry, { maxLength: 30 }), (written, asked) => {
+        const map = new IdentityMap<number>();
+        const byKey = new Map<string, number>();
+        for (const [[category, fields], value] of written) {
+          map.set(category, fields as never, value);
+          byKey.set(identityKey(category, fields as never), value);
+        }
+        expect(map.size).toBe(byKey.size);
+        for (const [category, fields] of [...written.map(([e]) => e), ...asked]) {
+          const key = identityKey(category, fields as never);
+          expect(map.has(category, fields as never)).toBe(byKey.has(key));
+          expect(map.get(category, fields as never)).toBe(byKey.get(key));
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
