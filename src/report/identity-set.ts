@@ -46,44 +46,39 @@ export class IdentityMap<V> {
 
   /** Sets the value of `item`'s identity (replacing the one set before). */
   set(category: Category, item: ItemFields, value: V): this {
-    const fields = KINDS[category].identity;
-    let level = this.roots.get(category);
-    if (level === undefined) {
-      level = new Map();
-      this.roots.set(category, level);
-    }
-    for (let i = 0; i < fields.length - 1; i++) {
-      const key = keyOf(item[fields[i]!]);
-      let next = level.get(key) as Level | undefined;
-      if (next === undefined) {
-        next = new Map();
-        level.set(key, next);
-      }
-      level = next;
-    }
-    const last = keyOf(item[fields[fields.length - 1]!]);
+    const level = this.lastLevel(category, item, true)!;
+    const last = lastKey(category, item);
     if (!level.has(last)) this.count++;
     level.set(last, value);
     return this;
   }
 
   get(category: Category, item: ItemFields): V | undefined {
-    const level = this.lastLevel(category, item);
-    return level?.get(keyOf(item[KINDS[category].identity.at(-1)!])) as V | undefined;
+    return this.lastLevel(category, item)?.get(lastKey(category, item)) as V | undefined;
   }
 
   has(category: Category, item: ItemFields): boolean {
-    const level = this.lastLevel(category, item);
-    return level !== undefined && level.has(keyOf(item[KINDS[category].identity.at(-1)!]));
+    return this.lastLevel(category, item)?.has(lastKey(category, item)) === true;
   }
 
-  /** The Map that holds `item`'s last identity field, if any does. */
-  private lastLevel(category: Category, item: ItemFields): Level | undefined {
+  /** The Map that holds (or, with `make`, is made to hold) `item`'s last identity field. */
+  private lastLevel(category: Category, item: ItemFields, make = false): Level | undefined {
     const fields = KINDS[category].identity;
     let level = this.roots.get(category);
-    for (let i = 0; i < fields.length - 1 && level !== undefined; i++) level = level.get(keyOf(item[fields[i]!])) as Level | undefined;
+    if (level === undefined && make) this.roots.set(category, (level = new Map()));
+    for (let i = 0; i < fields.length - 1 && level !== undefined; i++) {
+      const key = keyOf(item[fields[i]!]);
+      let next = level.get(key) as Level | undefined;
+      if (next === undefined && make) level.set(key, (next = new Map()));
+      level = next;
+    }
     return level;
   }
+}
+
+/** The key of `item`'s last identity field, the one its value is kept under. */
+function lastKey(category: Category, item: ItemFields): unknown {
+  return keyOf(item[KINDS[category].identity.at(-1)!]);
 }
 
 export class IdentitySet {

@@ -113,7 +113,8 @@ function emitLeaves(run: readonly unknown[], first: boolean, indent: string, emi
   for (let level = 0; level < depth; level++) nested = [nested];
   const text = JSON.stringify(nested, null, INDENT);
   // "[\n  [\n    [" before the run's first element, "\n    ]\n  ]\n]" after its last: depth + 1 brackets each side.
-  const before = depth + 1 + depth + INDENT.length * ((depth * (depth + 1)) / 2);
-  const after = 2 * (depth + 1) + INDENT.length * ((depth * (depth + 1)) / 2);
+  const indents = INDENT.length * ((depth * (depth + 1)) / 2); // the indents of levels 1 to depth, once each
+  const before = depth + 1 + depth + indents;
+  const after = 2 * (depth + 1) + indents;
   emit(`${first ? '' : ','}${text.slice(before, text.length - after)}`);
 }
