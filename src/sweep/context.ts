@@ -11,9 +11,9 @@
  * LANES at once where the items are independent (one lane where their order
  * matters), with progress and a yield to the event loop after each batch and
  * an abort honoured between two deletions. Where moves go to another thread
- * (Disposal.overlapBatch), a whole batch is in flight at once and the next is
- * read and journalled meanwhile. Where items are independent, each batch's
- * re-reads (`beforeBatch`) are asked for while the batch before is journalled
+ * (Disposal.overlapBatch), a whole batch is in flight at once, and the next
+ * is read and journalled while up to MOVING_BATCHES batches move. Where
+ * items are independent, each batch's re-reads (`beforeBatch`) are asked for while the batch before is journalled
  * and goes: one batch ahead, never more, and each item still read before its
  * own deletion (on a slow disk the reads run on other threads:
  * storage/reader-threads.ts). It returns only once the work in flight has
@@ -42,6 +42,17 @@ const BATCH = 256;
  * 130 µs; eight no better. Four is also libuv's default thread pool.
  */
 const LANES = 4;
+
+/**
+ * Where moves go to another thread (Disposal.overlapBatch): batches left
+ * moving while the next is prepared. The main thread sets the pace there
+ * (reading each doomed link, journalling, building paths) and its time per
+ * batch varies (a scavenge, a slow read), so with one batch moving the mover
+ * sat idle ~1.2–1.7 s of a ~5 s sweep of `standard`; with three, 0.8–1.0 s,
+ * and the three sweep phases of `-m --keep-trash` took 3.8–4.5 s instead of
+ * 4.0–5.4 s (7 alternating pairs). Six were no better than three.
+ */
+const MOVING_BATCHES = 3;
 
 export interface SweepContext {
   readonly layout: RegistryLayout;
@@ -210,8 +221,8 @@ export async function deleteEach<T>(
   const lanes = requestedLanes ?? (ctx.storage.removals !== undefined ? batchSize : (overlap ?? LANES));
   if (total > 0) ctx.onProgress({ phase, done: 0, total });
   let done = 0;
-  // The batch still moving while the next is prepared (overlap only); always awaited before this returns.
-  let moving: Promise<PromiseSettledResult<void>[]> | undefined;
+  // The batches still moving while the next is prepared (overlap only), oldest first; all awaited before this returns.
+  const moving: Array<Promise<PromiseSettledResult<void>[]>> = [];
   // Set by the first work that throws (not a failed deletion: those are recorded): nothing more starts.
   let stopped = false;
   // Where items are independent, the next batch is read while this one is journalled and goes
@@ -234,7 +245,7 @@ export async function deleteEach<T>(
       } else await readBatch(start);
       const batchIntents = intents === undefined ? undefined : batch.map(intents);
       if (batchIntents !== undefined && !ctx.dryRun) await ctx.disposal.intend(batchIntents.flat());
-      // The batch still moving may have failed meanwhile: its failure is thrown below, and this batch never starts.
+      // A batch still moving may have failed meanwhile: its failure is thrown below, and this batch never starts.
       if (stopped) break;
       let next = 0;
       const lane = async (): Promise<void> => {
@@ -251,18 +262,21 @@ export async function deleteEach<T>(
         }
       };
       const running = Promise.allSettled(Array.from({ length: Math.min(lanes, batch.length) }, lane));
-      const previous = overlap === undefined ? running : moving;
-      moving = overlap === undefined ? undefined : running;
-      if (previous !== undefined) throwFirstFailure(await previous);
+      let oldest: Promise<PromiseSettledResult<void>[]> | undefined = running;
+      if (overlap !== undefined) {
+        moving.push(running);
+        oldest = moving.length > MOVING_BATCHES ? moving.shift() : undefined;
+      }
+      if (oldest !== undefined) throwFirstFailure(await oldest);
       if (start + batchSize < total) {
         ctx.onProgress({ phase, done, total });
         await yieldToEventLoop();
       }
     }
-    if (moving !== undefined) throwFirstFailure(await moving);
+    while (moving.length > 0) throwFirstFailure(await moving.shift()!);
   } finally {
-    // A failure (or an abort) while a batch was moving: what the caller records is what happened.
-    if (moving !== undefined) await moving;
+    // A failure (or an abort) while batches were moving: what the caller records is what happened.
+    await Promise.all(moving);
     // Nothing of the phase is left running when it returns, a read ahead neither.
     await reading?.catch(() => {});
   }
