@@ -13,11 +13,12 @@
  * an abort honoured between two deletions. Where moves go to another thread
  * (Disposal.overlapBatch), a whole batch is in flight at once, and the next
  * is read and journalled while up to MOVING_BATCHES batches move. Where
- * items are independent, each batch's re-reads (`beforeBatch`) are asked for while the batch before is journalled
- * and goes: one batch ahead, never more, and each item still read before its
- * own deletion (on a slow disk the reads run on other threads:
- * storage/reader-threads.ts). It returns only once the work in flight has
- * ended, reads included, so what the caller records is what happened.
+ * items are independent, each batch's re-reads (`beforeBatch`) are asked for
+ * while the batch before is journalled and goes: one batch ahead, never
+ * more, and each item still read before its own deletion (on a slow disk the
+ * reads run on other threads: storage/reader-threads.ts). It returns only
+ * once the work in flight has ended, reads included, so what the caller
+ * records is what happened.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { AgeGuard } from '../collect/age-guard.js';
